@@ -1,0 +1,48 @@
+# Two commands a new user needs: `make run` and `make test`. Everything else builds on `make venv`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: venv run demo test test-fast lint bench package package-test screenshots clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: venv
+	$(VENV)/bin/lifeline
+
+demo: venv
+	$(VENV)/bin/lifeline --demo
+
+test: venv
+	$(PY) -m pytest -q
+
+test-fast: venv
+	$(PY) -m pytest -q -m "not slow"
+
+lint: venv
+	$(VENV)/bin/ruff check app ui tests bench scripts packaging
+	$(VENV)/bin/mypy
+
+bench: venv
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(PY) -m bench
+
+package: venv
+	$(PY) -m pip install --quiet -e '.[dev,package]'
+	$(PY) scripts/build_package.py
+
+package-test: package
+	$(PY) -m pytest -q -m slow tests/test_package.py
+
+screenshots: venv
+	$(PY) scripts/screenshots.py
+
+clean:
+	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,114 @@
+"""`lifeline`: the tray app when run bare, a headless tool with a subcommand.
+
+Each subcommand lives in app/commands/<name>.py with `run(args, paths) -> int`;
+they are imported only when chosen, so `lifeline check` never loads Qt and the tray
+app never pays for code it does not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app import __version__
+from app.models import EXIT_USAGE
+from app.paths import Paths, default_paths
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lifeline",
+        description="Watch sites and their host's status page; file an emergency ticket in one click.",
+    )
+    parser.add_argument("--version", action="version", version=f"lifeline {__version__}")
+    parser.add_argument("--config", type=Path, help="config file (default: the user config dir)")
+    parser.add_argument(
+        "--demo", action="store_true", help="run the tray app against a built-in simulator"
+    )
+    parser.add_argument(
+        "--self-test", action="store_true", help="check this installation offline and exit"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check", help="check every site once and exit (Nagios exit codes)")
+    _config_opt(check)
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check.add_argument("--site", action="append", metavar="NAME", help="only this site (repeatable)")
+
+    watch = sub.add_parser("watch", help="monitor continuously, one line per event")
+    _config_opt(watch)
+    watch.add_argument("--json-lines", action="store_true", help="one JSON object per event")
+    watch.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
+
+    history = sub.add_parser("history", help="past state changes and uptime")
+    _config_opt(history)
+    history.add_argument("--site", metavar="NAME")
+    history.add_argument("--since", default="24h", help="e.g. 30m, 24h, 7d (default 24h)")
+    history.add_argument("--json", action="store_true")
+
+    ticket = sub.add_parser("ticket", help="check a site and file an emergency ticket")
+    _config_opt(ticket)
+    ticket.add_argument("--site", required=True, metavar="NAME")
+    ticket.add_argument("--note", default="", help="what you see that probes cannot")
+    ticket.add_argument("--force", action="store_true", help="file even if the site looks fine")
+    ticket.add_argument("--json", action="store_true")
+
+    outbox = sub.add_parser("outbox", help="saved ticket drafts: list, send, drop, handled")
+    _config_opt(outbox)
+    outbox.add_argument("action", nargs="?", default="list", choices=["list", "send", "drop", "handled"])
+    outbox.add_argument("id", nargs="?", help="draft id (send: all pending when omitted)")
+    outbox.add_argument("--json", action="store_true")
+
+    imp = sub.add_parser("import", help="import sites from a hosting account")
+    _config_opt(imp)
+    imp.add_argument("source", choices=["pantheon"])
+    imp.add_argument("--dry-run", action="store_true", help="show what would be added")
+    imp.add_argument("--json", action="store_true")
+    return parser
+
+
+def _config_opt(parser: argparse.ArgumentParser) -> None:
+    # Accept --config after the subcommand too (`lifeline check --config x.toml`).
+    parser.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
+COMMANDS = {
+    "check": "app.commands.check",
+    "watch": "app.commands.watch",
+    "history": "app.commands.history",
+    "ticket": "app.commands.ticket",
+    "outbox": "app.commands.outbox",
+    "import": "app.commands.importer",
+}
+
+
+def main(argv: Sequence[str] | None = None, *, paths: Paths | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors; Nagios wants 3
+        code = exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        return EXIT_USAGE if code == 2 else code
+    paths = paths or default_paths()
+    if args.command is None:
+        # Imported by name: app/ stays free of Qt until the tray app is really wanted.
+        tray = importlib.import_module("ui.main")
+        result: int = tray.run(args, paths)
+        return result
+    module = importlib.import_module(COMMANDS[args.command])
+    try:
+        code: int = module.run(args, paths)
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def config_path(args: argparse.Namespace, paths: Paths) -> Path:
+    return args.config if getattr(args, "config", None) else paths.config_file
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

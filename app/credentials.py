@@ -1,0 +1,198 @@
+"""A small credential store over keyring.
+
+Lazy (the backend is resolved on first use, never at import), errors turned into our
+own CredentialError, and, when no keyring backend exists (minimal Linux desktops,
+servers), a session-only memory store; a plaintext file only after the user has
+explicitly agreed to it. Keyring calls may block on an unlock prompt: callers in the
+UI run them on the worker thread, never on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from app.atomic import atomic_write_text
+from app.redact import register_secret
+
+SERVICE = "lifeline"
+
+# Secret names, and the environment variables that override them for headless use.
+TICKET_TOKEN = "ticket_api_token"
+PANTHEON_TOKEN = "pantheon_machine_token"
+NEWRELIC_KEY = "newrelic_api_key"
+ENV_OVERRIDES = {
+    TICKET_TOKEN: "LIFELINE_TICKET_TOKEN",
+    PANTHEON_TOKEN: "LIFELINE_PANTHEON_TOKEN",
+    NEWRELIC_KEY: "LIFELINE_NEWRELIC_KEY",
+}
+LABELS = {
+    TICKET_TOKEN: "Ticket API token",
+    PANTHEON_TOKEN: "Pantheon machine token",
+    NEWRELIC_KEY: "New Relic user API key",
+}
+
+
+class CredentialError(Exception):
+    """The keyring failed; the message is safe to show (it never contains the secret)."""
+
+
+class NoKeyringError(CredentialError):
+    """No usable keyring backend on this system."""
+
+
+class CredentialStore:
+    def __init__(self, *, plaintext_path: Path | None = None, service: str = SERVICE) -> None:
+        self._service = service
+        self._plaintext_path = plaintext_path
+        self._session: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._backend: Any = None
+        self._backend_error: str | None = None
+        self._resolved = False
+
+    # -- backend ------------------------------------------------------------------
+
+    def _keyring(self) -> Any:
+        with self._lock:
+            if not self._resolved:
+                self._resolved = True
+                try:
+                    import keyring
+                    from keyring.backends import fail
+
+                    backend = keyring.get_keyring()
+                    if isinstance(backend, fail.Keyring) or _priority(backend) <= 0:
+                        self._backend_error = "no system keyring is available"
+                    else:
+                        self._backend = backend
+                except Exception as exc:  # keyring's discovery can raise anything
+                    self._backend_error = f"the keyring could not be loaded ({type(exc).__name__})"
+            return self._backend
+
+    @property
+    def backend_name(self) -> str:
+        backend = self._keyring()
+        if backend is None:
+            return "none"
+        return f"{type(backend).__module__}.{type(backend).__name__}"
+
+    def available(self) -> bool:
+        """True when secrets are kept by a real keyring backend."""
+        return self._keyring() is not None
+
+    @property
+    def unavailable_reason(self) -> str | None:
+        self._keyring()
+        return self._backend_error
+
+    @property
+    def plaintext_enabled(self) -> bool:
+        return self._plaintext_path is not None and self._plaintext_path.exists()
+
+    # -- reading and writing --------------------------------------------------------
+
+    def get(self, name: str) -> str | None:
+        """The secret, from the environment override, keyring, session or plaintext file."""
+        env = ENV_OVERRIDES.get(name)
+        if env and os.environ.get(env):
+            value = os.environ[env]
+            register_secret(value)
+            return value
+        value = self._get_stored(name)
+        register_secret(value)
+        return value
+
+    def _get_stored(self, name: str) -> str | None:
+        backend = self._keyring()
+        if backend is not None:
+            try:
+                value = backend.get_password(self._service, name)
+            except Exception as exc:
+                raise CredentialError(
+                    f"could not read {LABELS.get(name, name)} from the keyring "
+                    f"({type(exc).__name__})"
+                ) from None
+            if value:
+                return str(value)
+        if name in self._session:
+            return self._session[name]
+        return self._read_plaintext().get(name)
+
+    def set(self, name: str, value: str) -> str:
+        """Store a secret. Returns where it went: 'keyring', 'session' or 'plaintext'."""
+        value = value.strip()
+        if not value:
+            self.delete(name)
+            return "deleted"
+        register_secret(value)
+        backend = self._keyring()
+        if backend is not None:
+            try:
+                backend.set_password(self._service, name, value)
+            except Exception as exc:
+                raise CredentialError(
+                    f"could not save {LABELS.get(name, name)} to the keyring "
+                    f"({type(exc).__name__})"
+                ) from None
+            return "keyring"
+        if self.plaintext_enabled:
+            data = self._read_plaintext()
+            data[name] = value
+            self._write_plaintext(data)
+            return "plaintext"
+        self._session[name] = value
+        return "session"
+
+    def delete(self, name: str) -> None:
+        self._session.pop(name, None)
+        backend = self._keyring()
+        if backend is not None:
+            try:
+                backend.delete_password(self._service, name)
+            except Exception as exc:
+                if type(exc).__name__ != "PasswordDeleteError":
+                    raise CredentialError(
+                        f"could not delete {LABELS.get(name, name)} from the keyring "
+                        f"({type(exc).__name__})"
+                    ) from None
+        if self.plaintext_enabled:
+            data = self._read_plaintext()
+            if data.pop(name, None) is not None:
+                self._write_plaintext(data)
+
+    def enable_plaintext(self) -> None:
+        """Only call after the user explicitly agreed. Moves session secrets to the file."""
+        if self._plaintext_path is None:
+            raise CredentialError("no location for a plaintext secrets file")
+        data = self._read_plaintext()
+        data.update(self._session)
+        self._write_plaintext(data)
+        self._session.clear()
+
+    # -- plaintext fallback ------------------------------------------------------------
+
+    def _read_plaintext(self) -> dict[str, str]:
+        if not self.plaintext_enabled or self._plaintext_path is None:
+            return {}
+        try:
+            data = json.loads(self._plaintext_path.read_text("utf-8"))
+        except (OSError, ValueError):
+            raise CredentialError(
+                f"the plaintext secrets file {self._plaintext_path} is unreadable"
+            ) from None
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def _write_plaintext(self, data: dict[str, str]) -> None:
+        assert self._plaintext_path is not None
+        atomic_write_text(self._plaintext_path, json.dumps(data, indent=2), mode=0o600)
+
+
+def _priority(backend: Any) -> float:
+    try:
+        return float(backend.priority)
+    except Exception:
+        return 1.0

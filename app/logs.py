@@ -1,0 +1,41 @@
+"""Logging set-up shared by the CLI and the tray app."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from pathlib import Path
+
+from app.redact import RedactingFilter
+
+# httpx2 (like httpx) logs every request's full URL at INFO, query and userinfo
+# included; that is where tokens leak. Keep it, and its transport, at WARNING.
+_NOISY = ("httpx2", "httpx", "httpcore", "httpcore2", "hpack", "asyncio")
+
+
+def quiet_http_loggers() -> None:
+    for name in _NOISY:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def setup_logging(log_file: Path | None, *, level: int = logging.INFO, stderr: bool = False) -> None:
+    root = logging.getLogger()
+    root.setLevel(level)
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handlers: list[logging.Handler] = []
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(
+            logging.handlers.RotatingFileHandler(
+                log_file, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+            )
+        )
+    if stderr:
+        handlers.append(logging.StreamHandler())
+    for handler in handlers:
+        handler.setFormatter(fmt)
+        handler.addFilter(RedactingFilter())
+        root.addHandler(handler)
+    quiet_http_loggers()

@@ -1,0 +1,53 @@
+"""Where Lifeline keeps things: one place, from platformdirs.
+
+User preferences (config.toml) live in the config dir; runtime state (history, outbox)
+in the data dir; logs in the log dir. Tests point platformdirs at tmp_path through the
+XDG variables, so nothing here needs a test hook.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from app import APP_NAME
+
+
+@dataclass(frozen=True)
+class Paths:
+    config_dir: Path
+    data_dir: Path
+    log_dir: Path
+    runtime_dir: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / "config.toml"
+
+    @property
+    def history_db(self) -> Path:
+        return self.data_dir / "history.sqlite3"
+
+    @property
+    def outbox_db(self) -> Path:
+        return self.data_dir / "outbox.sqlite3"
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / "lifeline.log"
+
+    @property
+    def plaintext_secrets(self) -> Path:
+        """Only used after the user explicitly agreed to a plaintext fallback."""
+        return self.data_dir / "secrets.json"
+
+
+def default_paths() -> Paths:
+    return Paths(
+        config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+        data_dir=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
+        log_dir=Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
+        runtime_dir=Path(platformdirs.user_runtime_dir(APP_NAME, appauthor=False)),
+    )

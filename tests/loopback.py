@@ -1,0 +1,182 @@
+"""Real HTTP(S) servers on 127.0.0.1 for tests: each route answers with a scripted behaviour.
+
+Not a mock: clients connect over TCP (and TLS), so timeouts, refusals, drips, redirects
+and compression behave as they do across the internet.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return jsonlib.loads(self.body)
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes | str = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering
+
+    @classmethod
+    def json(cls, data: Any, status: int = 200, **headers: str) -> Reply:
+        return cls(status, jsonlib.dumps(data), {"Content-Type": "application/json", **headers})
+
+
+@dataclass
+class Hang:
+    """Accept the request and never answer (until the server stops)."""
+
+
+@dataclass
+class Drip:
+    """Send headers, then one byte every `interval` seconds, forever."""
+
+    interval: float = 0.2
+    status: int = 200
+
+
+@dataclass
+class Close:
+    """Close the connection without a response (a protocol error for the client)."""
+
+
+@dataclass
+class Stream:
+    """A large body generated on the fly, so a test can offer 64 MiB without holding it."""
+
+    size: int
+    headers: dict[str, str] = field(default_factory=dict)
+    chunk: bytes = b"x" * 65536
+
+
+Handler = Callable[[Request], "Reply | Hang | Drip | Close | Stream"]
+
+
+class LoopbackServer:
+    def __init__(self, *, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.routes: dict[str, Handler] = {}
+        self.requests: list[Request] = []
+        self.stopping = threading.Event()
+        owner = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet tests
+                pass
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                req = Request(self.command, self.path, dict(self.headers.items()), body)
+                owner.requests.append(req)
+                path = self.path.split("?", 1)[0]
+                handler = owner.routes.get(self.path) or owner.routes.get(path)
+                if handler is None:
+                    handler = owner.routes.get("*")
+                reply = handler(req) if handler else Reply(404, "<title>Not Found</title>")
+                try:
+                    owner._answer(self, reply)
+                except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
+                    pass
+
+            do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = _serve
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server.daemon_threads = True
+        if ssl_context is not None:
+            self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
+        self.port = self._server.server_address[1]
+        scheme = "https" if ssl_context else "http"
+        host = "localhost" if ssl_context else "127.0.0.1"
+        self.url = f"{scheme}://{host}:{self.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def route(self, path: str, handler: Handler | Reply | Hang | Drip | Close | Stream) -> None:
+        if callable(handler):
+            self.routes[path] = handler
+        else:
+            fixed = handler
+            self.routes[path] = lambda _req: fixed
+
+    def _answer(self, h: BaseHTTPRequestHandler, reply: Any) -> None:
+        if isinstance(reply, Hang):
+            self.stopping.wait(120)
+            h.close_connection = True
+            return
+        if isinstance(reply, Close):
+            h.close_connection = True
+            h.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if isinstance(reply, Drip):
+            h.send_response(reply.status)
+            h.send_header("Content-Length", str(10**9))
+            h.end_headers()
+            while not self.stopping.wait(reply.interval):
+                h.wfile.write(b"x")
+                h.wfile.flush()
+            return
+        if isinstance(reply, Stream):
+            h.send_response(200)
+            for k, v in reply.headers.items():
+                h.send_header(k, v)
+            h.send_header("Content-Length", str(reply.size))
+            h.end_headers()
+            sent = 0
+            while sent < reply.size and not self.stopping.is_set():
+                piece = reply.chunk[: reply.size - sent]
+                h.wfile.write(piece)
+                sent += len(piece)
+            return
+        if reply.delay:
+            if self.stopping.wait(reply.delay):
+                return
+        body = reply.body.encode() if isinstance(reply.body, str) else reply.body
+        h.send_response(reply.status)
+        headers = {"Content-Type": "text/html; charset=utf-8", **reply.headers}
+        for k, v in headers.items():
+            h.send_header(k, v)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        if h.command != "HEAD":
+            h.wfile.write(body)
+
+    def close(self) -> None:
+        self.stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def free_port() -> int:
+    """A port nothing listens on (connections to it are refused)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, step: float = 0.02) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
