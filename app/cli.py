@@ -21,7 +21,9 @@ from app.paths import Paths, default_paths
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lifeline",
-        description="Watch sites and their host's status page; file an emergency ticket in one click.",
+        description=(
+            "Watch sites and their host's status page; file an emergency ticket in one click."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"lifeline {__version__}")
     parser.add_argument("--config", type=Path, help="config file (default: the user config dir)")
@@ -36,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="check every site once and exit (Nagios exit codes)")
     _config_opt(check)
     check.add_argument("--json", action="store_true", help="print the report as JSON")
-    check.add_argument("--site", action="append", metavar="NAME", help="only this site (repeatable)")
+    check.add_argument(
+        "--site", action="append", metavar="NAME", help="only this site (repeatable)"
+    )
 
     watch = sub.add_parser("watch", help="monitor continuously, one line per event")
     _config_opt(watch)
@@ -58,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     outbox = sub.add_parser("outbox", help="saved ticket drafts: list, send, drop, handled")
     _config_opt(outbox)
-    outbox.add_argument("action", nargs="?", default="list", choices=["list", "send", "drop", "handled"])
+    outbox.add_argument(
+        "action", nargs="?", default="list", choices=["list", "send", "drop", "handled"]
+    )
     outbox.add_argument("id", nargs="?", help="draft id (send: all pending when omitted)")
     outbox.add_argument("--json", action="store_true")
 
@@ -100,10 +106,10 @@ def main(argv: Sequence[str] | None = None, *, paths: Paths | None = None) -> in
         return result
     module = importlib.import_module(COMMANDS[args.command])
     try:
-        code: int = module.run(args, paths)
+        status: int = module.run(args, paths)
     except KeyboardInterrupt:
         return 130
-    return code
+    return status
 
 
 def config_path(args: argparse.Namespace, paths: Paths) -> Path:

@@ -199,7 +199,7 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "", text: str = "
         for required in ("name", "url"):
             if required not in raw:
                 raise ConfigError(
-                    f"is missing (every [[site]] needs a name and a url)",
+                    "is missing (every [[site]] needs a name and a url)",
                     source=source,
                     key=f"{label}.{required}",
                     line=locate.find("site", index, None),
@@ -209,7 +209,8 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "", text: str = "
         if folded in seen:
             raise fail(
                 f"{label}.name",
-                f"{site.name!r} is already the name of site[{seen[folded] + 1}]; names must be unique",
+                f"{site.name!r} is already the name of site[{seen[folded] + 1}]; "
+                "names must be unique",
                 table="site",
                 index=index,
             )

@@ -102,9 +102,9 @@ class CredentialStore:
             value = os.environ[env]
             register_secret(value)
             return value
-        value = self._get_stored(name)
-        register_secret(value)
-        return value
+        stored = self._get_stored(name)
+        register_secret(stored)
+        return stored
 
     def _get_stored(self, name: str) -> str | None:
         backend = self._keyring()

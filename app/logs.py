@@ -18,7 +18,9 @@ def quiet_http_loggers() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def setup_logging(log_file: Path | None, *, level: int = logging.INFO, stderr: bool = False) -> None:
+def setup_logging(
+    log_file: Path | None, *, level: int = logging.INFO, stderr: bool = False
+) -> None:
     root = logging.getLogger()
     root.setLevel(level)
     for handler in list(root.handlers):

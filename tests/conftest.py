@@ -135,6 +135,7 @@ def statuspage_fixtures() -> Path:
 
 def summary_payload(**overrides: Any) -> dict[str, Any]:
     """The real operational summary.json, with top-level keys replaced."""
-    data: dict[str, Any] = json.loads((DATA / "statuspage" / "summary-operational.json").read_text())
+    raw = (DATA / "statuspage" / "summary-operational.json").read_text()
+    data: dict[str, Any] = json.loads(raw)
     data.update(overrides)
     return data
