@@ -1,0 +1,80 @@
+"""One full check: every site's two probes, the status page and the canaries, all at once.
+
+Everything runs concurrently (bounded by `concurrency`), so a check of 20 sites of which
+5 hang takes about one probe deadline (times retries + 1), not five.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from app.config import Config
+from app.impact import assess
+from app.models import CheckReport, ProbeResult
+from app.probes import ProbeOptions, probe_canary, probe_site
+from app.statuspage import fetch_platform
+
+
+def probe_options(config: Config, *, verify: ssl.SSLContext | bool = True) -> ProbeOptions:
+    monitor = config.monitor
+    return ProbeOptions(
+        timeout=monitor.timeout,
+        retries=monitor.retries,
+        verify=verify,
+        concurrency=monitor.concurrency,
+    )
+
+
+class UnknownSite(ValueError):
+    """`--site NAME` that is not in the config."""
+
+
+def select_sites(config: Config, only: Sequence[str] | None) -> Config:
+    """The config restricted to the named sites (in config order). Raises UnknownSite."""
+    if not only:
+        return config
+    wanted = {name.casefold(): name for name in only}
+    known = {s.name.casefold() for s in config.sites}
+    missing = [name for folded, name in wanted.items() if folded not in known]
+    if missing:
+        names = ", ".join(s.name for s in config.sites) or "none configured"
+        raise UnknownSite(f"no site named {missing[0]!r} (sites: {names})")
+    return replace(config, sites=tuple(s for s in config.sites if s.name.casefold() in wanted))
+
+
+async def run_check(
+    config: Config,
+    *,
+    only: Sequence[str] | None = None,
+    options: ProbeOptions | None = None,
+) -> CheckReport:
+    """Probe every (selected) site, read the status page and canaries; assess the lot."""
+    config = select_sites(config, only)
+    options = options or probe_options(config)
+    limiter = asyncio.Semaphore(options.concurrency)
+    checked_at = datetime.now(UTC).replace(microsecond=0)
+    start = time.monotonic()
+
+    async def canaries() -> bool | None:
+        urls = config.monitor.canaries
+        if not urls:
+            return None
+        results = await asyncio.gather(*(probe_canary(u, options) for u in urls))
+        return any(results)
+
+    site_results = asyncio.gather(*(probe_site(s, options, limiter) for s in config.sites))
+    platform_fetch, canaries_ok, pairs = await asyncio.gather(
+        fetch_platform(config.provider.status_page, options), canaries(), site_results
+    )
+    probes: dict[str, tuple[ProbeResult, ProbeResult]] = {
+        site.name: pair for site, pair in zip(config.sites, pairs, strict=True)
+    }
+    report = assess(
+        config, probes, platform_fetch.status, canaries_ok=canaries_ok, checked_at=checked_at
+    )
+    return replace(report, duration=round(time.monotonic() - start, 3))

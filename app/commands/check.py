@@ -1,0 +1,42 @@
+"""`lifeline check`: one full check, printed, with Nagios exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from app.check import UnknownSite, run_check, select_sites
+from app.cli import config_path
+from app.config import ConfigError, load_config
+from app.logs import quiet_http_loggers
+from app.models import EXIT_CODES, EXIT_USAGE
+from app.paths import Paths
+from app.report import format_report, report_to_json
+
+
+def run(args: argparse.Namespace, paths: Paths) -> int:
+    quiet_http_loggers()
+    try:
+        config = load_config(config_path(args, paths))
+    except ConfigError as exc:
+        print(f"lifeline: {exc.one_line()}", file=sys.stderr)
+        return EXIT_USAGE
+    only: list[str] = list(args.site or [])
+    try:
+        select_sites(config, only)
+    except UnknownSite as exc:
+        print(f"lifeline: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    report = asyncio.run(run_check(config, only=only))
+    text = (
+        json.dumps(report_to_json(report), indent=2, ensure_ascii=False)
+        if args.json
+        else format_report(report)
+    )
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:  # `lifeline check | head`: the reader left; the code still counts
+        sys.stderr.close()
+    return EXIT_CODES[report.overall]

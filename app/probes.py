@@ -1,0 +1,515 @@
+"""HTTP probes: what a visitor sees, and what an editor sees (the origin, cache bypassed).
+
+Every request here is bounded three ways, because a monitor is only as good as its worst
+target: a hard deadline for the whole exchange (httpx2's read timeout is per chunk, so a
+server dripping one byte a second would otherwise hold a probe forever), a cap on the body
+bytes read and decoded (a 64 MiB page or a gzip bomb costs one small buffer), and at most
+MAX_REDIRECTS hops. Each probe opens its own client with keep-alive disabled, so no
+connection survives from one check to the next and a server that refuses new connections
+is never hidden behind a pooled one (the blackbox_exporter way).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import html
+import re
+import socket
+import ssl
+import time
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import httpx2
+
+from app import __version__
+from app.config import SiteConfig
+from app.models import CacheVerdict, ErrorKind, ProbeKind, ProbeResult
+
+MAX_REDIRECTS = 10
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+CACHE_HEADERS = ("Age", "X-Cache", "X-Cache-Hits", "X-Served-By")
+# Pantheon's documented way to reach the origin past the CDN cache.
+BYPASS_COOKIE = ("NO_CACHE", "1")
+_DETAIL_MAX = 160
+
+
+@dataclass(frozen=True)
+class ProbeOptions:
+    timeout: float = 10.0  # hard deadline for one whole request incl. body
+    retries: int = 1  # immediate re-checks of a failing probe
+    verify: ssl.SSLContext | bool = True  # tests pass an SSLContext trusting the test CA
+    max_body: int = 65536  # bytes of body read at most (for the <title> detail)
+    user_agent: str = f"lifeline/{__version__}"
+    concurrency: int = 100  # max probes in flight in one check
+    trust_env: bool = True  # honour HTTP(S)_PROXY / NO_PROXY from the environment
+
+
+class FetchError(Exception):
+    """A request that did not produce a usable answer, already classified."""
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        detail: str,
+        *,
+        final_url: str = "",
+        status: int | None = None,
+        headers: httpx2.Headers | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = one_line(detail)
+        self.final_url = final_url
+        self.status = status
+        self.headers = headers
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A final (non-redirect) answer with a bounded, decoded prefix of its body."""
+
+    url: str
+    status: int
+    reason: str
+    headers: httpx2.Headers
+    body: bytes
+    complete: bool  # the whole body was read (and fit in the limit)
+    redirects: int
+    seconds: float
+
+
+# --------------------------------------------------------------------------- fetching
+
+
+@functools.cache
+def _default_ssl_context() -> ssl.SSLContext:
+    # Built once: loading the trust store costs tens of milliseconds of CPU, and every
+    # probe opens its own client.
+    return httpx2.create_ssl_context()
+
+
+def _client(options: ProbeOptions, cookies: Mapping[str, str] | None) -> httpx2.AsyncClient:
+    verify = _default_ssl_context() if options.verify is True else options.verify
+    return httpx2.AsyncClient(
+        verify=verify,
+        trust_env=options.trust_env,
+        follow_redirects=False,  # followed by hand: bounded bodies, no credentials carried
+        timeout=httpx2.Timeout(options.timeout),
+        limits=httpx2.Limits(max_keepalive_connections=0),
+        cookies=dict(cookies or {}),
+        headers={
+            "User-Agent": options.user_agent,
+            "Accept": "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8",
+            # Only encodings we can decode with a bounded output (see _Decoder).
+            "Accept-Encoding": "gzip, deflate",
+        },
+    )
+
+
+async def fetch(
+    url: str,
+    options: ProbeOptions,
+    *,
+    cookies: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    max_body: int | None = None,
+    timeout: float | None = None,
+) -> Fetched:
+    """GET `url`, following redirects, within one hard deadline. Raises FetchError."""
+    limit = options.max_body if max_body is None else max_body
+    deadline = options.timeout if timeout is None else timeout
+    start = time.monotonic()
+    state = _Progress(url)
+    client = _client(options, cookies)
+    try:
+        async with asyncio.timeout(deadline):
+            return await _follow(client, url, headers or {}, limit, state, start)
+    except TimeoutError:
+        raise FetchError(
+            ErrorKind.TIMEOUT,
+            state.timeout_detail(deadline),
+            final_url=state.url,
+            status=state.status,
+            headers=state.headers,
+        ) from None
+    except FetchError:
+        raise
+    except (httpx2.HTTPError, httpx2.InvalidURL, httpx2.StreamError, OSError) as exc:
+        kind, detail = classify_error(exc)
+        raise FetchError(
+            kind, detail, final_url=state.url, status=state.status, headers=state.headers
+        ) from None
+    finally:
+        await client.aclose()
+
+
+@dataclass
+class _Progress:
+    """How far a request got, so a timeout can say where it stopped."""
+
+    url: str
+    status: int | None = None
+    headers: httpx2.Headers | None = None
+    redirects: int = 0
+
+    def timeout_detail(self, deadline: float) -> str:
+        if self.status is None:
+            return f"no answer within {deadline:g} s"
+        return f"answered {self.status} but the page did not arrive within {deadline:g} s"
+
+
+async def _follow(
+    client: httpx2.AsyncClient,
+    url: str,
+    headers: Mapping[str, str],
+    limit: int,
+    state: _Progress,
+    start: float,
+) -> Fetched:
+    current = httpx2.URL(url)
+    while True:
+        state.url = str(current)
+        state.status = None
+        state.headers = None
+        request = client.build_request("GET", current, headers=dict(headers))
+        response = await client.send(request, stream=True)
+        try:
+            state.status = response.status_code
+            state.headers = response.headers
+            location = response.headers.get("Location")
+            if response.status_code in REDIRECT_STATUSES and location:
+                state.redirects += 1
+                if state.redirects > MAX_REDIRECTS:
+                    raise FetchError(
+                        ErrorKind.REDIRECTS,
+                        f"more than {MAX_REDIRECTS} redirects (last to {location})",
+                        final_url=str(current),
+                        status=response.status_code,
+                        headers=response.headers,
+                    )
+                current = _next_url(current, location, response)
+                continue
+            body, complete = await read_prefix(response, limit)
+            return Fetched(
+                url=str(current),
+                status=response.status_code,
+                reason=response.reason_phrase,
+                headers=response.headers,
+                body=body,
+                complete=complete,
+                redirects=state.redirects,
+                seconds=time.monotonic() - start,
+            )
+        finally:
+            # Closing an unread stream drops the connection instead of draining it.
+            await response.aclose()
+
+
+def _next_url(current: httpx2.URL, location: str, response: httpx2.Response) -> httpx2.URL:
+    try:
+        target = current.join(location)
+    except httpx2.InvalidURL as exc:
+        raise FetchError(
+            ErrorKind.PROTOCOL,
+            f"redirect to an invalid URL ({exc})",
+            final_url=str(current),
+            status=response.status_code,
+            headers=response.headers,
+        ) from None
+    if target.scheme not in ("http", "https") or not target.host:
+        raise FetchError(
+            ErrorKind.PROTOCOL,
+            f"redirect to a non-web URL: {location}",
+            final_url=str(current),
+            status=response.status_code,
+            headers=response.headers,
+        )
+    # A Location with user:password@ would make the client send credentials: never.
+    return target.copy_with(userinfo=b"", fragment=None)
+
+
+class _Decoder:
+    """Undo Content-Encoding with a hard cap on output, so a bomb inflates to `limit`."""
+
+    def __init__(self, encoding: str, limit: int) -> None:
+        self.limit = limit
+        self.out = bytearray()
+        self.broken = False
+        self.zlib: zlib._Decompress | None = None
+        self.raw_deflate_fallback = False
+        encoding = encoding.strip().lower()
+        if encoding in ("", "identity"):
+            self.mode = "identity"
+        elif encoding in ("gzip", "x-gzip"):
+            self.mode = "zlib"
+            self.zlib = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        elif encoding == "deflate":
+            self.mode = "zlib"
+            self.zlib = zlib.decompressobj(zlib.MAX_WBITS)
+            self.raw_deflate_fallback = True
+        else:  # br, zstd, stacked encodings: not asked for; keep nothing rather than guess
+            self.mode = "opaque"
+
+    @property
+    def full(self) -> bool:
+        return len(self.out) >= self.limit or self.broken or self.mode == "opaque"
+
+    def feed(self, chunk: bytes) -> None:
+        room = self.limit - len(self.out)
+        if room <= 0 or self.broken:
+            return
+        if self.mode == "identity":
+            self.out += chunk[:room]
+            return
+        if self.zlib is None:
+            return
+        try:
+            self.out += self.zlib.decompress(self.zlib.unconsumed_tail + chunk, room)
+        except zlib.error:
+            if self.raw_deflate_fallback and not self.out:
+                # Some servers send raw deflate without the zlib header.
+                self.raw_deflate_fallback = False
+                self.zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+                self.feed(chunk)
+                return
+            self.broken = True
+
+
+async def read_prefix(response: httpx2.Response, limit: int) -> tuple[bytes, bool]:
+    """At most `limit` decoded bytes of the body; True when the whole body was read.
+
+    Raw (still compressed) bytes are read, also at most `limit` of them, and inflated
+    with a capped output, so neither a huge page nor a compression bomb costs more than
+    about 2 x `limit` bytes of memory or the time to read them.
+    """
+    if limit <= 0:
+        return b"", False
+    decoder = _Decoder(response.headers.get("Content-Encoding", ""), limit)
+    raw = 0
+    async for chunk in response.aiter_raw():
+        raw += len(chunk)
+        decoder.feed(chunk)
+        if decoder.full or raw >= limit:
+            return bytes(decoder.out), False
+    return bytes(decoder.out), True
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def classify_error(exc: BaseException) -> tuple[ErrorKind, str]:
+    """Map a transport exception to an error kind and a one-line detail."""
+    chain = _chain(exc)
+    for item in chain:
+        if isinstance(item, ssl.SSLCertVerificationError):
+            return ErrorKind.TLS, f"certificate not trusted: {item.verify_message or item.reason}"
+        if isinstance(item, ssl.SSLError):
+            return ErrorKind.TLS, f"TLS failed: {item.reason or item}"
+    for item in chain:
+        if isinstance(item, socket.gaierror):
+            return ErrorKind.DNS, f"host name not found ({item.strerror or item})"
+        if isinstance(item, ConnectionRefusedError):
+            return ErrorKind.REFUSED, "connection refused"
+    if isinstance(exc, httpx2.TimeoutException | TimeoutError):
+        return ErrorKind.TIMEOUT, f"timed out ({type(exc).__name__})"
+    if isinstance(exc, httpx2.TooManyRedirects):
+        return ErrorKind.REDIRECTS, str(exc)
+    if isinstance(exc, httpx2.ConnectError):
+        text = str(exc)
+        if "name or service" in text.lower() or "nodename" in text.lower():
+            return ErrorKind.DNS, f"host name not found ({text})"
+        # Unreachable network or host: the connection itself failed.
+        return ErrorKind.REFUSED, f"cannot connect ({text or 'connection failed'})"
+    if isinstance(exc, httpx2.RemoteProtocolError):
+        return ErrorKind.PROTOCOL, f"broken answer: {exc or 'server closed the connection'}"
+    if isinstance(exc, httpx2.ReadError | httpx2.WriteError | httpx2.CloseError):
+        return ErrorKind.PROTOCOL, f"connection dropped mid-answer ({exc or type(exc).__name__})"
+    if isinstance(exc, ConnectionError):
+        return ErrorKind.REFUSED, f"cannot connect ({exc.strerror or exc})"
+    return ErrorKind.PROTOCOL, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def one_line(text: str, limit: int = _DETAIL_MAX) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "\u2026"
+
+
+# --------------------------------------------------------------------------- evidence
+
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
+
+
+def page_title(body: bytes, content_type: str = "") -> str:
+    """The <title> of an HTML prefix, unescaped and on one line ('' when there is none)."""
+    match = _TITLE.search(body)
+    if not match:
+        return ""
+    charset = "utf-8"
+    found = _CHARSET.search(content_type)
+    if found:
+        charset = found.group(1)
+    try:
+        text = match.group(1).decode(charset, errors="replace")
+    except LookupError:
+        text = match.group(1).decode("utf-8", errors="replace")
+    return one_line(html.unescape(text))
+
+
+def status_detail(status: int, reason: str, title: str) -> str:
+    """'503 Database not Responding' from a Pantheon error page, else '502 Bad Gateway'."""
+    if title:
+        return one_line(title if title.startswith(str(status)) else f"{status} {title}")
+    return one_line(f"{status} {reason}".strip())
+
+
+def cache_evidence(headers: httpx2.Headers | Mapping[str, str]) -> dict[str, str]:
+    found = httpx2.Headers(headers)
+    return {name: found[name] for name in CACHE_HEADERS if name in found}
+
+
+def cache_verdict(headers: httpx2.Headers | Mapping[str, str]) -> CacheVerdict:
+    """Was the answer served from a cache? From Age / X-Cache / X-Cache-Hits.
+
+    Fastly (Pantheon's CDN) lists one value per cache layer ("MISS, HIT"): any hit on
+    the way means the origin was not asked.
+    """
+    found = httpx2.Headers(headers)
+    evidence = False
+    x_cache = found.get("X-Cache")
+    if x_cache:
+        evidence = True
+        values = [v.strip().upper() for v in x_cache.split(",")]
+        if any(v.startswith("HIT") for v in values):
+            return CacheVerdict.HIT
+    hits = found.get("X-Cache-Hits")
+    if hits:
+        evidence = True
+        counts = [v.strip() for v in hits.split(",")]
+        if any(c.isdigit() and int(c) > 0 for c in counts):
+            return CacheVerdict.HIT
+    age = found.get("Age")
+    if age is not None:
+        evidence = True
+        if age.strip().isdigit() and int(age.strip()) > 0:
+            return CacheVerdict.HIT
+    return CacheVerdict.MISS if evidence else CacheVerdict.UNKNOWN
+
+
+def with_evidence(result: ProbeResult, headers: httpx2.Headers | None) -> ProbeResult:
+    """Add cache verdict, cache headers and request ids from the answer's headers."""
+    if headers is None:
+        return result
+    return replace(
+        result,
+        cache=cache_verdict(headers),
+        cache_headers=cache_evidence(headers),
+        request_id=headers.get("X-Styx-Req-Id") or headers.get("Pantheon-Trace-Id"),
+        styx_hostname=headers.get("X-Pantheon-Styx-Hostname"),
+    )
+
+
+# --------------------------------------------------------------------------- probes
+
+
+def probe_ok(kind: ProbeKind, status: int) -> bool:
+    # A backend that answers 403 on a locked login page still proves the origin is alive.
+    return status < 400 if kind is ProbeKind.ANONYMOUS else status < 500
+
+
+async def _probe_once(
+    url: str, kind: ProbeKind, options: ProbeOptions, bypass_cache: bool
+) -> ProbeResult:
+    cookies = dict([BYPASS_COOKIE]) if bypass_cache else None
+    start = time.monotonic()
+    try:
+        got = await fetch(url, options, cookies=cookies)
+    except FetchError as exc:
+        failed = ProbeResult(
+            kind=kind,
+            url=url,
+            final_url=exc.final_url or url,
+            ok=False,
+            status=exc.status,
+            seconds=round(time.monotonic() - start, 3),
+            error=exc.kind,
+            detail=exc.detail,
+        )
+        return with_evidence(failed, exc.headers)
+    ok = probe_ok(kind, got.status)
+    if ok:
+        detail = status_detail(got.status, got.reason, "")
+    else:
+        title = page_title(got.body, got.headers.get("Content-Type", ""))
+        detail = status_detail(got.status, got.reason, title)
+    answered = ProbeResult(
+        kind=kind,
+        url=url,
+        final_url=got.url,
+        ok=ok,
+        status=got.status,
+        seconds=round(got.seconds, 3),
+        error=None if ok else ErrorKind.HTTP,
+        detail=detail,
+    )
+    return with_evidence(answered, got.headers)
+
+
+async def probe(
+    url: str, kind: ProbeKind, options: ProbeOptions, *, bypass_cache: bool = False
+) -> ProbeResult:
+    """One probe, re-checked at once up to `options.retries` times while it fails."""
+    attempts = 0
+    while True:
+        attempts += 1
+        result = await _probe_once(url, kind, options, bypass_cache)
+        if result.ok or attempts > options.retries:
+            return replace(result, attempts=attempts)
+
+
+async def _limited(
+    limiter: asyncio.Semaphore | None,
+    url: str,
+    kind: ProbeKind,
+    options: ProbeOptions,
+    bypass_cache: bool,
+) -> ProbeResult:
+    if limiter is None:
+        return await probe(url, kind, options, bypass_cache=bypass_cache)
+    async with limiter:
+        return await probe(url, kind, options, bypass_cache=bypass_cache)
+
+
+async def probe_site(
+    site: SiteConfig, options: ProbeOptions, limiter: asyncio.Semaphore | None = None
+) -> tuple[ProbeResult, ProbeResult]:
+    """(anonymous, backend) for one site, run concurrently."""
+    anonymous, backend = await asyncio.gather(
+        _limited(limiter, site.url, ProbeKind.ANONYMOUS, options, False),
+        _limited(limiter, site.probe_backend_url, ProbeKind.BACKEND, options, True),
+    )
+    return anonymous, backend
+
+
+async def probe_canary(url: str, options: ProbeOptions) -> bool:
+    """True when the connection works: any HTTP answer counts, even an error status."""
+    for _ in range(options.retries + 1):
+        try:
+            await fetch(url, options, max_body=0)
+            return True
+        except FetchError as exc:
+            if exc.status is not None:
+                return True
+    return False
