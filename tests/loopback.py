@@ -24,6 +24,7 @@ class Request:
     path: str
     headers: dict[str, str]
     body: bytes
+    peer: tuple[str, int] | None = None  # client address: tells connections apart
 
     def json(self) -> Any:
         return jsonlib.loads(self.body)
@@ -87,7 +88,13 @@ class LoopbackServer:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                req = Request(self.command, self.path, dict(self.headers.items()), body)
+                req = Request(
+                    self.command,
+                    self.path,
+                    dict(self.headers.items()),
+                    body,
+                    peer=(self.client_address[0], self.client_address[1]),
+                )
                 owner.requests.append(req)
                 path = self.path.split("?", 1)[0]
                 handler = owner.routes.get(self.path) or owner.routes.get(path)
