@@ -71,6 +71,7 @@ class SiteStateChanged:
     reason: str
     flapping: bool = False
     result: SiteResult | None = None
+    platform: PlatformStatus | None = None  # the platform as it stood (evidence for history)
 
 
 @dataclass(frozen=True)
