@@ -1,0 +1,281 @@
+"""The one background pattern: the monitor's asyncio loop in a worker thread, Qt signals out.
+
+The Bridge lives on the GUI thread. Its worker thread runs an asyncio loop that hosts
+the Monitor; monitor callbacks (on the loop thread) are handed to the GUI thread through
+a queued signal, so every public signal below is emitted on the GUI thread. Commands
+from the UI (check now, new config, stop) reach the loop with call_soon_threadsafe.
+Blocking work of other UI parts (keyring calls, sending a ticket) goes through
+`run_in_worker`: it runs off the GUI thread and its result comes back as a callback on
+the GUI thread. Errors arrive as the `error` signal, never swallowed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from app.config import Config
+from app.events import CheckCompleted, Event, MonitorError, MonitorSnapshot
+
+log = logging.getLogger(__name__)
+
+_STOP_GRACE = 5.0  # seconds the monitor gets to finish (flush history) on stop
+
+
+class MonitorLike(Protocol):
+    """What the bridge needs of app.monitor.Monitor (a test can pass a small fake)."""
+
+    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]: ...
+    async def run(self) -> None: ...
+    def stop(self) -> None: ...
+    def update_config(self, config: Config) -> None: ...
+    def check_now(self, site: str | None = None) -> None: ...
+    def snapshot(self) -> MonitorSnapshot: ...
+
+
+@dataclass(frozen=True)
+class _Done:
+    """The outcome of one run_in_worker job, carried to the GUI thread."""
+
+    callback: Callable[[Any], None] | None
+    on_error: Callable[[BaseException], None] | None
+    result: Any = None
+    error: BaseException | None = None
+
+
+class Bridge(QObject):
+    event = Signal(object)  # every monitor Event, on the GUI thread
+    snapshotChanged = Signal(object)  # MonitorSnapshot (initial, then after each check)
+    configChanged = Signal(object)  # Config, after update_config
+    error = Signal(str)  # a one-line message for the user; already logged
+    started = Signal()
+    finished = Signal()  # the loop has stopped and the thread is about to end
+
+    # Internal hops from the loop thread to the GUI thread (queued connections).
+    _fromLoop = Signal(object)
+    _jobDone = Signal(object)
+    _loopError = Signal(str)
+    _loopFinished = Signal()
+
+    def __init__(self, monitor: MonitorLike, config: Config, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._monitor = monitor
+        self._config = config
+        self._snapshot = MonitorSnapshot()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._running = False
+        self._shutdown = asyncio.Event()  # not bound to a loop until first awaited
+        queued = Qt.ConnectionType.QueuedConnection
+        self._fromLoop.connect(self._deliver, queued)
+        self._jobDone.connect(self._finish_job, queued)
+        self._loopError.connect(self._report_error, queued)
+        self._loopFinished.connect(self._on_finished, queued)
+
+    # -- state, read on the GUI thread --------------------------------------------
+
+    @property
+    def snapshot(self) -> MonitorSnapshot:
+        """The latest snapshot, already in memory: menus read this and never wait."""
+        return self._snapshot
+
+    @property
+    def config(self) -> Config:
+        return self._config
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("the bridge was already started")
+        # Created here, run there: a loop is not bound to a thread until it runs, so
+        # commands issued right after start() already have a loop to go to.
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._thread_main, args=(self._loop,), name="lifeline-monitor", daemon=True
+        )
+        self._running = True
+        self._thread.start()
+        self.started.emit()
+
+    def stop(self) -> None:
+        """Stop the monitor and the loop; `finished` is emitted when both have ended."""
+        self._call(self._request_shutdown)
+
+    def join(self, timeout: float) -> bool:
+        """For shutdown paths outside the event loop (tests, atexit); not for slots."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    # -- commands to the monitor --------------------------------------------------------
+
+    def check_now(self, site: str | None = None) -> None:
+        self._call(self._monitor.check_now, site)
+
+    def update_config(self, config: Config) -> None:
+        """Apply a new config to the running monitor (no restart)."""
+        self._config = config
+        self._call(self._monitor.update_config, config)
+        self.configChanged.emit(config)
+
+    def run_in_worker(
+        self,
+        fn: Callable[[], Any],
+        callback: Callable[[Any], None] | None = None,
+        *,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        """Run `fn` off the GUI thread; deliver its result to `callback` on the GUI thread.
+
+        A plain function runs in the loop's thread pool (a blocking keyring prompt does
+        not stall monitoring); a coroutine function runs on the loop itself. If it
+        raises, `on_error(exc)` runs on the GUI thread; without `on_error` the error is
+        logged and emitted as the `error` signal.
+        """
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            stopped = RuntimeError("the background worker is not running")
+            self._jobDone.emit(_Done(callback, on_error, error=stopped))
+            return
+
+        async def job() -> None:
+            try:
+                if inspect.iscoroutinefunction(fn):
+                    result = await fn()
+                else:
+                    result = await loop.run_in_executor(None, fn)
+                    if inspect.isawaitable(result):
+                        result = await _awaitable(result)
+            except Exception as exc:  # delivered to the caller, not swallowed
+                self._jobDone.emit(_Done(callback, on_error, error=exc))
+            else:
+                self._jobDone.emit(_Done(callback, on_error, result=result))
+
+        loop.call_soon_threadsafe(lambda: loop.create_task(job()))
+
+    # -- loop thread -------------------------------------------------------------------
+
+    def _thread_main(self, loop: asyncio.AbstractEventLoop) -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._main())
+        finally:
+            try:
+                _cancel_pending(loop)
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.run_until_complete(loop.shutdown_default_executor())
+            finally:
+                loop.close()
+                self._loopFinished.emit()
+
+    async def _main(self) -> None:
+        unsubscribe = self._monitor.subscribe(self._fromLoop.emit)
+        try:
+            self._fromLoop.emit(CheckCompleted(at=_now(), snapshot=self._monitor.snapshot()))
+            run = asyncio.ensure_future(self._monitor.run())
+            shutdown = asyncio.ensure_future(self._shutdown.wait())
+            await asyncio.wait({run, shutdown}, return_when=asyncio.FIRST_COMPLETED)
+            if not run.done():
+                self._monitor.stop()
+                try:
+                    await asyncio.wait_for(run, _STOP_GRACE)
+                except TimeoutError:
+                    log.warning("the monitor did not stop within %s s; cancelled", _STOP_GRACE)
+            elif run.exception() is not None:
+                exc = run.exception()
+                log.error("the monitor stopped with an error", exc_info=exc)
+                self._loopError.emit(f"Monitoring stopped: {_one_line(exc)}")
+            # The loop outlives a failed monitor, so run_in_worker jobs (a ticket being
+            # sent, a secret being saved) still complete; it ends on stop().
+            await shutdown
+        finally:
+            unsubscribe()
+
+    def _request_shutdown(self) -> None:
+        self._shutdown.set()
+
+    def _call(self, fn: Callable[..., Any], *args: Any) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            log.warning("monitor command %s ignored: the loop is not running", fn.__name__)
+            return
+
+        def guarded() -> None:
+            try:
+                fn(*args)
+            except Exception as exc:
+                log.exception("monitor command %s failed", fn.__name__)
+                self._loopError.emit(f"{fn.__name__} failed: {_one_line(exc)}")
+
+        try:
+            loop.call_soon_threadsafe(guarded)
+        except RuntimeError:  # closed between the check and the call
+            log.warning("monitor command %s ignored: the loop has stopped", fn.__name__)
+
+    # -- GUI thread ----------------------------------------------------------------------
+
+    @Slot(object)
+    def _deliver(self, event: Event) -> None:
+        if isinstance(event, CheckCompleted):
+            self._snapshot = event.snapshot
+            self.snapshotChanged.emit(event.snapshot)
+        if isinstance(event, MonitorError):
+            log.error("monitor error: %s", event.message)
+            self.error.emit(event.message)
+        self.event.emit(event)
+
+    @Slot(object)
+    def _finish_job(self, done: _Done) -> None:
+        if done.error is not None:
+            if done.on_error is not None:
+                done.on_error(done.error)
+                return
+            log.error("background job failed", exc_info=done.error)
+            self.error.emit(_one_line(done.error))
+            return
+        if done.callback is not None:
+            done.callback(done.result)
+
+    @Slot(str)
+    def _report_error(self, message: str) -> None:
+        self.error.emit(message)
+
+    @Slot()
+    def _on_finished(self) -> None:
+        self._running = False
+        self.finished.emit()
+
+
+async def _awaitable(value: Awaitable[Any]) -> Any:
+    return await value
+
+
+def _cancel_pending(loop: asyncio.AbstractEventLoop) -> None:
+    tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "…"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,187 @@
+"""The tray icon, drawn with QPainter for any size: a state-coloured shape with a white glyph.
+
+Colour AND glyph, so the state does not rest on colour alone (colour-blind users). The
+shape fills nearly the whole square, so most of the icon's pixels are the state colour
+and a glance is enough. A pending (unconfirmed) problem adds a small dot and leaves the
+colour alone. Rendered icons are cached per (state, pending): the tray never redraws
+an icon it already has.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QIcon,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+)
+
+from app.models import OverallState, SiteState
+
+
+class Glyph(StrEnum):
+    CHECK = "check"
+    BANG = "bang"
+    HALF = "half"
+    CROSS = "cross"
+    QUESTION = "question"
+    CLOCK = "clock"
+    SLEEP = "sleep"
+
+
+# (colour, glyph) per state. Sites and the overall state share one look, so a site's
+# menu entry looks like the tray icon would for that site alone.
+OVERALL_LOOK: dict[OverallState, tuple[str, Glyph]] = {
+    OverallState.OPERATIONAL: ("#2E7D32", Glyph.CHECK),
+    OverallState.DEGRADED: ("#F9A825", Glyph.BANG),
+    OverallState.EDITORS_BLOCKED: ("#EF6C00", Glyph.HALF),
+    OverallState.DOWN: ("#C62828", Glyph.CROSS),
+    OverallState.UNKNOWN: ("#757575", Glyph.QUESTION),
+    OverallState.MAINTENANCE: ("#1565C0", Glyph.CLOCK),
+}
+SITE_LOOK: dict[SiteState, tuple[str, Glyph]] = {
+    SiteState.OPERATIONAL: OVERALL_LOOK[OverallState.OPERATIONAL],
+    SiteState.DEGRADED: OVERALL_LOOK[OverallState.DEGRADED],
+    SiteState.EDITORS_BLOCKED: OVERALL_LOOK[OverallState.EDITORS_BLOCKED],
+    SiteState.DOWN: OVERALL_LOOK[OverallState.DOWN],
+    SiteState.UNKNOWN: OVERALL_LOOK[OverallState.UNKNOWN],
+    # Idling on purpose (a non-live environment asleep): not a problem, not green either.
+    SiteState.ASLEEP: ("#757575", Glyph.SLEEP),
+}
+
+SIZES = (16, 22, 24, 32, 48, 64)
+PENDING_DOT = "#FFFFFF"
+_OUTLINE = QColor(0, 0, 0, 90)  # keeps the shape's edge visible on a same-coloured panel
+
+
+def render_image(colour: str, glyph: Glyph, pending: bool, size: int, dpr: float = 1.0) -> QImage:
+    """One icon as an ARGB image of size×dpr device pixels (devicePixelRatio set)."""
+    px = max(1, round(size * dpr))
+    image = QImage(px, px, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    try:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.scale(px / 100.0, px / 100.0)  # draw in a 100×100 design space
+        _draw(painter, QColor(colour), glyph, pending, px)
+    finally:
+        painter.end()
+    image.setDevicePixelRatio(dpr)
+    return image
+
+
+def _draw(p: QPainter, colour: QColor, glyph: Glyph, pending: bool, px: int) -> None:
+    # Tiny icons get a thinner margin and a fatter stroke, so the glyph survives 16 px.
+    margin = 2.0 if px < 24 else 4.0
+    rect = QRectF(margin, margin, 100 - 2 * margin, 100 - 2 * margin)
+    outline = QPen(_OUTLINE, max(1.0, 100.0 / px))
+    p.setPen(outline)
+    p.setBrush(QBrush(colour))
+    p.drawRoundedRect(rect, 22, 22)
+
+    stroke = 15.0 if px < 24 else 12.0 if px < 40 else 10.0
+    white = QColor("#FFFFFF")
+    pen = QPen(white, stroke)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    p.setPen(pen)
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    if glyph is Glyph.CHECK:
+        path = QPainterPath(QPointF(27, 52))
+        path.lineTo(43, 68)
+        path.lineTo(74, 34)
+        p.drawPath(path)
+    elif glyph is Glyph.CROSS:
+        p.drawLine(QPointF(31, 31), QPointF(69, 69))
+        p.drawLine(QPointF(69, 31), QPointF(31, 69))
+    elif glyph is Glyph.BANG:
+        p.drawLine(QPointF(50, 24), QPointF(50, 57))
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(white)
+        p.drawEllipse(QPointF(50, 75), stroke * 0.75, stroke * 0.75)
+    elif glyph is Glyph.HALF:
+        # A ring with its left half filled: half the audience (visitors) still served.
+        ring = QRectF(27, 27, 46, 46)
+        p.setPen(QPen(white, stroke * 0.7))
+        p.drawEllipse(ring)
+        half = QPainterPath()
+        half.moveTo(50, 27)
+        half.arcTo(ring, 90, 180)
+        half.closeSubpath()
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(white)
+        p.drawPath(half)
+    elif glyph is Glyph.QUESTION:
+        path = QPainterPath(QPointF(34, 38))
+        path.arcTo(QRectF(34, 20, 32, 32), 180, -250)
+        path.quadTo(QPointF(50, 52), QPointF(50, 60))
+        p.drawPath(path)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(white)
+        p.drawEllipse(QPointF(50, 77), stroke * 0.75, stroke * 0.75)
+    elif glyph is Glyph.CLOCK:
+        p.setPen(QPen(white, stroke * 0.7))
+        p.drawEllipse(QRectF(24, 24, 52, 52))
+        p.setPen(pen)
+        p.drawLine(QPointF(50, 50), QPointF(50, 34))
+        p.drawLine(QPointF(50, 50), QPointF(62, 58))
+    elif glyph is Glyph.SLEEP:
+        path = QPainterPath(QPointF(32, 32))
+        path.lineTo(68, 32)
+        path.lineTo(32, 68)
+        path.lineTo(68, 68)
+        p.drawPath(path)
+
+    if pending:
+        # A white dot ringed in the state colour's dark shade, top right: "something
+        # is being confirmed"; the colour itself stays until the monitor decides.
+        r = 17.0 if px < 24 else 12.0
+        centre = QPointF(100 - margin - r * 0.9, margin + r * 0.9)
+        p.setPen(QPen(colour.darker(160), max(2.0, 150.0 / px)))
+        p.setBrush(QColor(PENDING_DOT))
+        p.drawEllipse(centre, r, r)
+
+
+def build_icon(
+    colour: str, glyph: Glyph, pending: bool, dprs: tuple[float, ...] = (1.0, 2.0)
+) -> QIcon:
+    """A QIcon holding a crisp pixmap for every tray size at every device pixel ratio."""
+    icon = QIcon()
+    for dpr in dprs:
+        for size in SIZES:
+            icon.addPixmap(QPixmap.fromImage(render_image(colour, glyph, pending, size, dpr)))
+    return icon
+
+
+class IconSet:
+    """Rendered icons, cached: a state's icon is drawn once per process."""
+
+    def __init__(self, dprs: tuple[float, ...] = (1.0, 2.0)) -> None:
+        self._dprs = dprs
+        self._cache: dict[tuple[str, Glyph, bool], QIcon] = {}
+        self.rendered = 0  # how many icons were drawn (not served from the cache)
+
+    def overall(self, state: OverallState, pending: bool = False) -> QIcon:
+        colour, glyph = OVERALL_LOOK[state]
+        return self._get(colour, glyph, pending)
+
+    def site(self, state: SiteState, pending: bool = False) -> QIcon:
+        colour, glyph = SITE_LOOK[state]
+        return self._get(colour, glyph, pending)
+
+    def _get(self, colour: str, glyph: Glyph, pending: bool) -> QIcon:
+        key = (colour, glyph, pending)
+        icon = self._cache.get(key)
+        if icon is None:
+            icon = build_icon(colour, glyph, pending, self._dprs)
+            self._cache[key] = icon
+            self.rendered += 1
+        return icon
+

@@ -1,0 +1,370 @@
+"""The tray menu and tooltip, built from the snapshot already in memory.
+
+Rebuilt each time the menu opens (aboutToShow), so it is never stale and never asks
+anyone anything: no I/O, no waiting. Status-page and site text is untrusted: every
+dynamic string goes through `plain()` (one line, bounded, no markup, `&` escaped so Qt
+does not turn it into a mnemonic).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu
+
+from app.config import Config
+from app.events import MonitorSnapshot, SiteStatus
+from app.models import (
+    SITE_SEVERITY,
+    OverallState,
+    PlatformState,
+    PlatformStatus,
+    PointOfFailure,
+    SiteState,
+)
+from ui.icons import IconSet
+
+TOP_LEVEL_SITES = 20  # more go into a "N more sites" submenu, so the menu fits a screen
+UNRESOLVED = frozenset({"investigating", "identified", "monitoring"})
+
+OVERALL_LABEL = {
+    OverallState.OPERATIONAL: "Operational",
+    OverallState.MAINTENANCE: "Maintenance",
+    OverallState.DEGRADED: "Degraded",
+    OverallState.EDITORS_BLOCKED: "Editors blocked",
+    OverallState.DOWN: "Down",
+    OverallState.UNKNOWN: "Unknown",
+}
+SITE_LABEL = {
+    SiteState.OPERATIONAL: "Operational",
+    SiteState.DEGRADED: "Degraded",
+    SiteState.EDITORS_BLOCKED: "Editors blocked",
+    SiteState.DOWN: "Down",
+    SiteState.UNKNOWN: "Unknown",
+    SiteState.ASLEEP: "Asleep",
+}
+PLATFORM_LABEL = {
+    PlatformState.OPERATIONAL: "Operational",
+    PlatformState.MAINTENANCE: "Maintenance",
+    PlatformState.DEGRADED: "Degraded",
+    PlatformState.OUTAGE: "Outage",
+    PlatformState.UNKNOWN: "Unknown",
+}
+PLATFORM_AS_OVERALL = {
+    PlatformState.OPERATIONAL: OverallState.OPERATIONAL,
+    PlatformState.MAINTENANCE: OverallState.MAINTENANCE,
+    PlatformState.DEGRADED: OverallState.DEGRADED,
+    PlatformState.OUTAGE: OverallState.DOWN,
+    PlatformState.UNKNOWN: OverallState.UNKNOWN,
+}
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def plain(text: object, limit: int = 80) -> str:
+    """One bounded line of plain text, safe for a QAction, tooltip or notification."""
+    line = " ".join(_CONTROL.sub(" ", str(text)).split())
+    # No angle brackets: Qt guesses rich text from a tag ("<b>"); these look the same.
+    line = line.replace("<", "\u2039").replace(">", "\u203a")
+    if len(line) > limit:
+        line = line[: limit - 1].rstrip() + "\u2026"
+    return line
+
+
+def action_text(text: object, limit: int = 80) -> str:
+    """`plain()` for a menu entry: `&` doubled, or Qt eats it as a mnemonic marker."""
+    return plain(text, limit).replace("&", "&&")
+
+
+def https_url(url: str) -> str | None:
+    """The URL if it is a well-formed https link, else None (never open anything else)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() != "https" or not parts.hostname:
+        return None
+    return url.strip()
+
+
+def web_url(url: str) -> str | None:
+    """An http(s) URL for a site the user configured (their own sites may be plain http)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return url.strip()
+
+
+def local_time(at: datetime | None, now: datetime) -> str:
+    if at is None:
+        return "never"
+    local = at.astimezone()
+    if local.date() == now.astimezone().date():
+        return local.strftime("%H:%M:%S")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def uptime_text(uptime: float | None) -> str:
+    if uptime is None:
+        return "no history yet"
+    percent = uptime * 100
+    if percent >= 99.995:
+        return "100 %"
+    return f"{percent:.2f} %"
+
+
+def site_sort_key(site: SiteStatus) -> tuple[int, int, str]:
+    return (-SITE_SEVERITY[site.state], 0 if site.pending else 1, site.name.casefold())
+
+
+def state_counts(snapshot: MonitorSnapshot) -> list[tuple[SiteState, int]]:
+    counts: dict[SiteState, int] = {}
+    for site in snapshot.sites:
+        counts[site.state] = counts.get(site.state, 0) + 1
+    return sorted(counts.items(), key=lambda kv: (-SITE_SEVERITY[kv[0]], kv[0].value))
+
+
+def overall_line(snapshot: MonitorSnapshot) -> str:
+    label = OVERALL_LABEL[snapshot.overall]
+    if snapshot.last_check is None and snapshot.overall is OverallState.UNKNOWN:
+        if not snapshot.sites:
+            return "Lifeline: no sites yet"
+        return "Lifeline: first check in progress\u2026"
+    if snapshot.point_of_failure is PointOfFailure.NETWORK:
+        return f"Lifeline: {label}: your own network seems down"
+    total = len(snapshot.sites)
+    bad = sum(1 for s in snapshot.sites if SITE_SEVERITY[s.state] > 0)
+    detail = f"{bad} of {total} sites need attention" if bad else f"{total} sites fine"
+    if snapshot.point_of_failure is PointOfFailure.PLATFORM:
+        detail += " (platform problem)"
+    return f"Lifeline: {label}: {detail}"
+
+
+def platform_line(platform: PlatformStatus | None, provider: str) -> str:
+    if platform is None:
+        return f"{provider} platform: not checked yet"
+    label = PLATFORM_LABEL[platform.state]
+    detail = platform.description or platform.error or ""
+    return f"{provider} platform: {label}" + (f": {detail}" if detail else "")
+
+
+def unresolved_incidents(platform: PlatformStatus | None) -> list[tuple[str, str | None]]:
+    """(text, https link or None) for each incident that is not resolved."""
+    if platform is None:
+        return []
+    out = []
+    for incident in platform.incidents:
+        if incident.status.lower() not in UNRESOLVED:
+            continue
+        out.append((f"{incident.name} ({incident.status})", https_url(incident.url)))
+    return out
+
+
+def site_title(site: SiteStatus) -> str:
+    text = f"{site.name}: {SITE_LABEL[site.state]}"
+    if site.flapping:
+        text += " (flapping)"
+    if site.pending:
+        suspected = SITE_LABEL[site.suspected] if site.suspected else "a problem"
+        text += f", confirming {suspected.lower()}"
+    if site.reason and site.state is not SiteState.OPERATIONAL:
+        text += f": {site.reason}"
+    return text
+
+
+def tooltip_lines(snapshot: MonitorSnapshot, provider: str, now: datetime) -> list[str]:
+    lines = [plain(overall_line(snapshot), 100)]
+    counts = state_counts(snapshot)
+    if counts:
+        lines.append(", ".join(f"{n} {SITE_LABEL[state].lower()}" for state, n in counts))
+    if snapshot.pending:
+        lines.append("A problem is being confirmed")
+    lines.append(plain(platform_line(snapshot.platform, provider), 100))
+    lines.append(f"Last check: {local_time(snapshot.last_check, now)}")
+    return lines
+
+
+@dataclass(frozen=True)
+class MenuHandlers:
+    """What the menu's entries do; given by the tray, so the menu knows nobody else."""
+
+    open_url: Callable[[str], None]
+    check_now: Callable[[str | None], None]
+    open_settings: Callable[[], None]
+    pause: Callable[[str], None]  # "hour" | "tomorrow" | "resume"
+    about: Callable[[], None]
+    quit: Callable[[], None]
+    open_ticket_form: Callable[[str | None], None] | None = None
+    set_autostart: Callable[[bool], None] | None = None
+
+
+@dataclass(frozen=True)
+class MenuState:
+    """Everything else the menu shows, besides the snapshot."""
+
+    now: datetime
+    paused_until: datetime | None = None
+    autostart: bool | None = None  # None: not available here (entry hidden)
+    resume_hour: int = 8  # "until tomorrow" means tomorrow at this local hour
+
+
+def populate(
+    menu: QMenu,
+    snapshot: MonitorSnapshot,
+    config: Config,
+    handlers: MenuHandlers,
+    icons: IconSet,
+    state: MenuState,
+) -> None:
+    """Fill `menu` (cleared first, old submenus deleted) from the given state."""
+    for sub in menu.findChildren(QMenu, options=Qt.FindChildOption.FindDirectChildrenOnly):
+        sub.deleteLater()
+    menu.clear()
+    provider = config.provider.name
+
+    head = menu.addAction(icons.overall(snapshot.overall, snapshot.pending),
+                          action_text(overall_line(snapshot), 100))
+    head.setEnabled(False)
+
+    platform = snapshot.platform
+    look = PLATFORM_AS_OVERALL[platform.state] if platform else OverallState.UNKNOWN
+    line = menu.addAction(icons.overall(look), action_text(platform_line(platform, provider), 100))
+    page_url = platform.page_url if platform and platform.page_url else config.provider.status_page
+    page = https_url(page_url)
+    if page:
+        line.setToolTip(page)
+        line.triggered.connect(lambda _=False, u=page: handlers.open_url(u))
+    else:
+        line.setEnabled(False)
+    for text, link in unresolved_incidents(platform):
+        incident = menu.addAction("    " + action_text(text, 90))
+        if link:
+            incident.setToolTip(link)
+            incident.triggered.connect(lambda _=False, u=link: handlers.open_url(u))
+        else:
+            incident.setEnabled(False)
+
+    menu.addSeparator()
+    sites = sorted(snapshot.sites, key=site_sort_key)
+    if not sites:
+        empty = menu.addAction("No sites configured: add them in Settings")
+        empty.setEnabled(False)
+    target = menu
+    for index, site in enumerate(sites):
+        if index == TOP_LEVEL_SITES:
+            target = menu.addMenu(f"{len(sites) - TOP_LEVEL_SITES} more sites")
+        _add_site(target, site, config, handlers, icons, state)
+
+    menu.addSeparator()
+    check_all = menu.addAction("&Check all now")
+    check_all.triggered.connect(lambda _=False: handlers.check_now(None))
+
+    pause = menu.addMenu("&Pause notifications")
+    if state.paused_until is not None:
+        info = pause.addAction(f"Paused until {local_time(state.paused_until, state.now)}")
+        info.setEnabled(False)
+        resume = pause.addAction("&Resume notifications")
+        resume.triggered.connect(lambda _=False: handlers.pause("resume"))
+        pause.addSeparator()
+    hour = pause.addAction("For 1 &hour")
+    hour.triggered.connect(lambda _=False: handlers.pause("hour"))
+    tomorrow = pause.addAction(f"&Until tomorrow {state.resume_hour:02d}:00")
+    tomorrow.triggered.connect(lambda _=False: handlers.pause("tomorrow"))
+
+    settings = menu.addAction("&Settings\u2026")
+    settings.triggered.connect(lambda _=False: handlers.open_settings())
+    if state.autostart is not None and handlers.set_autostart is not None:
+        login = menu.addAction("Start at &login")
+        login.setCheckable(True)
+        login.setChecked(state.autostart)
+        setter = handlers.set_autostart
+        login.toggled.connect(lambda checked: setter(bool(checked)))
+    about = menu.addAction("&About Lifeline")
+    about.triggered.connect(lambda _=False: handlers.about())
+    menu.addSeparator()
+    quit_action = menu.addAction("&Quit")
+    quit_action.triggered.connect(lambda _=False: handlers.quit())
+
+
+def _add_site(
+    parent: QMenu,
+    site: SiteStatus,
+    config: Config,
+    handlers: MenuHandlers,
+    icons: IconSet,
+    state: MenuState,
+) -> None:
+    sub = parent.addMenu(icons.site(site.state, site.pending), action_text(site_title(site), 90))
+    sub.setToolTipsVisible(True)
+    lines = []
+    if site.reason:
+        lines.append(site.reason)
+    if site.pending and site.suspected is not None:
+        lines.append(f"Confirming: {SITE_LABEL[site.suspected].lower()} (not alarmed yet)")
+    if site.since is not None:
+        lines.append(f"{SITE_LABEL[site.state]} since {local_time(site.since, state.now)}")
+    lines.append(f"Last checked: {local_time(site.last_checked, state.now)}")
+    lines.append(f"Uptime 24 h: {uptime_text(site.uptime_24h)}")
+    for text in lines:
+        info = sub.addAction(action_text(text, 100))
+        info.setEnabled(False)
+    sub.addSeparator()
+
+    configured = config.site(site.name)
+    url = web_url(site.url)
+    if url:
+        open_site = sub.addAction("&Open site")
+        open_site.setToolTip(url)
+        open_site.triggered.connect(lambda _=False, u=url: handlers.open_url(u))
+    if configured is not None and configured.dashboard_url:
+        dashboard = web_url(configured.dashboard_url)
+    else:
+        dashboard = https_url(config.provider.dashboard)
+    if dashboard:
+        open_dash = sub.addAction("Open in &dashboard")
+        open_dash.setToolTip(dashboard)
+        open_dash.triggered.connect(lambda _=False, u=dashboard: handlers.open_url(u))
+    check = sub.addAction("&Check now")
+    check.triggered.connect(lambda _=False, n=site.name: handlers.check_now(n))
+    if handlers.open_ticket_form is not None:
+        form = handlers.open_ticket_form
+        ticket = sub.addAction("File &emergency ticket\u2026")
+        ticket.triggered.connect(lambda _=False, n=site.name: form(n))
+
+
+def menu_texts(menu: QMenu) -> list[str]:
+    """The visible entries, depth first, submenus indented: for tests and the status window."""
+    out: list[str] = []
+
+    def walk(m: QMenu, depth: int) -> None:
+        for action in m.actions():
+            if action.isSeparator() or not action.isVisible():
+                continue
+            out.append("  " * depth + action.text())
+            if action.menu() is not None:
+                walk(action.menu(), depth + 1)  # type: ignore[arg-type]
+
+    walk(menu, 0)
+    return out
+
+
+def find_action(menu: QMenu, text: str) -> QAction | None:
+    """The first action (depth first) whose text, mnemonics removed, equals `text`."""
+    for action in menu.actions():
+        if action.text().replace("&&", "\0").replace("&", "").replace("\0", "&") == text:
+            return action
+        sub = action.menu()
+        if sub is not None:
+            found = find_action(sub, text)  # type: ignore[arg-type]
+            if found is not None:
+                return found
+    return None
