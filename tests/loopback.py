@@ -115,7 +115,10 @@ class LoopbackServer:
         scheme = "https" if ssl_context else "http"
         host = "localhost" if ssl_context else "127.0.0.1"
         self.url = f"{scheme}://{host}:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval: close() (shutdown) waits up to one interval per server.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     def route(self, path: str, handler: Handler | Reply | Hang | Drip | Close | Stream) -> None:
