@@ -1,0 +1,51 @@
+"""Gather the evidence for a ticket: a fresh check of one site, its history, the JSON blocks.
+
+Network and SQLite: run from the CLI or the worker thread, never the GUI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from app.check import run_check
+from app.config import Config, SiteConfig
+from app.models import PlatformStatus, SiteResult
+from app.probes import ProbeOptions
+from app.report import platform_to_json, site_to_json
+from app.tickets.builder import Evidence, diagnostics_block, evidence_from_result
+
+
+def diagnostics_for(
+    result: SiteResult | None,
+    platform: PlatformStatus | None,
+    history: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
+    """The contract's diagnostics: the site's `check --json` entry, the platform, history."""
+    return diagnostics_block(
+        site_to_json(result) if result is not None else None,
+        platform_to_json(platform) if platform is not None else None,
+        history,
+    )
+
+
+async def fresh_evidence(
+    config: Config,
+    site: SiteConfig,
+    *,
+    options: ProbeOptions | None = None,
+    started_at: datetime | None = None,
+) -> Evidence:
+    """Check this one site (and the status page) now."""
+    report = await run_check(config, only=[site.name], options=options)
+    result = report.site(site.name)
+    if result is None:  # run_check checks every selected site; this is a bug if it happens
+        raise LookupError(f"the check did not report {site.name!r}")
+    return evidence_from_result(
+        site,
+        result,
+        report.platform,
+        detected_at=report.checked_at or datetime.now(UTC),
+        started_at=started_at,
+    )
