@@ -15,6 +15,8 @@ redirect (it could carry the header elsewhere), and no message includes either.
 from __future__ import annotations
 
 import asyncio
+import socket
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -329,11 +331,18 @@ class TerminusClient:
 
 
 def _connect_reason(exc: BaseException) -> str:
-    text = str(exc).lower()
-    if "refused" in text:
-        return "connection refused"
-    if "name or service" in text or "nodename" in text or "resolution" in text:
-        return "host name not found"
-    if "certificate" in text or "ssl" in text:
-        return "TLS certificate not trusted"
-    return type(exc).__name__
+    # httpx2 wraps the socket error a few levels down; the innermost one says why.
+    current: BaseException | None = exc
+    for _ in range(10):
+        if current is None:
+            break
+        if isinstance(current, ssl.SSLError):
+            return "TLS certificate not trusted" if isinstance(
+                current, ssl.SSLCertVerificationError
+            ) else "TLS failed"
+        if isinstance(current, socket.gaierror):
+            return "host name not found"
+        if isinstance(current, ConnectionRefusedError):
+            return "connection refused"
+        current = current.__cause__ or current.__context__
+    return "connection failed"
