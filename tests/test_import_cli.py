@@ -62,7 +62,9 @@ def test_dry_run_lists_and_writes_nothing(
     code, out, err = run(capsys, paths, "--dry-run", "--config", str(cfg))
     assert code == 0, err
     assert "Would add 2 sites" in out and "dry run, nothing written" in out
-    assert "+ Blog  https://blog.example.org/  (editors: https://blog.example.org/wp-login.php)" in out
+    assert (
+        "+ Blog  https://blog.example.org/  (editors: https://blog.example.org/wp-login.php)"
+    ) in out
     assert "+ Docs  https://live-docs.pantheonsite.io/" in out
     assert "= https://shop.example.com/  as 'Shop'" in out
     assert "- Cold: the site is frozen" in out
@@ -161,7 +163,9 @@ def test_unreachable_api_exits_5(
     write_config(cfg, f"http://127.0.0.1:{free_port()}")
     code, _, err = run(capsys, paths, "--config", str(cfg))
     assert code == 5
-    assert err == "lifeline import: cannot reach the Pantheon API at 127.0.0.1 (connection refused)\n"
+    assert err == (
+        "lifeline import: cannot reach the Pantheon API at 127.0.0.1 (connection refused)\n"
+    )
 
 
 def test_unexpected_answer_exits_6(
