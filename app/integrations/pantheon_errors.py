@@ -221,9 +221,9 @@ def identify(status: int | None, text: str) -> PantheonErrorPage | None:
 
 
 def identify_body(status: int | None, body: str) -> PantheonErrorPage | None:
-    """Like identify(), from a raw HTML body: its title first, then its opening text."""
-    title = page_title(body)
-    return identify(status, title) or identify(status, page_text(body))
+    """Like identify(), from a raw HTML body: its title and opening text together (the
+    body can be more specific than the title, e.g. "no php workers" under a 504)."""
+    return identify(status, f"{page_title(body)} {page_text(body)}")
 
 
 def is_idle_container(status: int | None, text: str, environment: str) -> bool:
