@@ -72,6 +72,16 @@ class Stream:
 Handler = Callable[[Request], "Reply | Hang | Drip | Close | Stream"]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-answer (a probe stopping after a bounded prefix)
+        # is normal here; anything else is still printed.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError | ssl.SSLError):
+            super().handle_error(request, client_address)
+
+
 class LoopbackServer:
     def __init__(self, *, ssl_context: ssl.SSLContext | None = None) -> None:
         self.routes: dict[str, Handler] = {}
@@ -107,7 +117,7 @@ class LoopbackServer:
 
             do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = _serve
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
         if ssl_context is not None:
             self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
