@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 
 from app.check import UnknownSite, run_check, select_sites
@@ -37,6 +38,9 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     )
     try:
         print(text, flush=True)
-    except BrokenPipeError:  # `lifeline check | head`: the reader left; the code still counts
-        sys.stderr.close()
+    except BrokenPipeError:
+        # `lifeline check | head`: the reader left. Point stdout at /dev/null so the
+        # interpreter's final flush does not complain; the exit code still counts.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
     return EXIT_CODES[report.overall]
