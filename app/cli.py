@@ -99,6 +99,11 @@ def main(argv: Sequence[str] | None = None, *, paths: Paths | None = None) -> in
         code = exc.code if isinstance(exc.code, int) else EXIT_USAGE
         return EXIT_USAGE if code == 2 else code
     paths = paths or default_paths()
+    if args.self_test:
+        # Qt-based, like the tray: imported by name so app/ stays free of Qt.
+        selftest = importlib.import_module("ui.selftest")
+        passed: int = selftest.run(args, paths)
+        return passed
     if args.command is None:
         # Imported by name: app/ stays free of Qt until the tray app is really wanted.
         tray = importlib.import_module("ui.main")
