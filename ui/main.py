@@ -1,0 +1,381 @@
+"""`lifeline` with no subcommand: the tray app.
+
+run() checks for a display, claims the single instance, loads the config, and wires the
+parts together through their constructors: Monitor -> Bridge (worker loop) -> TrayIcon
+(icon, menu, notifications), with the Settings dialog, the ticket form and start at
+login plugged in as callables. Nothing here is global; nothing asks QApplication for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from app import APP_DISPLAY_NAME, APP_ID, __version__
+from app.config import Config, ConfigError, ConfigMissing, load_config
+from app.logs import setup_logging
+from app.models import EXIT_USAGE
+from app.paths import Paths
+
+log = logging.getLogger("lifeline.ui")
+
+TRAY_RETRY_MS = 2000
+TRAY_WAIT_MS = 30_000  # a desktop still starting usually has its tray within seconds
+EXIT_NO_DISPLAY = 2
+QUIT_GRACE_MS = 6000
+
+
+def display_problem(env: dict[str, str] | None = None, platform: str | None = None) -> str | None:
+    """Why Qt could not open a window here, or None. Checked before Qt aborts on it."""
+    environ = os.environ if env is None else env
+    plat = platform or sys.platform
+    if not plat.startswith("linux") or environ.get("QT_QPA_PLATFORM"):
+        return None
+    wayland = environ.get("WAYLAND_DISPLAY")
+    display = environ.get("DISPLAY")
+    if not display and not wayland:
+        return "no display (DISPLAY and WAYLAND_DISPLAY are not set)"
+    if display and not wayland and display.startswith(":"):
+        number = display[1:].split(".", 1)[0]
+        if number.isdigit() and not Path(f"/tmp/.X11-unix/X{number}").exists():
+            return f"cannot reach the X display {display}"
+    return None
+
+
+def run(args: argparse.Namespace, paths: Paths) -> int:
+    started = time.monotonic()
+    setup_logging(paths.log_file)
+    problem = display_problem()
+    if problem:
+        print(
+            f"lifeline: {problem}; the tray app needs a desktop. Without one, use "
+            "`lifeline check` (check once) or `lifeline watch` (monitor continuously).",
+            file=sys.stderr,
+        )
+        return EXIT_NO_DISPLAY
+
+    # Qt is imported only now: `lifeline check` and the no-display path never load it.
+    from PySide6.QtWidgets import QApplication
+
+    from ui.single_instance import SingleInstance
+
+    qt_app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "lifeline"])
+    assert isinstance(qt_app, QApplication)
+    qt_app.setApplicationName("lifeline")
+    qt_app.setApplicationDisplayName(APP_DISPLAY_NAME)
+    qt_app.setApplicationVersion(__version__)
+    qt_app.setDesktopFileName(APP_ID)
+    qt_app.setQuitOnLastWindowClosed(False)  # closing Settings must not end monitoring
+
+    instance = SingleInstance(paths.runtime_dir)
+    if not instance.claim():
+        if instance.send("menu"):
+            print("lifeline: already running; opened its menu.", file=sys.stderr)
+            return 0
+        print("lifeline: another Lifeline holds the lock but does not answer.", file=sys.stderr)
+        return 1
+
+    try:
+        demo: Any = None
+        if getattr(args, "demo", False):
+            demo = _start_demo()
+            if demo is None:
+                return 1
+            config, config_path, first_run = demo.config, None, False
+        else:
+            config_path = args.config if getattr(args, "config", None) else paths.config_file
+            try:
+                config, first_run = load_config(config_path), False
+            except ConfigMissing:
+                config, first_run = Config(source=str(config_path)), True
+            except ConfigError as exc:
+                return _config_problem(exc)
+        tray_app = TrayApp(
+            qt_app, paths, config, config_path=config_path, started=started
+        )
+        tray_app.start(first_run=first_run)
+        instance.requested.connect(tray_app.handle_request)
+        code = qt_app.exec()
+        tray_app.close()
+        if demo is not None:
+            demo.stop()
+        return code
+    finally:
+        instance.release()
+
+
+def _config_problem(exc: ConfigError) -> int:
+    from PySide6.QtWidgets import QMessageBox
+
+    log.error("config problem: %s", exc.one_line())
+    print(f"lifeline: {exc.one_line()}", file=sys.stderr)
+    box = QMessageBox(
+        QMessageBox.Icon.Critical,
+        f"{APP_DISPLAY_NAME}: config problem",
+        f"{exc.one_line()}\n\nFix the file and start Lifeline again.",
+        QMessageBox.StandardButton.Close,
+    )
+    box.exec()  # nothing else runs yet: a modal box is the whole app here
+    return EXIT_USAGE
+
+
+def _start_demo() -> Any:
+    module = _optional_module("app.demo")
+    if module is None or not hasattr(module, "start"):
+        print("lifeline: demo mode is not part of this build.", file=sys.stderr)
+        return None
+    return module.start()
+
+
+def _optional_module(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise  # the module exists but something it needs does not: a real error
+        return None
+
+
+class TrayApp:
+    """The running app: owns the monitor's bridge, the tray (or status window), dialogs."""
+
+    def __init__(
+        self,
+        qt_app: Any,
+        paths: Paths,
+        config: Config,
+        *,
+        config_path: Path | None,
+        started: float,
+        tray_wait_ms: int = TRAY_WAIT_MS,
+    ) -> None:
+        from PySide6.QtCore import QTimer
+
+        from app.credentials import CredentialStore
+        from app.history import History
+        from app.monitor import Monitor
+        from ui.bridge import Bridge
+        from ui.errors import ErrorReporter
+        from ui.icons import IconSet
+        from ui.tray import TrayIcon
+
+        self._qt_app = qt_app
+        self._paths = paths
+        self._config_path = config_path
+        self._started = started
+        self._tray_wait_ms = tray_wait_ms
+        self._waited_ms = 0
+        self._settings: Any = None
+        self.status_window: Any = None
+
+        self.errors = ErrorReporter(log_file=str(paths.log_file))
+        self.errors.install()
+        self.store = CredentialStore(plaintext_path=paths.plaintext_secrets)
+        self.history = History(paths.history_db)
+        self.monitor = Monitor(config, history=self.history)
+        self.bridge = Bridge(self.monitor, config)
+        self.icons = IconSet()
+        autostart = _optional_module("app.autostart")
+        self.tray = TrayIcon(
+            self.bridge,
+            self.icons,
+            open_settings=self.open_settings,
+            open_ticket_form=self._ticket_opener(),
+            autostart=autostart,  # type: ignore[arg-type]
+            on_quit=self.quit,
+            show_error=self.errors.report,
+            log_file=str(paths.log_file),
+        )
+        self.bridge.finished.connect(qt_app.quit)
+        self._tray_timer = QTimer()
+        self._tray_timer.setInterval(TRAY_RETRY_MS)
+        self._tray_timer.timeout.connect(self._retry_tray)
+        self._signals = _SignalWakeup(self.quit)
+
+    # -- start-up ------------------------------------------------------------------------
+
+    def start(self, *, first_run: bool) -> None:
+        self.bridge.start()
+        self._show_tray_or_wait()
+        if first_run:
+            self._first_run()
+
+    def _show_tray_or_wait(self) -> None:
+        from PySide6.QtWidgets import QSystemTrayIcon
+
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray.show()
+            log.info(
+                "tray icon shown %.0f ms after start", (time.monotonic() - self._started) * 1000
+            )
+            return
+        log.info("no system tray yet; retrying for %d s", self._tray_wait_ms // 1000)
+        self._tray_timer.start()
+
+    def _retry_tray(self) -> None:
+        from PySide6.QtWidgets import QSystemTrayIcon
+
+        self._waited_ms += self._tray_timer.interval()
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self._tray_timer.stop()
+            self.tray.show()
+            if self.status_window is not None:
+                self.status_window.hide()
+            log.info("system tray appeared after %d ms", self._waited_ms)
+        elif self._waited_ms >= self._tray_wait_ms:
+            # Stop polling: no timer keeps waking an idle process.
+            self._tray_timer.stop()
+            log.warning("no system tray after %d s: showing the status window",
+                        self._waited_ms // 1000)
+            self.show_status_window()
+
+    def show_status_window(self) -> None:
+        from ui.status_window import StatusWindow
+
+        if self.status_window is None:
+            self.status_window = StatusWindow(
+                self.bridge, self.icons, open_settings=self.open_settings, on_quit=self.quit
+            )
+        self.status_window.show()
+        self.status_window.raise_()
+        self.status_window.activateWindow()
+
+    def _first_run(self) -> None:
+        settings = _optional_module("ui.settings_dialog")
+        if settings is not None and hasattr(settings, "open_first_run"):
+            self._settings = settings.open_first_run(
+                paths=self._paths,
+                store=self.store,
+                on_saved=self._on_saved,
+                run_in_worker=self._run_in_worker,
+                config_path=self._config_path,
+            )
+            return
+        self.errors.report(
+            f"No configuration yet. Create {self._config_path} (see examples/config.toml) "
+            "and start Lifeline again."
+        )
+
+    # -- actions --------------------------------------------------------------------------
+
+    def handle_request(self, request: str) -> None:
+        """A second launch asked for something."""
+        if request == "settings":
+            self.open_settings()
+        elif self.tray.tray.isVisible():
+            self.tray.open_menu()
+        else:
+            self.show_status_window()
+
+    def open_settings(self) -> None:
+        if self._settings is not None and self._settings.isVisible():
+            self._settings.raise_()
+            self._settings.activateWindow()
+            return
+        settings = _optional_module("ui.settings_dialog")
+        if settings is None:
+            self.errors.report(f"Settings are not part of this build; edit {self._config_path}.")
+            return
+        dialog = settings.SettingsDialog(
+            self.bridge.config,
+            paths=self._paths,
+            store=self.store,
+            on_saved=self._on_saved,
+            run_in_worker=self._run_in_worker,
+            config_path=self._config_path,
+        )
+        self._settings = dialog
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
+    def _run_in_worker(self, fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
+        # The settings dialog's contract: `done` gets the result or the exception.
+        self.bridge.run_in_worker(fn, done, on_error=done)
+
+    def _on_saved(self, config: Config) -> None:
+        log.info("settings saved: %d sites", len(config.sites))
+        self.bridge.update_config(config)
+
+    def _ticket_opener(self) -> Callable[[str | None], None] | None:
+        module = _optional_module("ui.ticket_form")
+        opener = getattr(module, "open_ticket_form", None) if module is not None else None
+        if opener is None:
+            return None
+
+        def open_form(site: str | None) -> None:
+            opener(
+                site,
+                bridge=self.bridge,
+                paths=self._paths,
+                store=self.store,
+                config=self.bridge.config,
+            )
+
+        return open_form
+
+    def quit(self) -> None:
+        log.info("quitting")
+        self.tray.hide()
+        self.bridge.stop()  # bridge.finished quits the event loop once the monitor flushed
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(QUIT_GRACE_MS, self._qt_app.quit)
+
+    def close(self) -> None:
+        self._tray_timer.stop()
+        if self.bridge.running:
+            self.bridge.stop()
+            self.bridge.join(QUIT_GRACE_MS / 1000)
+        with contextlib.suppress(Exception):
+            self.history.close()
+        self.errors.uninstall()
+        self._signals.close()
+
+
+class _SignalWakeup:
+    """SIGTERM/SIGINT end the app cleanly (history flushed), without a polling timer.
+
+    Python runs signal handlers only when the interpreter gets control; a socket pair
+    registered with set_wakeup_fd makes Qt's loop notice the signal at once.
+    """
+
+    def __init__(self, on_signal: Callable[[], None]) -> None:
+        from PySide6.QtCore import QSocketNotifier
+
+        self._read, self._write = socket.socketpair()
+        self._read.setblocking(False)
+        self._write.setblocking(False)
+        self._previous_fd = signal.set_wakeup_fd(self._write.fileno())
+        self._previous = {
+            sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGTERM, signal.SIGINT)
+        }
+        self._on_signal = on_signal
+        self._notifier = QSocketNotifier(self._read.fileno(), QSocketNotifier.Type.Read)
+        self._notifier.activated.connect(self._drain)
+
+    def _drain(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            data = self._read.recv(64)
+            if data:
+                log.info("signal %s received", list(data))
+                self._on_signal()
+
+    def close(self) -> None:
+        self._notifier.setEnabled(False)
+        signal.set_wakeup_fd(self._previous_fd)
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._read.close()
+        self._write.close()
