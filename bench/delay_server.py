@@ -4,7 +4,7 @@ Routes (by path prefix):
   /api/v2/summary.json  the real operational Statuspage payload, at once
   /hang/...             read the request, never answer (until the client gives up)
   /big/...              a 64 MiB body, streamed under flow control
-  /flip/...             200, or 503 while the server's `down` flag is set (detection bench)
+  /flip/K               200, or 503 while K is in the server's `down` set (detection bench)
   anything else         a small page after `delay` seconds
 Keep-alive is honoured, so a client that pools connections would gain from it; the
 probes and the floor scripts open a fresh one each time, as the issue requires.
@@ -39,11 +39,11 @@ def _response(status: str, body: bytes, content_type: bytes = b"text/html") -> b
 
 
 class Site:
-    """Shared state of one server: its delay, the `down` flag and the status payload."""
+    """Shared state of one server: its delay, the sites that are down, the status payload."""
 
     def __init__(self, delay: float, summary: bytes) -> None:
         self.delay = delay
-        self.down = False
+        self.down: set[bytes] = set()
         self.summary = _response("200 OK", summary, b"application/json")
         self.page = _response("200 OK", _PAGE)
         self.unavailable = _response("503 Service Unavailable", b"<title>503 Down</title>")
@@ -87,7 +87,8 @@ class _Connection(asyncio.Protocol):
             self.streaming = BIG_BODY
             self._stream()
         elif path.startswith(b"/flip/"):
-            self._send(self.site.unavailable if self.site.down else self.site.page)
+            down = path[len(b"/flip/"):] in self.site.down
+            self._send(self.site.unavailable if down else self.site.page)
         elif self.site.delay > 0:
             loop.call_later(self.site.delay, self._send, self.site.page)
         else:

@@ -1,10 +1,11 @@
 """Benchmark 5: seconds from a site going down to the `down` event, and back to `operational`.
 
 `python -m bench.detection CYCLES` runs in its own process: an asyncio server on
-127.0.0.1 whose /flip/ route answers 200 or 503 at the flip of a flag, and Lifeline's
+127.0.0.1 whose /flip/K routes answer 200 or 503 at the flip of a flag, and Lifeline's
 Monitor (interval = 1, retry_interval = 1, the default confirmation counts) watching one
-site on it. Each cycle starts at a random phase of the check interval, so the figures
-are what a user would see on average, not a lucky alignment. Prints JSON.
+site per cycle on it (a fresh site each time: repeated outages of one site would be, and
+are, reported as flapping). Each cycle starts at a random phase of the check interval,
+so the figures are what a user would see on average, not a lucky alignment. Prints JSON.
 """
 
 from __future__ import annotations
@@ -34,19 +35,22 @@ async def _measure(cycles: int) -> dict[str, Any]:
     server = await start(port, site)
     with tempfile.TemporaryDirectory(prefix="bench-detect-") as tmp:
         path = write_config(
-            Path(tmp) / "config.toml", f"http://127.0.0.1:{port}", 1,
-            interval=1, retry_interval=1, timeout=2, paths=["/flip/0"],
+            Path(tmp) / "config.toml", f"http://127.0.0.1:{port}", cycles,
+            interval=1, retry_interval=1, timeout=2,
+            paths=[f"/flip/{k}" for k in range(cycles)],
         )
         monitor = Monitor(load_config(path))
-    changes: asyncio.Queue[tuple[float, SiteState]] = asyncio.Queue()
+    changes: dict[str, asyncio.Queue[tuple[float, SiteState]]] = {
+        f"site-{k:04d}": asyncio.Queue() for k in range(cycles)
+    }
 
     def on_event(event: object) -> None:
-        if isinstance(event, SiteStateChanged):
-            changes.put_nowait((time.monotonic(), event.state))
+        if isinstance(event, SiteStateChanged) and event.site in changes:
+            changes[event.site].put_nowait((time.monotonic(), event.state))
 
-    async def wait_for(state: SiteState, limit: float) -> float:
+    async def wait_for(k: int, state: SiteState, limit: float) -> float:
         while True:
-            at, seen = await asyncio.wait_for(changes.get(), limit)
+            at, seen = await asyncio.wait_for(changes[f"site-{k:04d}"].get(), limit)
             if seen is state:
                 return at
 
@@ -55,14 +59,18 @@ async def _measure(cycles: int) -> dict[str, Any]:
     down: list[float] = []
     up: list[float] = []
     try:
-        await wait_for(SiteState.OPERATIONAL, 30)
-        for _ in range(cycles):
+        for k in range(cycles):
+            await wait_for(k, SiteState.OPERATIONAL, 30)
+        for k in range(cycles):
+            flag = str(k).encode()
             await asyncio.sleep(random.uniform(0.5, 1.5))
-            site.down, began = True, time.monotonic()
-            down.append(await wait_for(SiteState.DOWN, 30) - began)
+            site.down.add(flag)
+            began = time.monotonic()
+            down.append(await wait_for(k, SiteState.DOWN, 30) - began)
             await asyncio.sleep(random.uniform(0.5, 1.5))
-            site.down, began = False, time.monotonic()
-            up.append(await wait_for(SiteState.OPERATIONAL, 30) - began)
+            site.down.discard(flag)
+            began = time.monotonic()
+            up.append(await wait_for(k, SiteState.OPERATIONAL, 30) - began)
     finally:
         monitor.stop()
         try:
