@@ -1,0 +1,468 @@
+"""The history of state changes, in SQLite (WAL) in the user data dir.
+
+Only transitions are stored, never individual checks, each with compact evidence (probe
+status, error, detail, request id; the platform's state and open incidents). Reasons
+repeat endlessly (a flapping site says the same sentence a thousand times), so they are
+stored once in a small text table and referenced. Coverage spans record when the monitor
+was actually watching; time outside them (the app closed, the machine asleep, the user's
+network down) is neither uptime nor downtime. `prune(days)` bounds the file.
+
+One connection, guarded by a lock, so the monitor's history thread and a reader on another
+thread can share an instance. Opening is lazy: constructing a History touches no disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from app.events import (
+    Event,
+    NetworkChanged,
+    OverallStateChanged,
+    PlatformStateChanged,
+    SiteStateChanged,
+)
+from app.models import PlatformStatus, ProbeResult, SiteState
+
+SCHEMA_VERSION = 1
+DETAIL_MAX = 120
+REASON_MAX = 300
+INCIDENTS_MAX = 3
+DOWNTIME_STATES = frozenset({SiteState.DOWN.value})  # visitors get an error
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS texts (
+    id INTEGER PRIMARY KEY,
+    text TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS transitions (
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    kind TEXT NOT NULL,
+    site TEXT,
+    previous TEXT,
+    state TEXT NOT NULL,
+    pof TEXT NOT NULL DEFAULT 'none',
+    flapping INTEGER NOT NULL DEFAULT 0,
+    reason INTEGER REFERENCES texts(id),
+    evidence TEXT
+);
+CREATE INDEX IF NOT EXISTS transitions_site_at ON transitions (site, at);
+CREATE INDEX IF NOT EXISTS transitions_at ON transitions (at);
+CREATE TABLE IF NOT EXISTS coverage (
+    id INTEGER PRIMARY KEY,
+    start REAL NOT NULL,
+    end REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS coverage_end ON coverage (end);
+"""
+
+
+@dataclass(frozen=True)
+class Transition:
+    at: datetime
+    kind: str  # site | platform | overall | network
+    site: str | None
+    previous: str | None
+    state: str
+    point_of_failure: str
+    reason: str
+    flapping: bool = False
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        from app.clock import iso
+
+        return {
+            "at": iso(self.at),
+            "kind": self.kind,
+            "site": self.site,
+            "from": self.previous,
+            "to": self.state,
+            "point_of_failure": self.point_of_failure,
+            "reason": self.reason,
+            "flapping": self.flapping,
+            "evidence": self.evidence,
+        }
+
+
+class HistoryError(Exception):
+    """The history file cannot be opened or read (corrupt, not SQLite, no permission)."""
+
+
+class History:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self._span: int | None = None  # the coverage span this process is extending
+
+    # ------------------------------------------------------------------ connection
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is not None:
+            return self._conn
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fresh = not self.path.exists()
+            conn = sqlite3.connect(
+                self.path, check_same_thread=False, isolation_level=None, timeout=5.0
+            )
+            try:
+                if fresh:
+                    self.path.chmod(0o600)
+                    # Only takes effect before the first table exists; lets prune give pages back.
+                    conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.executescript(_SCHEMA)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            except sqlite3.Error:
+                conn.close()
+                raise
+        except (sqlite3.Error, OSError) as exc:
+            raise HistoryError(f"cannot open the history file {self.path}: {exc}") from exc
+        self._conn = conn
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                # A busy reader keeps the WAL; it is checkpointed on the next open.
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._conn.close()
+                self._conn = None
+            self._span = None
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ writing
+
+    def record(self, event: Event) -> None:
+        """Store a state change with its evidence; other events are ignored."""
+        row = _row(event)
+        if row is None:
+            return
+        at, kind, site, previous, state, pof, flapping, reason, evidence = row
+        with self._lock:
+            db = self._db()
+            reason_id = self._text_id(db, reason[:REASON_MAX]) if reason else None
+            db.execute(
+                "INSERT INTO transitions (at, kind, site, previous, state, pof, flapping, "
+                "reason, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    at,
+                    kind,
+                    site,
+                    previous,
+                    state,
+                    pof,
+                    int(flapping),
+                    reason_id,
+                    _dumps(evidence) if evidence else None,
+                ),
+            )
+
+    def mark_observed(self, at: datetime, continuous: bool = True) -> None:
+        """The monitor was watching at `at`. `continuous=False` starts a new span: after
+        a start, a sleep or a network outage, the gap before it is not covered."""
+        ts = _ts(at)
+        with self._lock:
+            db = self._db()
+            if continuous and self._span is not None:
+                db.execute(
+                    "UPDATE coverage SET end = max(end, ?) WHERE id = ?", (ts, self._span)
+                )
+                return
+            cur = db.execute("INSERT INTO coverage (start, end) VALUES (?, ?)", (ts, ts))
+            self._span = cur.lastrowid
+
+    @staticmethod
+    def _text_id(db: sqlite3.Connection, text: str) -> int:
+        db.execute("INSERT OR IGNORE INTO texts (text) VALUES (?)", (text,))
+        found = db.execute("SELECT id FROM texts WHERE text = ?", (text,)).fetchone()
+        return int(found[0])
+
+    # ------------------------------------------------------------------ reading
+
+    def transitions(
+        self,
+        *,
+        site: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+        kinds: tuple[str, ...] | None = None,
+    ) -> list[Transition]:
+        """Oldest first; with `limit`, the most recent `limit` of them."""
+        where: list[str] = []
+        params: list[Any] = []
+        if site is not None:
+            where.append("t.site = ?")
+            params.append(site)
+        if since is not None:
+            where.append("t.at >= ?")
+            params.append(_ts(since))
+        if kinds:
+            where.append(f"t.kind IN ({', '.join('?' for _ in kinds)})")
+            params.extend(kinds)
+        sql = (
+            "SELECT t.at, t.kind, t.site, t.previous, t.state, t.pof, t.flapping, x.text, "
+            "t.evidence FROM transitions t LEFT JOIN texts x ON x.id = t.reason"
+        )
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY t.at DESC, t.id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(max(0, limit))
+        with self._lock:
+            rows = self._query(sql, params)
+        out = [
+            Transition(
+                at=_dt(at),
+                kind=kind,
+                site=site_name,
+                previous=previous,
+                state=state,
+                point_of_failure=pof,
+                reason=reason or "",
+                flapping=bool(flapping),
+                evidence=json.loads(evidence) if evidence else {},
+            )
+            for at, kind, site_name, previous, state, pof, flapping, reason, evidence in rows
+        ]
+        out.reverse()
+        return out
+
+    def sites(self) -> list[str]:
+        with self._lock:
+            rows = self._query(
+                "SELECT site FROM transitions WHERE kind = 'site' GROUP BY site ORDER BY site", []
+            )
+        return [str(r[0]) for r in rows]
+
+    def uptime(
+        self, site: str, window: timedelta, *, now: datetime | None = None
+    ) -> float | None:
+        """Share of the watched time in `window` during which visitors were served (0..1).
+
+        Only time inside coverage spans counts, and only once the site's state is known:
+        None when nothing of the window was watched.
+        """
+        end = _ts(now or datetime.now(UTC))
+        start = end - window.total_seconds()
+        with self._lock:
+            spans = self._query(
+                "SELECT max(start, ?), min(end, ?) FROM coverage "
+                "WHERE end > ? AND start < ? ORDER BY start",
+                [start, end, start, end],
+            )
+            if not spans:
+                return None
+            prior = self._query(
+                "SELECT at, state FROM transitions WHERE kind = 'site' AND site = ? "
+                "AND at < ? ORDER BY at DESC, id DESC LIMIT 1",
+                [site, start],
+            )
+            changes = self._query(
+                "SELECT at, state FROM transitions WHERE kind = 'site' AND site = ? "
+                "AND at >= ? AND at <= ? ORDER BY at, id",
+                [site, start, end],
+            )
+        timeline = [(float(a), str(s)) for a, s in [*prior, *changes]]
+        known = down = 0.0
+        for span_start, span_end in spans:
+            for seg_start, seg_end, state in _segments(timeline, span_start, span_end):
+                if state is None or state == SiteState.UNKNOWN.value:
+                    continue
+                known += seg_end - seg_start
+                if state in DOWNTIME_STATES:
+                    down += seg_end - seg_start
+        if known <= 0:
+            return None
+        return max(0.0, min(1.0, 1.0 - down / known))
+
+    def _query(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        try:
+            return list(self._db().execute(sql, params).fetchall())
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(f"cannot read the history file {self.path}: {exc}") from exc
+
+    # ------------------------------------------------------------------ bounding
+
+    def prune(self, days: int, *, now: datetime | None = None) -> int:
+        """Forget what is older than `days`; returns the number of rows removed.
+
+        The last transition of each site (and of the platform, overall, network) before
+        the cut is kept, so the state at the start of the kept period is still known.
+        """
+        cutoff = _ts(now or datetime.now(UTC)) - days * 86400.0
+        with self._lock:
+            db = self._db()
+            db.execute("BEGIN")
+            try:
+                removed = db.execute(
+                    "DELETE FROM transitions WHERE at < ? AND id NOT IN ("
+                    "SELECT max(id) FROM transitions WHERE at < ? GROUP BY kind, site)",
+                    (cutoff, cutoff),
+                ).rowcount
+                removed += db.execute("DELETE FROM coverage WHERE end < ?", (cutoff,)).rowcount
+                db.execute(
+                    "DELETE FROM texts WHERE id NOT IN "
+                    "(SELECT reason FROM transitions WHERE reason IS NOT NULL)"
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            if removed:
+                db.execute("PRAGMA incremental_vacuum")
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return removed
+
+    def size_bytes(self) -> int:
+        """The database file plus its WAL, as it sits on disk."""
+        total = 0
+        for suffix in ("", "-wal"):
+            p = self.path.with_name(self.path.name + suffix)
+            if p.exists():
+                total += p.stat().st_size
+        return total
+
+
+# ---------------------------------------------------------------------- rows and evidence
+
+_Row = tuple[float, str, str | None, str | None, str, str, bool, str, dict[str, Any]]
+
+
+def _row(event: Event) -> _Row | None:
+    if isinstance(event, SiteStateChanged):
+        evidence: dict[str, Any] = {}
+        if event.result is not None:
+            evidence["anonymous"] = probe_evidence(event.result.anonymous)
+            evidence["backend"] = probe_evidence(event.result.backend)
+        if event.platform is not None:
+            evidence["platform"] = platform_evidence(event.platform)
+        return (
+            _ts(event.at),
+            "site",
+            event.site,
+            event.previous.value if event.previous else None,
+            event.state.value,
+            event.point_of_failure.value,
+            event.flapping,
+            event.reason,
+            evidence,
+        )
+    if isinstance(event, PlatformStateChanged):
+        return (
+            _ts(event.at),
+            "platform",
+            None,
+            event.previous.value if event.previous else None,
+            event.state.value,
+            "platform" if event.state.value in ("degraded", "outage") else "none",
+            False,
+            event.platform.error or event.platform.description,
+            {"platform": platform_evidence(event.platform)},
+        )
+    if isinstance(event, OverallStateChanged):
+        return (
+            _ts(event.at),
+            "overall",
+            None,
+            event.previous.value if event.previous else None,
+            event.state.value,
+            event.point_of_failure.value,
+            False,
+            event.reason,
+            {},
+        )
+    if isinstance(event, NetworkChanged):
+        return (
+            _ts(event.at),
+            "network",
+            None,
+            "online" if not event.available else "offline",
+            "online" if event.available else "offline",
+            "none" if event.available else "network",
+            False,
+            event.reason,
+            {},
+        )
+    return None
+
+
+def probe_evidence(probe: ProbeResult) -> dict[str, Any]:
+    """What a ticket or a post-mortem needs from one probe, and nothing more."""
+    out: dict[str, Any] = {"status": probe.status, "seconds": round(probe.seconds, 2)}
+    if probe.error is not None:
+        out["error"] = probe.error.value
+    if probe.detail:
+        out["detail"] = probe.detail[:DETAIL_MAX]
+    if probe.request_id:
+        out["request_id"] = probe.request_id
+    if probe.styx_hostname:
+        out["styx"] = probe.styx_hostname
+    if probe.cache.value != "unknown":
+        out["cache"] = probe.cache.value
+    return out
+
+
+def platform_evidence(platform: PlatformStatus) -> dict[str, Any]:
+    out: dict[str, Any] = {"state": platform.state.value}
+    if platform.incidents:
+        out["incidents"] = [
+            {"name": i.name[:DETAIL_MAX], "impact": i.impact, "status": i.status, "url": i.url}
+            for i in platform.incidents[:INCIDENTS_MAX]
+        ]
+    if platform.error:
+        out["error"] = platform.error[:DETAIL_MAX]
+    return out
+
+
+def _segments(
+    timeline: list[tuple[float, str]], start: float, end: float
+) -> Iterator[tuple[float, float, str | None]]:
+    """(from, to, state) pieces of [start, end] from a sorted list of (time, new state)."""
+    state: str | None = None
+    cursor = start
+    for at, new_state in timeline:
+        if at <= start:
+            state = new_state
+            continue
+        if at >= end:
+            break
+        if at > cursor:
+            yield cursor, at, state
+            cursor = at
+        state = new_state
+    if end > cursor:
+        yield cursor, end, state
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def _ts(value: datetime) -> float:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+def _dt(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
