@@ -235,11 +235,11 @@ def step_keyring(ctx: Context) -> str:
     store = CredentialStore()
     name = store.backend_name
     if store.available():
-        return f"backend {name} ({len(found)} backends bundled)"
+        return f"backend {name} ({len(found)} backends registered)"
     # Not a failure: a headless box has no keyring; the app then keeps secrets for the
     # session only, and says so in Settings.
     reason = store.unavailable_reason or "no usable backend"
-    return f"no usable backend here ({reason}); {len(found)} backends bundled"
+    return f"no usable backend here ({reason}); {len(found)} backends registered"
 
 
 class _Handler(BaseHTTPRequestHandler):
