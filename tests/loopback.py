@@ -73,6 +73,10 @@ Handler = Callable[[Request], "Reply | Hang | Drip | Close | Stream"]
 
 
 class _QuietServer(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops SYNs when a check opens dozens of
+    # connections at once; the client then waits a 1 s SYN retransmit.
+    request_queue_size = 128
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up mid-answer (a probe stopping after a bounded prefix)
         # is normal here; anything else is still printed.
