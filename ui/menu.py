@@ -137,24 +137,29 @@ def overall_line(snapshot: MonitorSnapshot) -> str:
     label = OVERALL_LABEL[snapshot.overall]
     if snapshot.last_check is None and snapshot.overall is OverallState.UNKNOWN:
         if not snapshot.sites:
-            return "Lifeline: no sites yet"
-        return "Lifeline: first check in progress\u2026"
+            return "No sites yet"
+        return "First check in progress\u2026"
     if snapshot.point_of_failure is PointOfFailure.NETWORK:
-        return f"Lifeline: {label}: your own network seems down"
+        return f"{label}: your own network seems down"
     total = len(snapshot.sites)
     bad = sum(1 for s in snapshot.sites if SITE_SEVERITY[s.state] > 0)
-    detail = f"{bad} of {total} sites need attention" if bad else f"{total} sites fine"
+    if not bad:
+        detail = "the only site is fine" if total == 1 else f"all {total} sites fine"
+    else:
+        detail = f"{bad} of {total} sites need attention"
     if snapshot.point_of_failure is PointOfFailure.PLATFORM:
         detail += " (platform problem)"
-    return f"Lifeline: {label}: {detail}"
+    return f"{label}: {detail}"
 
 
 def platform_line(platform: PlatformStatus | None, provider: str) -> str:
     if platform is None:
-        return f"{provider} platform: not checked yet"
+        return f"{provider}: status page not read yet"
     label = PLATFORM_LABEL[platform.state]
     detail = platform.description or platform.error or ""
-    return f"{provider} platform: {label}" + (f": {detail}" if detail else "")
+    if detail and detail.casefold() != label.casefold():
+        return f"{provider}: {label} ({detail})"
+    return f"{provider}: {label}"
 
 
 def unresolved_incidents(platform: PlatformStatus | None) -> list[tuple[str, str | None]]:
@@ -182,7 +187,7 @@ def site_title(site: SiteStatus) -> str:
 
 
 def tooltip_lines(snapshot: MonitorSnapshot, provider: str, now: datetime) -> list[str]:
-    lines = [plain(overall_line(snapshot), 100)]
+    lines = [plain(f"Lifeline: {overall_line(snapshot)}", 100)]
     counts = state_counts(snapshot)
     if counts:
         lines.append(", ".join(f"{n} {SITE_LABEL[state].lower()}" for state, n in counts))
@@ -231,9 +236,14 @@ def populate(
     menu.clear()
     provider = config.provider.name
 
-    head = menu.addAction(icons.overall(snapshot.overall, snapshot.pending),
-                          action_text(overall_line(snapshot), 100))
-    head.setEnabled(False)
+    head = menu.addAction(
+        icons.overall(snapshot.overall, snapshot.pending), action_text(overall_line(snapshot), 100)
+    )
+    # Enabled (a disabled entry greys its icon, and the colour is the message), bold
+    # to read as the heading; choosing it does nothing but close the menu.
+    font = head.font()
+    font.setBold(True)
+    head.setFont(font)
 
     platform = snapshot.platform
     look = PLATFORM_AS_OVERALL[platform.state] if platform else OverallState.UNKNOWN
@@ -303,7 +313,7 @@ def _add_site(
     icons: IconSet,
     state: MenuState,
 ) -> None:
-    sub = parent.addMenu(icons.site(site.state, site.pending), action_text(site_title(site), 90))
+    sub = parent.addMenu(icons.site(site.state, site.pending), action_text(site_title(site), 64))
     sub.setToolTipsVisible(True)
     lines = []
     if site.reason:
