@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from app.config import SiteConfig
+from app.impact import assess_site
 from app.integrations.pantheon_errors import (
     BY_KEY,
     CATALOGUE,
@@ -13,6 +17,16 @@ from app.integrations.pantheon_errors import (
     page_text,
     page_title,
 )
+from app.models import (
+    SITE_SEVERITY,
+    PlatformState,
+    PlatformStatus,
+    PointOfFailure,
+    SiteResult,
+    SiteState,
+)
+from app.probes import ProbeOptions, probe_site
+from tests.loopback import LoopbackServer, Reply
 
 
 def pantheon_page(title: str, headline: str, text: str) -> str:
@@ -104,3 +118,68 @@ def test_page_title_and_text() -> None:
     assert page_title(body) == "503 First Byte & Timeout"
     assert page_title("<p>no title</p>") == ""
     assert page_text("<h1>A</h1>\n<p>B &lt; C</p>") == "A B < C"
+
+
+# --------------------------------------------------------------------------- in the diagnosis
+
+
+def probed(server: LoopbackServer, site: SiteConfig) -> SiteResult:
+    """Real probes of a loopback site, then the pure assessment."""
+    options = ProbeOptions(timeout=3.0, retries=0)
+    anonymous, backend = asyncio.run(probe_site(site, options))
+    return assess_site(
+        site, anonymous, backend, slow=3.0, platform=PlatformStatus(PlatformState.OPERATIONAL)
+    )
+
+
+def idle_page() -> Reply:
+    return Reply(
+        504,
+        pantheon_page(
+            "504 Target Not Responding",
+            "The web page you were looking for could not be delivered.",
+            "No further details.",
+        ),
+    )
+
+
+def test_idle_non_live_environment_is_asleep_not_down(server: LoopbackServer) -> None:
+    server.route("*", idle_page())
+    site = SiteConfig(name="Dev", url=f"{server.url}/", environment="dev")
+    result = probed(server, site)
+    assert result.state is SiteState.ASLEEP
+    assert result.point_of_failure is PointOfFailure.NONE
+    assert "Asleep" in result.reason and "504 Target Not Responding" in result.reason
+    assert SITE_SEVERITY[result.state] == 0  # no alarm
+
+
+def test_the_same_page_on_live_is_down_and_explained(server: LoopbackServer) -> None:
+    server.route("*", idle_page())
+    result = probed(server, SiteConfig(name="Live", url=f"{server.url}/"))
+    assert result.state is SiteState.DOWN
+    assert "(504 Target Not Responding: the application container did not take" in result.reason
+
+
+def test_non_live_with_another_error_is_still_down(server: LoopbackServer) -> None:
+    server.route(
+        "*",
+        Reply(503, pantheon_page("503 Database not Responding", "Could not be delivered.", "")),
+    )
+    result = probed(server, SiteConfig(name="Test", url=f"{server.url}/", environment="test"))
+    assert result.state is SiteState.DOWN
+    assert "503 Database not Responding: the site's MySQL database did not answer" in (
+        result.reason
+    )
+
+
+def test_backend_error_page_is_named_for_editors(server: LoopbackServer) -> None:
+    server.route("/", Reply(200, "<title>Home</title>"))
+    server.route(
+        "/user/login",
+        Reply(502, pantheon_page("502 Bad Gateway", "There was an error connecting to the PHP "
+                                 "backend.", "")),
+    )
+    site = SiteConfig(name="Shop", url=f"{server.url}/", backend_url=f"{server.url}/user/login")
+    result = probed(server, site)
+    assert result.state is SiteState.EDITORS_BLOCKED
+    assert "502 Bad Gateway: the web server could not get an answer from PHP" in result.reason

@@ -32,17 +32,6 @@ class PantheonErrorPage:
 # occurs in the text wins (e.g. "no php workers" before the generic 504 page).
 CATALOGUE: tuple[PantheonErrorPage, ...] = (
     PantheonErrorPage(
-        key="php_backend",
-        status=502,
-        title="502 Bad Gateway (PHP backend)",
-        meaning=(
-            "the web server could not get an answer from PHP on the application "
-            "container, which usually means PHP crashed, hung or could not start, "
-            "often because of the site's own code or a fatal error."
-        ),
-        markers=("php backend", "connecting to the php"),
-    ),
-    PantheonErrorPage(
         key="routing_failure",
         status=502,
         title="502 Routing failure",
@@ -62,6 +51,19 @@ CATALOGUE: tuple[PantheonErrorPage, ...] = (
             "server accepts, so this page or request is too heavy, not the whole site."
         ),
         markers=("too big header", "header too big"),
+    ),
+    PantheonErrorPage(
+        key="php_backend",
+        status=502,
+        title="502 Bad Gateway (PHP backend)",
+        meaning=(
+            "the web server could not get an answer from PHP on the application "
+            "container, which usually means PHP crashed, hung or could not start, "
+            "often because of the site's own code or a fatal error."
+        ),
+        # Its title is plain "502 Bad Gateway"; the routing and header pages above are
+        # told apart by their own words, so a bare Bad Gateway is the PHP one.
+        markers=("php backend", "connecting to the php", "bad gateway"),
     ),
     PantheonErrorPage(
         key="database_not_responding",
@@ -145,8 +147,8 @@ CATALOGUE: tuple[PantheonErrorPage, ...] = (
         status=504,
         title="504 Gateway Timeout",
         meaning=(
-            "the application took too long to answer and Pantheon's routing layer "
-            "gave up, typically PHP or MySQL running past their time limits."
+            "the application took too long to answer and the routing layer in front "
+            "of it gave up, typically PHP or MySQL running past their time limits."
         ),
         markers=("gateway timeout", "did not respond in time"),
     ),
