@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from app.config import Config, SiteConfig
+from app.integrations.pantheon_errors import identify, is_idle_container
 from app.models import (
     SITE_SEVERITY,
     CheckReport,
@@ -58,7 +59,20 @@ def point_of_failure(state: SiteState, platform: PlatformStatus) -> PointOfFailu
 
 
 def _what(probe: ProbeResult) -> str:
-    return probe.detail or (probe.error.value if probe.error else "failed")
+    what = probe.detail or (probe.error.value if probe.error else "failed")
+    page = identify(probe.status, probe.detail)
+    if page is not None:  # a Pantheon error page names the failing layer: say which
+        what = f"{what}: {page.meaning.rstrip('.')}"
+    return what
+
+
+def is_asleep(site: SiteConfig, anonymous: ProbeResult, backend: ProbeResult) -> bool:
+    """A non-live Pantheon environment whose idle container answers 504 "Target Not
+    Responding" until the request wakes it: not an outage, no alarm."""
+    failed = [p for p in (anonymous, backend) if not p.ok]
+    return bool(failed) and all(
+        is_idle_container(p.status, p.detail, site.environment) for p in failed
+    )
 
 
 def _platform_clause(platform: PlatformStatus) -> str:
@@ -78,6 +92,11 @@ def site_reason(
     platform: PlatformStatus,
 ) -> str:
     """One sentence a person can act on."""
+    if state is SiteState.ASLEEP:
+        return (
+            "Asleep: this non-live environment's idle container answers Pantheon's "
+            '"504 Target Not Responding" and wakes on the next visit; no alarm.'
+        )
     if state is SiteState.UNKNOWN:
         return (
             "Nothing can be reached (no site, not the status page, no canary): "
@@ -118,7 +137,10 @@ def assess_site(
     slow: float,
     platform: PlatformStatus,
 ) -> SiteResult:
-    state = site_state(anonymous, backend, slow=slow)
+    if is_asleep(site, anonymous, backend):
+        state = SiteState.ASLEEP
+    else:
+        state = site_state(anonymous, backend, slow=slow)
     pof = point_of_failure(state, platform)
     return SiteResult(
         name=site.name,
