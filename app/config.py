@@ -146,7 +146,7 @@ def load_config(path: Path) -> Config:
     except OSError as exc:
         raise ConfigError(f"cannot read the file ({exc.strerror})", source=source) from None
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a BOM (some Windows editors add one) is fine
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"the file is not UTF-8 text (byte {exc.start})", source=source
@@ -195,7 +195,12 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "", text: str = "
     for index, raw in enumerate(raw_sites):
         label = f"site[{index + 1}]"
         if not isinstance(raw, dict):
-            raise fail(label, "must be a [[site]] table")
+            raise ConfigError(
+                "must be a [[site]] table",
+                source=source,
+                key=label,
+                line=locate.find("", None, "site"),
+            )
         for required in ("name", "url"):
             if required not in raw:
                 raise ConfigError(
