@@ -1,0 +1,189 @@
+"""config.toml: every bad input gives one line naming file, key and line, and exit 3."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.cli import main
+from app.config import (
+    Config,
+    ConfigError,
+    ConfigMissing,
+    MonitorConfig,
+    ProviderConfig,
+    SiteConfig,
+    config_to_toml,
+    load_config,
+    parse_config,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# (name, file text, key named in the message, line, a fragment of the message)
+BAD_CONFIGS: list[tuple[str, str, str, int | None, str]] = [
+    ("invalid-toml", "[monitor]\ntimeout = \n", "", 2, "invalid TOML"),
+    ("duplicate-key", '[[site]]\nname = "a"\nurl = "http://a/"\nname = "b"\n', "", 4,
+     "invalid TOML"),
+    ("unknown-top-key", '[monitor]\ntimeout = 5\n\n[[sites]]\nname = "a"\n', "sites", 4,
+     "unknown key (did you mean 'site'?)"),
+    ("unknown-monitor-key", "[monitor]\ninterval = 30\ntimeot = 3\n", "monitor.timeot", 3,
+     "did you mean 'timeout'?"),
+    ("unknown-provider-key", '[provider]\nname = "P"\nstatuspage = "https://s/"\n',
+     "provider.statuspage", 3, "did you mean 'status_page'?"),
+    ("unknown-site-key",
+     '[[site]]\nname = "a"\nurl = "http://a/"\n\n[[site]]\nname = "b"\nurl = "http://b/"\n'
+     'backend = "http://b/login"\n', "site[2].backend", 8, "did you mean 'backend_url'?"),
+    ("ftp-url", '[[site]]\nname = "a"\nurl = "ftp://files.example/"\n', "site[1].url", 3,
+     "not an http or https URL"),
+    ("url-without-scheme", '[[site]]\nname = "a"\nurl = "shop.example.com"\n', "site[1].url", 3,
+     "not an http or https URL (no scheme)"),
+    ("backend-url-not-http", '[[site]]\nname = "a"\nurl = "http://a/"\n'
+     'backend_url = "javascript:alert(1)"\n', "site[1].backend_url", 4, "not an http or https"),
+    ("status-page-not-http", '[provider]\nstatus_page = "status.pantheon.io"\n',
+     "provider.status_page", 2, "not an http or https URL"),
+    ("canary-not-http", '[monitor]\ncanaries = [\n  "https://ok.example/",\n  "gopher://x",\n]\n',
+     "monitor.canaries", 2, "'gopher://x' is not an http or https URL"),
+    ("credentials-in-url", '[[site]]\nname = "a"\nurl = "https://me:pw@a.example/"\n',
+     "site[1].url", 3, "must not contain a user name or password"),
+    ("missing-name", '[[site]]\nurl = "http://a/"\n', "site[1].name", 1, "is missing"),
+    ("missing-url", '[[site]]\nname = "a"\n', "site[1].url", 1, "is missing"),
+    ("empty-name", '[[site]]\nname = "  "\nurl = "http://a/"\n', "site[1].name", 2,
+     "must not be empty"),
+    ("duplicate-names", '[[site]]\nname = "shop"\nurl = "http://a/"\n\n[[site]]\nname = "Shop"\n'
+     'url = "http://b/"\n', "site[2].name", 6, "names must be unique"),
+    ("negative-timeout", "[monitor]\ntimeout = -1\n", "monitor.timeout", 2,
+     "must be greater than 0"),
+    ("zero-timeout", "[monitor]\ntimeout = 0\n", "monitor.timeout", 2, "must be greater than 0"),
+    ("negative-retries", "[monitor]\nretries = -2\n", "monitor.retries", 2, "at least 0"),
+    ("negative-slow", "[monitor]\nslow = -0.5\n", "monitor.slow", 2, "must be greater than 0"),
+    ("negative-interval", "[monitor]\ninterval = -60\n", "monitor.interval", 2, "at least 1"),
+    ("fractional-retries", "[monitor]\nretries = 1.5\n", "monitor.retries", 2,
+     "must be a whole number"),
+    ("string-number", '[monitor]\ntimeout = "10"\n', "monitor.timeout", 2,
+     "must be a number, not a string"),
+    ("bool-number", "[monitor]\nslow = true\n", "monitor.slow", 2, "not true/false"),
+    ("bad-environment", '[[site]]\nname = "a"\nurl = "http://a/"\nenvironment = "Live Site"\n',
+     "site[1].environment", 4, "not an environment name"),
+    ("site-not-a-table-list", 'site = "shop"\n', "site", 1, "must be a list of [[site]] tables"),
+    ("site-entry-not-a-table", "site = [1]\n", "site[1]", 1, "must be a [[site]] table"),
+    ("monitor-not-a-table", "monitor = 5\n", "monitor", 1, "must be a [monitor] table"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "key", "line", "fragment"), BAD_CONFIGS, ids=[c[0] for c in BAD_CONFIGS]
+)
+def test_bad_config_is_one_line_and_exit_3(
+    tmp_path: Path, capsys: Any, name: str, text: str, key: str, line: int | None, fragment: str
+) -> None:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text)
+    code = main(["check", "--config", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 3
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    [message] = lines
+    where = f"{path}:{line}: " if line is not None else f"{path}: "
+    assert message.startswith(f"lifeline: {where}"), message
+    if key:
+        assert f": {key}: " in message, message
+    assert fragment in message
+    assert "Traceback" not in err
+
+
+def test_bad_config_through_a_real_process(tmp_path: Path) -> None:
+    path = tmp_path / "typo.toml"
+    path.write_text('[monitor]\ntimeout = 10\nretires = 2\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "check", "--config", str(path), "--json"],
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
+    )
+    assert done.returncode == 3
+    assert done.stdout == ""
+    assert done.stderr.strip() == (
+        f"lifeline: {path}:3: monitor.retires: unknown key (did you mean 'retries'?); known "
+        "keys: canaries, concurrency, failures_to_alert, flap_threshold, history_days, "
+        "interval, remind_every, retries, retry_interval, slow, successes_to_recover, timeout"
+    )
+
+
+def test_file_problems_are_one_line_and_exit_3(tmp_path: Path, capsys: Any) -> None:
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe[monitor]")
+    for path, fragment in (
+        (binary, "not UTF-8"),
+        (tmp_path / "absent.toml", "no config file here yet"),
+        (tmp_path, "cannot read the file"),
+    ):
+        assert main(["check", "--config", str(path)]) == 3
+        out, err = capsys.readouterr()
+        assert out == "" and len(err.strip().splitlines()) == 1 and fragment in err
+        assert str(path) in err
+
+
+def test_missing_default_config_is_one_line(capsys: Any) -> None:
+    assert main(["check"]) == 3
+    err = capsys.readouterr().err
+    assert "config.toml" in err and "no config file here yet" in err
+
+
+def test_usage_errors_exit_3(capsys: Any) -> None:
+    assert main(["check", "--bogus"]) == 3
+
+
+# --------------------------------------------------------------------------- good input
+
+
+def test_defaults_are_the_documented_ones() -> None:
+    config = parse_config('[[site]]\nname = "shop"\nurl = "https://live-shop.example/"\n')
+    assert config.provider == ProviderConfig()
+    assert config.provider.name == "Pantheon"
+    assert config.provider.status_page == "https://status.pantheon.io"
+    assert config.provider.hotline == "1-866-415-7624"
+    assert config.provider.ticket_api == ""
+    assert config.provider.dashboard == "https://dashboard.pantheon.io"
+    monitor = config.monitor
+    assert (monitor.interval, monitor.timeout, monitor.slow, monitor.retries) == (60, 10, 3.0, 1)
+    assert monitor.canaries == ()
+    [site] = config.sites
+    assert site.environment == "live" and site.backend_url == ""
+    assert site.probe_backend_url == "https://live-shop.example/"
+
+
+def test_bom_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b'\xef\xbb\xbf[monitor]\ntimeout = 5\n')
+    assert load_config(path).monitor.timeout == 5
+
+
+@pytest.mark.parametrize("name", ["config.toml", "loopback-cases.toml"])
+def test_examples_parse(name: str) -> None:
+    config = load_config(ROOT / "examples" / name)
+    assert config.sites and config.source.endswith(name)
+
+
+def test_written_config_reads_back_the_same() -> None:
+    config = Config(
+        monitor=MonitorConfig(timeout=5.0, canaries=("https://one.one.one.one/",)),
+        sites=(
+            SiteConfig(name="shop", url="https://live-shop.example/",
+                       backend_url="https://live-shop.example/user/login"),
+            SiteConfig(name="blog", url="https://dev-blog.example/", environment="dev"),
+        ),
+    )
+    again = parse_config(config_to_toml(config), source="x.toml")
+    assert again.monitor == config.monitor and again.sites == config.sites
+
+
+def test_config_missing_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigMissing) as caught:
+        load_config(tmp_path / "nope.toml")
+    assert isinstance(caught.value, ConfigError)
+    assert caught.value.one_line().startswith(str(tmp_path / "nope.toml"))
