@@ -70,7 +70,9 @@ def world(make_server: Any, paths: Paths, tmp_path: Path, monkeypatch: pytest.Mo
     site, status, tickets = make_server(), make_server(), make_server()
     site.route("*", Reply(502, "<html><title>502 Bad Gateway</title></html>"))
     status.route("/api/v2/summary.json", Reply.json(summary_payload()))
-    tickets.route("/tickets", Reply.json({"id": "T-1042", "url": "https://help.example/T-1042"}, 201))
+    tickets.route(
+        "/tickets", Reply.json({"id": "T-1042", "url": "https://help.example/T-1042"}, 201)
+    )
     w = World(site, status, tickets, tmp_path / "config.toml", paths)
     w.write_config()
     return w
@@ -108,7 +110,11 @@ def test_files_a_ticket_for_a_site_that_is_down(
         out,
         err,
         caplog.text,
-        *(p.read_bytes().decode("utf-8", "replace") for p in world.paths.data_dir.rglob("*") if p.is_file()),
+        *(
+            p.read_bytes().decode("utf-8", "replace")
+            for p in world.paths.data_dir.rglob("*")
+            if p.is_file()
+        ),
     ]
     for text in everything:
         assert PLANTED_TOKEN not in text
@@ -153,7 +159,9 @@ def test_json_output(world: World, capsys: pytest.CaptureFixture[str]) -> None:
         (("--site", "nosuch"), "no site named 'nosuch'"),
     ],
 )
-def test_unknown_site(world: World, capsys: pytest.CaptureFixture[str], argv: Any, message: str) -> None:
+def test_unknown_site(
+    world: World, capsys: pytest.CaptureFixture[str], argv: Any, message: str
+) -> None:
     assert world.run("ticket", *argv) == 3
     assert message in capsys.readouterr().err
     assert world.site.requests == [] and world.tickets.requests == []
@@ -204,7 +212,9 @@ def test_outbox_list_send_drop_handled(world: World, capsys: pytest.CaptureFixtu
 
     assert world.run("outbox") == 0
     listing = capsys.readouterr().out
-    assert listing.count("shop: not sent, 1 attempt; last error: The ticket service answered 500") == 3
+    assert (
+        listing.count("shop: not sent, 1 attempt; last error: The ticket service answered 500") == 3
+    )
 
     assert world.run("outbox", "handled", "1") == 0
     assert world.run("outbox", "drop", "2") == 0
@@ -236,7 +246,9 @@ def test_outbox_usage_errors(world: World, capsys: pytest.CaptureFixture[str]) -
     assert world.run("outbox", "handled", "x") == 3
     assert world.run("outbox", "drop", "9") == 3
     err = capsys.readouterr().err
-    assert "needs a draft id" in err and "'x' is not a draft id" in err and "no draft with id 9" in err
+    assert (
+        "needs a draft id" in err and "'x' is not a draft id" in err and "no draft with id 9" in err
+    )
     assert world.run("outbox") == 0
     assert "The outbox is empty." in capsys.readouterr().out
 
@@ -247,7 +259,9 @@ def test_outbox_usage_errors(world: World, capsys: pytest.CaptureFixture[str]) -
 def test_a_killed_sender_loses_nothing_and_the_retry_goes_out_once(world: World) -> None:
     """Kill `lifeline ticket` while it waits on the ticket service; the draft survives."""
     world.tickets.route("/tickets", Hang())
-    world.config.write_text(world.config.read_text().replace("ticket_timeout = 1", "ticket_timeout = 60"))
+    world.config.write_text(
+        world.config.read_text().replace("ticket_timeout = 1", "ticket_timeout = 60")
+    )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "app", "ticket", "--site", "shop", "--config", str(world.config)],
@@ -274,7 +288,9 @@ def test_a_killed_sender_loses_nothing_and_the_retry_goes_out_once(world: World)
     assert first_key == draft.idempotency_key
 
     world.tickets.route("/tickets", Reply.json({"id": "T-77"}, 201))
-    world.config.write_text(world.config.read_text().replace("ticket_timeout = 60", "ticket_timeout = 2"))
+    world.config.write_text(
+        world.config.read_text().replace("ticket_timeout = 60", "ticket_timeout = 2")
+    )
     assert world.run("outbox", "send") == 0
     assert world.run("outbox", "send") == 0
     keys = [r.headers["Idempotency-Key"] for r in world.tickets.requests]

@@ -29,12 +29,18 @@ def send(api: str, *, timeout: float = 2.0, verify: ssl.SSLContext | None = None
 
 
 def test_filed_with_the_contract_headers_and_body(server: LoopbackServer) -> None:
-    server.route("/tickets", Reply.json({"id": "T-1042", "url": "https://help.example/T-1042"}, 201))
+    server.route(
+        "/tickets", Reply.json({"id": "T-1042", "url": "https://help.example/T-1042"}, 201)
+    )
 
     result = send(server.url)
 
     assert result.filed
-    assert (result.ticket_id, result.url, result.status) == ("T-1042", "https://help.example/T-1042", 201)
+    assert (result.ticket_id, result.url, result.status) == (
+        "T-1042",
+        "https://help.example/T-1042",
+        201,
+    )
     (request,) = server.requests
     assert (request.method, request.path) == ("POST", "/tickets")
     headers = {k.lower(): v for k, v in request.headers.items()}
@@ -45,8 +51,17 @@ def test_filed_with_the_contract_headers_and_body(server: LoopbackServer) -> Non
     body = request.json()
     assert body == sample_ticket().to_body()
     assert set(body) == {
-        "site", "environment", "url", "impact", "point_of_failure", "subject",
-        "description", "started_at", "detected_at", "contact", "diagnostics",
+        "site",
+        "environment",
+        "url",
+        "impact",
+        "point_of_failure",
+        "subject",
+        "description",
+        "started_at",
+        "detected_at",
+        "contact",
+        "diagnostics",
     }
     assert set(body["diagnostics"]) == {"check", "platform", "history"}
     assert PLANTED_TOKEN not in request.body.decode()
@@ -74,7 +89,9 @@ def test_a_non_https_ticket_link_is_not_shown(server: LoopbackServer) -> None:
         (422, FailureKind.HTTP, "The ticket service answered 422"),
     ],
 )
-def test_error_statuses(server: LoopbackServer, status: int, kind: FailureKind, reason: str) -> None:
+def test_error_statuses(
+    server: LoopbackServer, status: int, kind: FailureKind, reason: str
+) -> None:
     server.route("/tickets", Reply.json({"error": "nope"}, status))
     result = send(server.url)
     assert not result.filed

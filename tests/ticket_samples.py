@@ -36,7 +36,9 @@ def provider(**overrides: Any) -> ProviderConfig:
     return ProviderConfig(**values)
 
 
-def probe(kind: ProbeKind, *, ok: bool, status: int | None, detail: str = "", **kw: Any) -> ProbeResult:
+def probe(
+    kind: ProbeKind, *, ok: bool, status: int | None, detail: str = "", **kw: Any
+) -> ProbeResult:
     url = SITE.url + ("/" if kind is ProbeKind.ANONYMOUS else "/user/login")
     return ProbeResult(
         kind=kind,

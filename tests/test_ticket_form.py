@@ -1,0 +1,486 @@
+"""The ticket form under pytest-qt, with the real bridge worker, outbox and ticket server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+from app.config import Config, SiteConfig
+from app.credentials import CredentialStore
+from app.events import Event, MonitorSnapshot, SiteStatus
+from app.models import PlatformStatus, SiteState
+from app.paths import Paths
+from app.tickets.jobs import ticket_jobs
+from app.tickets.outbox import DraftState, Outbox
+from tests.conftest import summary_payload
+from tests.loopback import Hang, LoopbackServer, Reply, free_port
+from tests.ticket_samples import (
+    CONTACT,
+    DETECTED,
+    DEV_SITE,
+    PLANTED_TOKEN,
+    PLATFORM_INCIDENT,
+    PLATFORM_OK,
+    SITE,
+    down_result,
+    down_status,
+    operational_status,
+    provider,
+)
+from ui.bridge import Bridge
+from ui.fallback_panel import tel_uri
+from ui.ticket_form import SitePicker, TicketForm, open_ticket_form
+
+
+class IdleMonitor:
+    """The bridge's monitor when only its worker is wanted: runs until stopped."""
+
+    def __init__(self, snapshot: MonitorSnapshot | None = None) -> None:
+        self._snapshot = snapshot or MonitorSnapshot()
+        self._stop: asyncio.Event | None = None
+
+    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
+        return lambda: None
+
+    async def run(self) -> None:
+        self._stop = asyncio.Event()
+        await self._stop.wait()
+
+    def stop(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+
+    def update_config(self, config: Config) -> None:
+        pass
+
+    def check_now(self, site: str | None = None) -> None:
+        pass
+
+    def snapshot(self) -> MonitorSnapshot:
+        return self._snapshot
+
+
+@pytest.fixture
+def make_bridge(qtbot: Any) -> Iterator[Callable[..., Bridge]]:
+    bridges: list[Bridge] = []
+
+    def make(snapshot: MonitorSnapshot | None = None, config: Config | None = None) -> Bridge:
+        bridge = Bridge(IdleMonitor(snapshot), config or Config())
+        with qtbot.waitSignal(bridge.snapshotChanged, timeout=5000):
+            bridge.start()
+        bridges.append(bridge)
+        return bridge
+
+    yield make
+    for bridge in bridges:
+        bridge.stop()
+        assert bridge.join(5)
+
+
+@pytest.fixture
+def tickets(server: LoopbackServer) -> LoopbackServer:
+    server.route(
+        "/tickets", Reply.json({"id": "T-1042", "url": "https://help.example/T-1042"}, 201)
+    )
+    return server
+
+
+@pytest.fixture
+def token(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("LIFELINE_TICKET_TOKEN", PLANTED_TOKEN)
+    return PLANTED_TOKEN
+
+
+def config_for(api: str, *, site: SiteConfig = SITE, timeout: float = 1.0) -> Config:
+    return Config(
+        provider=provider(ticket_api=api, ticket_timeout=timeout), contact=CONTACT, sites=(site,)
+    )
+
+
+def make_form(
+    qtbot: Any,
+    bridge: Bridge,
+    paths: Paths,
+    config: Config,
+    *,
+    status: SiteStatus | None = None,
+    platform: PlatformStatus | None = PLATFORM_OK,
+    refresh: bool = False,
+    opened: list[str] | None = None,
+) -> TicketForm:
+    site = config.sites[0]
+    jobs = ticket_jobs(
+        config,
+        site,
+        outbox_path=paths.outbox_db,
+        history_path=paths.history_db,
+        credentials=CredentialStore(),
+    )
+    if not refresh:
+        jobs = replace(jobs, refresh=None)
+    form = TicketForm(
+        site=site,
+        provider=config.provider,
+        contact=config.contact,
+        status=status if status is not None else down_status(),
+        platform=platform,
+        jobs=jobs,
+        run_in_worker=bridge.run_in_worker,
+        clipboard=QGuiApplication.clipboard(),
+        open_url=(opened.append if opened is not None else lambda _url: None),
+        now=DETECTED,
+    )
+    qtbot.addWidget(form)
+    form.show()
+    return form
+
+
+def test_prefilled_from_the_snapshot(
+    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer
+) -> None:
+    form = make_form(qtbot, make_bridge(), paths, config_for(tickets.url))
+    assert form.subject.text() == "EMERGENCY: shop (live) down: 502 Bad Gateway since 08:01 UTC"
+    assert form.subject.isReadOnly()
+    description = form.description.toPlainText()
+    assert "Anonymous visitors get 502 Bad Gateway." in description
+    assert "request id req-abc-123" in description
+    assert (form.contact_name.text(), form.contact_email.text(), form.contact_phone.text()) == (
+        "Ada Owner",
+        "ada@example.com",
+        "+1 555 0100",
+    )
+    assert not form.diagnostics_view.isVisible()
+    form.diagnostics_toggle.click()
+    assert form.diagnostics_view.isVisible() and form.diagnostics_view.isReadOnly()
+    assert '"request_id": "req-abc-123"' in form.diagnostics_view.toPlainText()
+    assert form.send_button.text() == "Send emergency ticket" and form.send_button.isEnabled()
+    assert "down" in form.banner.text()
+    assert not form.notice.isVisible() and not form.confirm.isVisible()
+    assert tickets.requests == [] and not paths.outbox_db.exists()  # nothing sent or saved yet
+
+
+def test_success_shows_the_ticket_id_and_link(
+    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer, token: str
+) -> None:
+    form = make_form(qtbot, make_bridge(), paths, config_for(tickets.url))
+    form.description.setPlainText("Checkout is broken for everyone.")
+    with qtbot.waitSignal(form.filed, timeout=5000):
+        qtbot.mouseClick(form.send_button, Qt.MouseButton.LeftButton)
+    assert form.pages.currentWidget() is form.success_page
+    assert "Emergency ticket filed: T-1042" in form.success_label.text()
+    assert 'href="https://help.example/T-1042"' in form.success_label.text()
+    (request,) = tickets.requests
+    body = request.json()
+    assert body["description"] == "Checkout is broken for everyone."
+    assert body["contact"]["email"] == "ada@example.com"
+    (draft,) = Outbox(paths.outbox_db).drafts()
+    assert (draft.state, draft.ticket_id) == (DraftState.FILED, "T-1042")
+    assert request.headers["Idempotency-Key"] == draft.idempotency_key
+
+
+def test_fallback_panel_with_the_hotline_and_the_reason(
+    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer, token: str
+) -> None:
+    tickets.route("/tickets", Reply.json({"error": "down"}, 503))
+    opened: list[str] = []
+    form = make_form(qtbot, make_bridge(), paths, config_for(tickets.url), opened=opened)
+    with qtbot.waitSignal(form.failed, timeout=5000) as blocker:
+        form.send_button.click()
+    assert blocker.args == ["The ticket service answered 503"]
+    panel = form.fallback_panel
+    assert form.pages.currentWidget() is panel
+    assert panel.reason_label.text() == "The ticket was not filed. The ticket service answered 503."
+    assert 'href="tel:+18664157624"' in panel.hotline_label.text()
+    assert "1-866-415-7624" in panel.hotline_label.text()
+    assert panel.hotline_label.font().pointSizeF() > form.font().pointSizeF() * 2
+    assert "only files an on-call ticket" in panel.words_label.text()
+    assert "draft 1" in panel.note_label.text()
+    panel.dashboard_button.click()
+    panel.hotline_label.linkActivated.emit("tel:+18664157624")
+    assert opened == ["https://dashboard.pantheon.io", "tel:+18664157624"]
+    (draft,) = Outbox(paths.outbox_db).drafts()
+    assert (draft.state, draft.attempts) == (DraftState.DRAFT, 1)
+
+
+def test_copy_ticket_text_puts_everything_on_the_clipboard(
+    qtbot: Any, make_bridge: Any, paths: Paths, token: str
+) -> None:
+    form = make_form(qtbot, make_bridge(), paths, config_for(f"http://127.0.0.1:{free_port()}"))
+    form.description.appendPlainText(f"\nThe token is {PLANTED_TOKEN}.")
+    with qtbot.waitSignal(form.failed, timeout=5000):
+        form.send_button.click()
+    form.fallback_panel.copy_button.click()
+    text = QGuiApplication.clipboard().text()
+    assert text.startswith("EMERGENCY: shop (live) down: 502 Bad Gateway since 08:01 UTC\n")
+    assert "What Lifeline saw:" in text
+    assert "Diagnostics:" in text and "request_id: req-abc-123" in text
+    assert "Hotline: 1-866-415-7624" in text
+    assert "email: ada@example.com" in text
+    assert PLANTED_TOKEN not in text
+    assert form.fallback_panel.copy_button.text() == "Copied \u2713"
+
+
+def test_filed_by_phone_marks_the_draft_handled_and_stops_retries(
+    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer, token: str
+) -> None:
+    tickets.route("/tickets", Reply.json({}, 500))
+    form = make_form(qtbot, make_bridge(), paths, config_for(tickets.url))
+    with qtbot.waitSignal(form.failed, timeout=5000):
+        form.send_button.click()
+    with qtbot.waitSignal(form.handled, timeout=5000):
+        form.fallback_panel.phone_button.click()
+    assert not form.fallback_panel.retry_button.isEnabled()
+    assert "will not send draft 1" in form.fallback_panel.note_label.text()
+    draft = Outbox(paths.outbox_db).get(1)
+    assert draft.state is DraftState.HANDLED_BY_PHONE
+    assert Outbox(paths.outbox_db).pending() == []
+    form.send()  # nothing happens any more
+    assert len(tickets.requests) == 1
+
+
+def test_try_again_reuses_the_draft_and_its_key(
+    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer, token: str
+) -> None:
+    answers = iter([Reply.json({}, 502), Reply.json({"id": "T-2"}, 201)])
+    tickets.route("/tickets", lambda _req: next(answers))
+    form = make_form(qtbot, make_bridge(), paths, config_for(tickets.url))
+    with qtbot.waitSignal(form.failed, timeout=5000):
+        form.send_button.click()
+    with qtbot.waitSignal(form.filed, timeout=5000):
+        form.fallback_panel.retry_button.click()
+    assert "T-2" in form.success_label.text()
+    assert "href" not in form.success_label.text()  # no link given, none shown
+    keys = {r.headers["Idempotency-Key"] for r in tickets.requests}
+    assert len(tickets.requests) == 2 and len(keys) == 1
+    assert [d.state for d in Outbox(paths.outbox_db).drafts()] == [DraftState.FILED]
+
+
+@pytest.mark.parametrize("mode", ["hang", "refused"])
+def test_fallback_within_the_ticket_timeout(
+    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer, token: str, mode: str
+) -> None:
+    if mode == "hang":
+        tickets.route("/tickets", Hang())
+        api = tickets.url
+    else:
+        api = f"http://127.0.0.1:{free_port()}"
+    form = make_form(qtbot, make_bridge(), paths, config_for(api, timeout=1.0))
+    started = time.monotonic()
+    with qtbot.waitSignal(form.failed, timeout=3000) as blocker:
+        form.send_button.click()
+    elapsed = time.monotonic() - started
+    if mode == "hang":
+        assert blocker.args == ["The ticket service did not answer within 1 s"]
+        assert elapsed < 1.0 + 0.5 + 0.5
+    else:
+        assert blocker.args == ["The ticket service refused the connection"]
+        assert elapsed < 0.5
+    assert "1-866-415-7624" in form.fallback_panel.hotline_label.text()
+
+
+def test_no_token_falls_back_at_once(
+    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer
+) -> None:
+    form = make_form(qtbot, make_bridge(), paths, config_for(tickets.url))
+    with qtbot.waitSignal(form.failed, timeout=3000) as blocker:
+        form.send_button.click()
+    assert "No ticket API token is set" in blocker.args[0]
+    assert tickets.requests == []
+
+
+def test_non_live_is_disabled_with_the_reason(
+    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer
+) -> None:
+    form = make_form(qtbot, make_bridge(), paths, config_for(tickets.url, site=DEV_SITE))
+    assert not form.send_button.isEnabled()
+    assert "Live environment only" in form.notice.text()
+    assert "Live environment only" in form.send_button.toolTip()
+    form.send()
+    assert tickets.requests == [] and not paths.outbox_db.exists()
+
+
+def test_operational_site_asks_for_confirmation(
+    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer, token: str
+) -> None:
+    form = make_form(
+        qtbot, make_bridge(), paths, config_for(tickets.url), status=operational_status()
+    )
+    assert "looks operational" in form.banner.text()
+    assert (
+        "Emergency tickets are for downtime or significant functional failure on Live. "
+        "File anyway?" in form.notice.text()
+    )
+    assert form.confirm.isVisible() and not form.send_button.isEnabled()
+    form.confirm.setChecked(True)
+    assert form.send_button.isEnabled()
+    with qtbot.waitSignal(form.filed, timeout=5000):
+        form.send_button.click()
+    assert tickets.requests[0].json()["impact"] == "operational"
+
+
+def test_platform_incident_is_named_and_linked(
+    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer, token: str
+) -> None:
+    opened: list[str] = []
+    form = make_form(
+        qtbot,
+        make_bridge(),
+        paths,
+        config_for(tickets.url),
+        status=down_status(platform=True),
+        platform=PLATFORM_INCIDENT,
+        opened=opened,
+    )
+    notice = form.notice.text()
+    assert "Pantheon reports an incident" in notice
+    assert "Elevated 502 errors on some sites" in notice
+    assert 'href="https://stspg.io/abc123"' in notice
+    assert "still asks affected customers to file a ticket" in notice
+    assert form.send_button.isEnabled()
+    form.notice.linkActivated.emit("https://stspg.io/abc123")
+    assert opened == ["https://stspg.io/abc123"]
+    with qtbot.waitSignal(form.filed, timeout=5000):
+        form.send_button.click()
+    body = tickets.requests[0].json()
+    assert "Elevated 502 errors on some sites" in body["subject"]
+    assert "https://stspg.io/abc123" in body["description"]
+
+
+def test_what_the_user_types_is_saved_to_the_draft(
+    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer
+) -> None:
+    form = make_form(qtbot, make_bridge(), paths, config_for(tickets.url))
+    with qtbot.waitSignal(form.draftSaved, timeout=5000):
+        qtbot.keyClicks(form.description, " Orders fail at payment.")
+    draft = Outbox(paths.outbox_db).get(form.draft_id or 0)
+    assert draft.body["description"].startswith(" Orders fail at payment.shop (live")
+    assert draft.attempts == 0 and Outbox(paths.outbox_db).pending() == []
+    with qtbot.waitSignal(form.draftSaved, timeout=5000):
+        form.contact_phone.clear()
+        qtbot.keyClicks(form.contact_phone, "+44 20 7946 0000")
+    assert Outbox(paths.outbox_db).get(draft.id).body["contact"]["phone"] == "+44 20 7946 0000"
+    assert len(Outbox(paths.outbox_db).drafts()) == 1  # one draft, updated in place
+
+
+def test_a_fresh_check_updates_the_diagnostics(
+    qtbot: Any, make_bridge: Any, paths: Paths, make_server: Any, tickets: LoopbackServer
+) -> None:
+    site_server, status_server = make_server(), make_server()
+    site_server.route("*", Reply(503, "<html><title>503 Service Unavailable</title></html>"))
+    status_server.route("/api/v2/summary.json", Reply.json(summary_payload()))
+    site = SiteConfig(name="shop", url=site_server.url + "/")
+    config = Config(
+        provider=provider(ticket_api=tickets.url, status_page=status_server.url),
+        contact=CONTACT,
+        sites=(site,),
+    )
+    config = replace(config, monitor=replace(config.monitor, timeout=2.0, retries=0))
+    started = time.monotonic()
+    form = make_form(qtbot, make_bridge(), paths, config, refresh=True)
+    opened_in = time.monotonic() - started
+    assert opened_in < 1.0  # the form does not wait for the check
+    assert "Checking the site again" in form.fresh_label.text()
+    assert '"status": 502' in form.diagnostics_view.toPlainText()  # from the snapshot
+    with qtbot.waitSignal(form.refreshed, timeout=10000):
+        pass
+    diagnostics = form.diagnostics_view.toPlainText()
+    assert '"status": 503' in diagnostics
+    assert site_server.url in diagnostics
+    assert "fresh check at" in form.fresh_label.text()
+    assert form.subject.text().startswith("EMERGENCY: shop (live) down: 503 Service Unavailable")
+    assert form.subject.text().endswith("since 08:01 UTC")  # the snapshot's start is kept
+
+
+# --------------------------------------------------------------------------- the tray's entry
+
+
+def snapshot_with(*statuses: SiteStatus) -> MonitorSnapshot:
+    return MonitorSnapshot(sites=statuses, platform=PLATFORM_OK)
+
+
+def test_open_from_the_tray_goes_straight_to_the_one_impacted_site(
+    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer
+) -> None:
+    other = SiteConfig(name="blog", url="https://blog.example.com")
+    config = Config(provider=provider(ticket_api=tickets.url), sites=(SITE, other))
+    blog_ok = replace(operational_status(), name="blog", url=other.url)
+    bridge = make_bridge(snapshot_with(down_status(), blog_ok), config)
+    form = open_ticket_form(
+        None, bridge=bridge, paths=paths, store=CredentialStore(), config=config
+    )
+    assert isinstance(form, TicketForm)
+    qtbot.addWidget(form)
+    assert form.site.name == "shop"
+    assert form.subject.text().startswith("EMERGENCY: shop (live) down")
+    again = open_ticket_form(
+        "shop", bridge=bridge, paths=paths, store=CredentialStore(), config=config
+    )
+    assert again is form  # an unfinished form comes back, with what was typed
+
+
+def test_open_from_the_tray_asks_which_site_when_several_are_impacted(
+    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer
+) -> None:
+    other = SiteConfig(name="blog", url="https://blog.example.com")
+    config = Config(provider=provider(ticket_api=tickets.url), sites=(SITE, other))
+    blog_down = replace(down_status(), name="blog", url=other.url, state=SiteState.EDITORS_BLOCKED)
+    bridge = make_bridge(snapshot_with(blog_down, down_status()), config)
+    picker = open_ticket_form(
+        None, bridge=bridge, paths=paths, store=CredentialStore(), config=config
+    )
+    assert isinstance(picker, SitePicker)
+    qtbot.addWidget(picker)
+    labels = [picker.list.item(i).text() for i in range(picker.list.count())]
+    assert labels == ["shop \u2014 down", "blog \u2014 editors blocked"]
+    picker.list.setCurrentRow(1)
+    picker.accept()
+    from ui.ticket_form import TicketDesk
+
+    desk = bridge.findChild(TicketDesk)
+    assert desk is not None and set(desk.forms) == {"blog"}
+    qtbot.addWidget(desk.forms["blog"])
+    assert desk.forms["blog"].subject.text().startswith("EMERGENCY: blog (live) editors blocked")
+
+
+def test_tel_uri() -> None:
+    assert tel_uri("1-866-415-7624") == "tel:+18664157624"
+    assert tel_uri("+44 20 7946 0000") == "tel:+442079460000"
+
+
+def test_no_secret_in_the_body_clipboard_outbox_or_logs(
+    qtbot: Any,
+    make_bridge: Any,
+    paths: Paths,
+    tickets: LoopbackServer,
+    token: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("DEBUG")
+    tickets.route("/tickets", Reply.json({}, 500))
+    status = down_status(down_result(secret_in_url=True))
+    form = make_form(qtbot, make_bridge(), paths, config_for(tickets.url), status=status)
+    qtbot.keyClicks(form.description, f" Bearer {PLANTED_TOKEN}")
+    with qtbot.waitSignal(form.failed, timeout=5000):
+        form.send_button.click()
+    form.fallback_panel.copy_button.click()
+    assert tickets.requests[0].headers["Authorization"] == f"Bearer {PLANTED_TOKEN}"
+    blobs = [
+        tickets.requests[0].body.decode(),
+        QGuiApplication.clipboard().text(),
+        form.diagnostics_view.toPlainText(),
+        caplog.text,
+        *(
+            p.read_bytes().decode("utf-8", "replace")
+            for p in paths.data_dir.rglob("*")
+            if p.is_file()
+        ),
+    ]
+    for blob in blobs:
+        assert PLANTED_TOKEN not in blob
