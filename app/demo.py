@@ -17,6 +17,8 @@ threads and `stop()` ends them.
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -79,6 +81,7 @@ class Demo:
         *,
         phase_seconds: float,
         clock: Callable[[], float],
+        owns_dir: bool = False,
     ) -> None:
         if phase_seconds <= 0:
             raise ValueError("phase_seconds must be positive")
@@ -86,6 +89,7 @@ class Demo:
         self._clock = clock
         self._started = clock()
         self._stopping = threading.Event()
+        self._owned_dir = data_dir if owns_dir else None
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -118,6 +122,8 @@ class Demo:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+        if self._owned_dir is not None:
+            shutil.rmtree(self._owned_dir, ignore_errors=True)
 
     def __enter__(self) -> Demo:
         return self
@@ -160,6 +166,23 @@ def start_demo(
     """Start the simulator on 127.0.0.1 (a free port) and write its config into data_dir."""
     data_dir.mkdir(parents=True, exist_ok=True)
     return Demo(data_dir, phase_seconds=phase_seconds, clock=clock)
+
+
+def start(
+    data_dir: Path | None = None,
+    *,
+    phase_seconds: float = 8.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> Demo:
+    """Like start_demo; without data_dir, in a temporary folder that stop() removes."""
+    if data_dir is not None:
+        return start_demo(data_dir, phase_seconds=phase_seconds, clock=clock)
+    folder = Path(tempfile.mkdtemp(prefix="lifeline-demo-"))
+    try:
+        return Demo(folder, phase_seconds=phase_seconds, clock=clock, owns_dir=True)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def _demo_config(base: str, path: Path) -> Config:

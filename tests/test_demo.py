@@ -17,7 +17,7 @@ import pytest
 
 from app.check import run_check
 from app.config import load_config
-from app.demo import PHASES, SITES, start_demo, summary
+from app.demo import PHASES, SITES, start, start_demo, summary
 from app.models import OverallState, PlatformState, PointOfFailure, SiteState
 from app.statuspage import parse_summary
 
@@ -158,3 +158,12 @@ def test_stop_frees_the_port_even_with_a_slow_answer_in_flight(tmp_path: Path) -
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
         pass
     demo.stop()  # idempotent
+
+
+def test_start_without_a_folder_uses_a_temporary_one_and_cleans_it_up() -> None:
+    demo = start()  # what `lifeline --demo` calls
+    folder = demo.config_path.parent
+    assert demo.config_path.is_file()
+    assert load_config(demo.config_path).sites == demo.config.sites
+    demo.stop()
+    assert not folder.exists()
