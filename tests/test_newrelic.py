@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from app.cli import main
 from app.config import Config, NewRelicConfig, SiteConfig
 from app.credentials import NEWRELIC_KEY, CredentialStore
 from app.integrations.newrelic import (
@@ -20,7 +24,8 @@ from app.integrations.newrelic import (
     ticket_findings,
 )
 from app.paths import Paths
-from tests.loopback import LoopbackServer, free_port
+from tests.conftest import summary_payload
+from tests.loopback import LoopbackServer, Reply, free_port
 from tests.newrelic_fake import KEY, NerdGraphFake
 
 SITE = SiteConfig(name="Shop", url="https://shop.example.com/", newrelic_app="Shop (live)")
@@ -194,3 +199,98 @@ def test_ticket_findings_explains_what_is_missing(
 
 def test_findings_lines_for_an_error() -> None:
     assert findings_lines({"error": "no key"}) == ["New Relic: not available (no key)"]
+
+
+# --------------------------------------------------------------------------- lifeline ticket
+
+
+def ticket_world(
+    make_server: Any, tmp_path: Path, fake: NerdGraphFake, *, newrelic_app: str = "Shop (live)"
+) -> tuple[Path, LoopbackServer]:
+    site, status, tickets = make_server(), make_server(), make_server()
+    site.route(
+        "*", Reply(503, "<html><title>503 Database not Responding</title></html>")
+    )
+    status.route("/api/v2/summary.json", Reply.json(summary_payload()))
+    tickets.route("/tickets", Reply.json({"id": "T-7", "url": "https://help.example/T-7"}, 201))
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[provider]
+status_page = "{status.url}"
+ticket_api = "{tickets.url}"
+ticket_timeout = 2
+
+[monitor]
+timeout = 2
+retries = 0
+
+[newrelic]
+account_id = {fake.account}
+endpoint = "{fake.endpoint}"
+
+[[site]]
+name = "shop"
+url = "{site.url}/"
+newrelic_app = "{newrelic_app}"
+""",
+        encoding="utf-8",
+    )
+    return config, tickets
+
+
+def filed_ticket(tickets: LoopbackServer) -> dict[str, Any]:
+    posts = [r for r in tickets.requests if r.method == "POST"]
+    assert len(posts) == 1
+    body: dict[str, Any] = posts[0].json()
+    return body
+
+
+def test_ticket_carries_the_slowest_transactions(
+    make_server: Any, server: LoopbackServer, tmp_path: Path, paths: Paths,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("LIFELINE_TICKET_TOKEN", "tt-0123456789abcdef")
+    monkeypatch.setenv("LIFELINE_NEWRELIC_KEY", KEY)
+    fake = NerdGraphFake(server)
+    config, tickets = ticket_world(make_server, tmp_path, fake)
+    assert main(["ticket", "--site", "shop", "--config", str(config)], paths=paths) == 0
+    body = filed_ticket(tickets)
+    newrelic = body["diagnostics"]["newrelic"]
+    assert newrelic["app"] == "Shop (live)"
+    assert newrelic["slowest_transactions"][0]["name"] == "WebTransaction/Action/cart"
+    assert newrelic["error_rate_percent"] == 3.5
+    # The reason names Pantheon's page and what it means.
+    assert "503 Database not Responding: the site's MySQL database did not answer" in (
+        body["description"]
+    )
+    assert KEY not in json.dumps(body) and KEY not in "".join(capsys.readouterr())
+
+
+def test_ticket_goes_out_when_new_relic_hangs(
+    make_server: Any, server: LoopbackServer, tmp_path: Path, paths: Paths,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LIFELINE_TICKET_TOKEN", "tt-0123456789abcdef")
+    monkeypatch.setenv("LIFELINE_NEWRELIC_KEY", KEY)
+    fake = NerdGraphFake(server, mode="hang")
+    config, tickets = ticket_world(make_server, tmp_path, fake)
+    started = time.monotonic()
+    assert main(["ticket", "--site", "shop", "--config", str(config)], paths=paths) == 0
+    elapsed = time.monotonic() - started
+    assert elapsed < 3.0 + 2.5  # New Relic's deadline, plus a check and a send on loopback
+    assert filed_ticket(tickets)["diagnostics"]["newrelic"] == {
+        "error": "New Relic did not answer within 3 s"
+    }
+
+
+def test_ticket_without_newrelic_app_has_no_newrelic_entry(
+    make_server: Any, server: LoopbackServer, tmp_path: Path, paths: Paths,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LIFELINE_TICKET_TOKEN", "tt-0123456789abcdef")
+    fake = NerdGraphFake(server)
+    config, tickets = ticket_world(make_server, tmp_path, fake, newrelic_app="")
+    assert main(["ticket", "--site", "shop", "--config", str(config)], paths=paths) == 0
+    assert "newrelic" not in filed_ticket(tickets)["diagnostics"]
+    assert fake.seen == []

@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx2
@@ -23,6 +23,8 @@ from app import __version__
 from app.config import Config, NewRelicConfig, SiteConfig
 from app.credentials import ENV_OVERRIDES, NEWRELIC_KEY, CredentialError, CredentialStore
 from app.redact import redact, register_secret
+
+T = TypeVar("T")
 
 WINDOW_MINUTES = 30
 TOP = 5
@@ -233,6 +235,38 @@ async def ticket_findings(
     except NewRelicError as exc:
         return {"error": redact(str(exc))}
     return findings.as_dict()
+
+
+async def alongside(
+    work: Awaitable[T],
+    config: Config,
+    site: SiteConfig,
+    store: CredentialStore,
+    *,
+    deadline: float = DEFAULT_DEADLINE,
+) -> tuple[T, dict[str, Any] | None]:
+    """Run `work` (a ticket's fresh check) and the New Relic query side by side.
+
+    The findings are None when the site has no `newrelic_app` (nothing to say). As the
+    query runs during the check and is bounded by `deadline`, New Relic adds no wait
+    beyond that deadline to a ticket, and usually none at all.
+    """
+    if not site.newrelic_app:
+        return await work, None
+    result, findings = await asyncio.gather(
+        work, ticket_findings(config, site, store, deadline=deadline)
+    )
+    return result, findings
+
+
+def with_findings(
+    diagnostics: Mapping[str, Any], findings: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The diagnostics block with a "newrelic" entry when there are findings (or why not)."""
+    block = dict(diagnostics)
+    if findings is not None:
+        block["newrelic"] = dict(findings)
+    return block
 
 
 def findings_lines(findings: Mapping[str, Any]) -> list[str]:
