@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QLabel,
+    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -117,11 +118,18 @@ class FallbackPanel(QWidget):
         self.note_label.setObjectName("fallbackNote")
         self.note_label.setWordWrap(True)
         layout.addWidget(self.note_label)
-        layout.addStretch(1)
 
-    def show_failure(self, reason: str, note: str) -> None:
+        # The text to read out, right here: no window to find while on the phone.
+        self.text_view = QPlainTextEdit()
+        self.text_view.setObjectName("ticketText")
+        self.text_view.setReadOnly(True)
+        self.text_view.setMinimumHeight(180)
+        layout.addWidget(self.text_view, 1)
+
+    def show_failure(self, reason: str, note: str, ticket_text: str) -> None:
         self.reason_label.setText(f"The ticket was not filed. {reason.rstrip('.')}.")
         self.note_label.setText(note)
+        self.text_view.setPlainText(ticket_text)
         self.retry_button.setEnabled(True)
         self.phone_button.setEnabled(True)
 

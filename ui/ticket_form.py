@@ -209,7 +209,7 @@ class TicketForm(QDialog):
         self.description = QPlainTextEdit()
         self.description.setObjectName("description")
         self.description.setTabChangesFocus(True)
-        self.description.setMinimumHeight(190)
+        self.description.setMinimumHeight(220)
         self.description.textChanged.connect(self._on_description_changed)
         fields.addRow("&Description", self.description)
 
@@ -223,7 +223,9 @@ class TicketForm(QDialog):
         for edit in (self.contact_name, self.contact_email, self.contact_phone):
             edit.textEdited.connect(lambda _text: self._on_contact_edited())
             contact_row.addWidget(edit)
-        fields.addRow("&Contact", contact_row)
+        contact_label = QLabel("&Contact")
+        contact_label.setBuddy(self.contact_name)
+        fields.addRow(contact_label, contact_row)
         layout.addLayout(fields)
 
         self.diagnostics_toggle = QToolButton()
@@ -247,7 +249,7 @@ class TicketForm(QDialog):
 
         self.fresh_label = QLabel()
         self.fresh_label.setObjectName("freshCheck")
-        self.fresh_label.setStyleSheet("color: palette(mid);")
+        self.fresh_label.setStyleSheet("font-style: italic;")
         layout.addWidget(self.fresh_label)
 
         self.status_label = QLabel()
@@ -261,12 +263,14 @@ class TicketForm(QDialog):
             f"({html.escape(self.provider.hotline)}) and the text to read out."
         )
         hint.setWordWrap(True)
-        hint.setStyleSheet("color: palette(mid);")
         bottom.addWidget(hint, 1)
         self.cancel_button = QPushButton("Close")
         self.cancel_button.clicked.connect(self.close)
         self.send_button = QPushButton("Send emergency ticket")
         self.send_button.setObjectName("sendTicket")
+        bold = QFont(self.send_button.font())
+        bold.setBold(True)
+        self.send_button.setFont(bold)
         self.send_button.setDefault(True)
         self.send_button.setAutoDefault(True)
         self.send_button.clicked.connect(self.send)
@@ -562,6 +566,7 @@ class TicketForm(QDialog):
             reason,
             f"{where}; Lifeline offers to send it when the ticket service is reachable "
             "again, unless you filed it by phone.",
+            plain_text(self.current_ticket(), hotline=self.provider.hotline),
         )
         self.pages.setCurrentWidget(self.fallback)
         self.failed.emit(reason)
