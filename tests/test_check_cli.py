@@ -308,3 +308,88 @@ def test_hanging_sites_through_the_cli(tmp_path: Path, server: LoopbackServer) -
     assert doc["duration"] < 0.5 * 2 + 1.0
     assert wall < 0.5 * 2 + 1.0 + 5.0  # plus interpreter start-up on a busy machine
     assert sum(s["state"] == "down" for s in doc["sites"]) == 5
+
+
+# --------------------------------------------------------------------------- report text
+
+
+def _report(*sites: tuple[str, SiteState], platform: Any = None) -> Any:
+    from datetime import UTC, datetime
+
+    from app.config import Config, SiteConfig
+    from app.impact import assess
+    from app.models import (
+        CacheVerdict,
+        ErrorKind,
+        PlatformState,
+        PlatformStatus,
+        ProbeKind,
+        ProbeResult,
+    )
+
+    def probe(kind: ProbeKind, good: bool, seconds: float = 0.1) -> ProbeResult:
+        if good:
+            return ProbeResult(kind, "u", "u", True, 200, seconds, CacheVerdict.HIT,
+                               request_id="rid-1")
+        return ProbeResult(kind, "u", "u", False, 502, 0.1, error=ErrorKind.HTTP,
+                           detail="502 Bad Gateway")
+
+    pairs = {
+        SiteState.OPERATIONAL: (True, True, 0.1),
+        SiteState.DOWN: (False, False, 0.1),
+        SiteState.EDITORS_BLOCKED: (True, False, 0.1),
+        SiteState.DEGRADED: (True, True, 5.0),
+    }
+    probes = {}
+    for name, state in sites:
+        anon_ok, back_ok, secs = pairs[state]
+        probes[name] = (probe(ProbeKind.ANONYMOUS, anon_ok, secs),
+                        probe(ProbeKind.BACKEND, back_ok))
+    config = Config(sites=tuple(SiteConfig(name=n, url=f"https://{n}.example/")
+                                for n, _ in sites))
+    return assess(config, probes, platform or PlatformStatus(PlatformState.OPERATIONAL, "none"),
+                  canaries_ok=None, checked_at=datetime(2026, 11, 27, 8, tzinfo=UTC))
+
+
+def test_nagios_line_names_each_bad_state_worst_first() -> None:
+    from app.report import nagios_summary
+
+    report = _report(("a", SiteState.OPERATIONAL), ("b", SiteState.EDITORS_BLOCKED),
+                     ("c", SiteState.DOWN), ("d", SiteState.DEGRADED))
+    line, perf = nagios_summary(report).split(" | ")
+    assert line == (
+        "LIFELINE CRITICAL - 1 of 4 sites down (c: 502 Bad Gateway); "
+        "1 editors blocked (b: 502 Bad Gateway); 1 degraded (d: slow, 5.0 s)"
+    )
+    assert perf.startswith("sites=4;;;0 down=1;;;0 editors_blocked=1;;;0 degraded=1;;;0 ")
+    assert "'d anonymous'=5.000s;;;0" in perf
+
+
+def test_nagios_line_for_platform_trouble_and_odd_names() -> None:
+    from app.models import Incident, PlatformState, PlatformStatus
+    from app.report import format_report, nagios_summary, report_to_json
+
+    outage = PlatformStatus(
+        PlatformState.OUTAGE, "minor", "Partial outage",
+        incidents=(Incident("Sites return 503", "major", "identified", "https://stspg.io/x"),),
+    )
+    report = _report(("it's=fine", SiteState.OPERATIONAL), platform=outage)
+    line, perf = nagios_summary(report).split(" | ")
+    assert line == ("LIFELINE WARNING - 1 of 1 sites operational; "
+                    "platform outage: Sites return 503")
+    assert "'it_s_fine anonymous'=0.100s;;;0" in perf
+    text = format_report(report)
+    assert "incident: Sites return 503 [major, identified] https://stspg.io/x" in text
+    doc = report_to_json(report)
+    assert doc["overall"] == {"state": "degraded", "point_of_failure": "platform"}
+    assert doc["exit_code"] == 1 and doc["summary"] == line
+    json.dumps(doc)  # serialisable as it is
+
+
+def test_many_sites_in_one_state_are_summarised() -> None:
+    from app.report import nagios_summary
+
+    report = _report(*((f"s{i}", SiteState.DOWN) for i in range(5)))
+    line = nagios_summary(report).split(" | ")[0]
+    assert line.startswith("LIFELINE CRITICAL - 5 of 5 sites down (s0: 502 Bad Gateway, ")
+    assert line.endswith(", +2 more)")

@@ -187,3 +187,23 @@ def test_config_missing_is_a_config_error(tmp_path: Path) -> None:
         load_config(tmp_path / "nope.toml")
     assert isinstance(caught.value, ConfigError)
     assert caught.value.one_line().startswith(str(tmp_path / "nope.toml"))
+
+
+def test_every_key_is_documented() -> None:
+    from dataclasses import fields
+
+    from app.config import ContactConfig, NewRelicConfig
+
+    doc = (ROOT / "docs" / "config.md").read_text()
+    for section, cls in (
+        ("[provider]", ProviderConfig),
+        ("[monitor]", MonitorConfig),
+        ("[[site]]", SiteConfig),
+        ("[contact]", ContactConfig),
+        ("[newrelic]", NewRelicConfig),
+    ):
+        start = doc.index(f"## `{section}`")
+        end = doc.find("\n## ", start + 1)
+        part = doc[start : end if end > 0 else None]
+        for f in fields(cls):
+            assert f"| `{f.name}` |" in part, f"{section} {f.name} is not in docs/config.md"

@@ -377,3 +377,16 @@ def test_page_title_and_status_detail() -> None:
     )
     assert status_detail(502, "Bad Gateway", "") == "502 Bad Gateway"
     assert len(status_detail(500, "", "x" * 1000)) <= 160
+
+
+def test_netrc_credentials_are_never_sent(server: LoopbackServer, tmp_path: Any) -> None:
+    import os
+    from pathlib import Path
+
+    netrc = Path(os.environ["HOME"]) / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login admin password hunter2\n")
+    netrc.chmod(0o600)
+    server.route("/", Reply(401, "<title>Login required</title>"))
+    result = run(server.url + "/", BACK, bypass_cache=True)
+    assert result.ok and result.status == 401  # the origin answered
+    assert "Authorization" not in server.requests[0].headers
