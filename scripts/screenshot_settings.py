@@ -65,7 +65,9 @@ def shoot_settings(out_dir: Path) -> list[Path]:
     app = QApplication.instance() or QApplication([])
     paths = default_paths()
     config = Config(
-        contact=ContactConfig(name="Ada Lovelace", email="ada@example.org", phone="+44 20 7946 0000"),
+        contact=ContactConfig(
+            name="Ada Lovelace", email="ada@example.org", phone="+44 20 7946 0000"
+        ),
         sites=(
             SiteConfig("shop", "https://live-shop.pantheonsite.io/",
                        backend_url="https://live-shop.pantheonsite.io/user/login"),
