@@ -314,7 +314,11 @@ class SettingsDialog(QDialog):
         self.remove_button = QPushButton("&Remove", page)
         self.remove_button.setAccessibleName("Remove the selected site")
         self.remove_button.clicked.connect(self.remove_site)
-        for button in (self.add_button, self.edit_button, self.remove_button):
+        self.import_button = QPushButton("&Import my Pantheon sites…", page)
+        self.import_button.setObjectName("import_pantheon")
+        self.import_button.setAccessibleName("Import the live sites of your Pantheon account")
+        self.import_button.clicked.connect(self.import_sites)
+        for button in (self.add_button, self.edit_button, self.remove_button, self.import_button):
             button.setAutoDefault(False)
 
         self.sites_hint = QLabel(
@@ -326,6 +330,7 @@ class SettingsDialog(QDialog):
         buttons.addWidget(self.edit_button)
         buttons.addWidget(self.remove_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.import_button)
         layout = QVBoxLayout(page)
         layout.addWidget(self.sites_table)
         layout.addWidget(self.sites_hint)
@@ -401,6 +406,38 @@ class SettingsDialog(QDialog):
         self._dirty = True
         self._refresh_sites(select=site.name)
         self.sites_table.setFocus()
+
+    def import_sites(self) -> None:
+        """Open the Pantheon import (issue 8); chosen sites join the list, saved on Save."""
+        from ui.import_dialog import ImportDialog  # ui.import_dialog imports this module
+
+        config = self.collect()  # the provider's API as typed, not only as saved
+        if config is None:
+            return
+        dialog = ImportDialog(
+            config,
+            store=self._store,
+            on_import=self._sites_imported,
+            typed_token=self.secret_edits[PANTHEON_TOKEN].text(),
+            run_in_worker=self._run,
+            parent=self,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.import_dialog = dialog
+        dialog.open()  # window-modal, no nested event loop
+
+    def _sites_imported(self, sites: tuple[SiteConfig, ...]) -> None:
+        draft = replace(self._config, sites=self._sites)
+        for site in sites:
+            draft = with_site(draft, site)  # names are already unique (sites_import)
+        self._sites = draft.sites
+        self._dirty = True
+        self._refresh_sites(select=sites[0].name if sites else None)
+        count = len(sites)
+        self._show_message(
+            f"Imported {count} site{'s' if count != 1 else ''} from Pantheon; "
+            "they are watched once you save."
+        )
 
     # ----------------------------------------------------------------------- sections
 
