@@ -175,3 +175,37 @@ def test_standalone_writes_the_config_atomically(
     assert saved.sites[0] == EXISTING
     assert [s.name for s in saved.sites] == ["Shop", "Blog", "Docs"]
     assert TOKEN not in path.read_text()
+
+
+def test_settings_button_adds_sites_to_the_list_until_save(
+    qtbot: Any, tmp_path: Path, paths: Paths, account: PantheonFake,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ui.settings_dialog import SettingsDialog
+
+    monkeypatch.setenv("LIFELINE_PANTHEON_TOKEN", TOKEN)
+    path = tmp_path / "config.toml"
+    save_config(Config(provider=ProviderConfig(api=account.api), sites=(EXISTING,)), path)
+    before = path.read_text()
+    saved: list[Config] = []
+    settings = SettingsDialog(
+        load_config(path),
+        paths=paths,
+        store=CredentialStore(plaintext_path=paths.plaintext_secrets),
+        on_saved=saved.append,
+        config_path=path,
+    )
+    qtbot.addWidget(settings)
+    settings.show()
+    qtbot.mouseClick(settings.import_button, Qt.MouseButton.LeftButton)
+    dialog = settings.import_dialog
+    qtbot.waitUntil(lambda: dialog.add_button.isEnabled(), timeout=10_000)
+    qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+    names = [settings.sites_table.item(r, 0).text() for r in range(settings.sites_table.rowCount())]
+    assert names == ["Shop", "Blog", "Docs"]
+    assert "Imported 2 sites from Pantheon" in settings.message.text()
+    assert path.read_text() == before  # nothing written until Save
+    settings.save()
+    qtbot.waitUntil(lambda: bool(saved), timeout=10_000)
+    assert [s.name for s in load_config(path).sites] == ["Shop", "Blog", "Docs"]
+    assert load_config(path).sites[0] == EXISTING
