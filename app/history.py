@@ -26,7 +26,6 @@ from typing import Any
 from app.events import (
     Event,
     NetworkChanged,
-    OverallStateChanged,
     PlatformStateChanged,
     SiteStateChanged,
 )
@@ -37,6 +36,8 @@ DETAIL_MAX = 120
 REASON_MAX = 300
 INCIDENTS_MAX = 3
 DOWNTIME_STATES = frozenset({SiteState.DOWN.value})  # visitors get an error
+MAX_PER_SITE = 10_000  # transitions kept per site whatever their age: bounds the worst case
+_GOOD = frozenset({SiteState.OPERATIONAL, SiteState.ASLEEP})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS texts (
@@ -69,7 +70,7 @@ CREATE INDEX IF NOT EXISTS coverage_end ON coverage (end);
 @dataclass(frozen=True)
 class Transition:
     at: datetime
-    kind: str  # site | platform | overall | network
+    kind: str  # site | platform | network
     site: str | None
     previous: str | None
     state: str
@@ -306,8 +307,10 @@ class History:
     def prune(self, days: int, *, now: datetime | None = None) -> int:
         """Forget what is older than `days`; returns the number of rows removed.
 
-        The last transition of each site (and of the platform, overall, network) before
-        the cut is kept, so the state at the start of the kept period is still known.
+        The last transition of each site (and of the platform and the network) before
+        the cut is kept, so the state at the start of the kept period is still known. A site
+        that changed state more than MAX_PER_SITE times in that period keeps the most recent
+        ones: a year of a misbehaving site cannot grow the file without bound.
         """
         cutoff = _ts(now or datetime.now(UTC)) - days * 86400.0
         with self._lock:
@@ -318,6 +321,12 @@ class History:
                     "DELETE FROM transitions WHERE at < ? AND id NOT IN ("
                     "SELECT max(id) FROM transitions WHERE at < ? GROUP BY kind, site)",
                     (cutoff, cutoff),
+                ).rowcount
+                removed += db.execute(
+                    "DELETE FROM transitions WHERE id IN (SELECT id FROM (SELECT id, "
+                    "row_number() OVER (PARTITION BY kind, site ORDER BY at DESC, id DESC) AS n "
+                    "FROM transitions) WHERE n > ?)",
+                    (MAX_PER_SITE,),
                 ).rowcount
                 removed += db.execute("DELETE FROM coverage WHERE end < ?", (cutoff,)).rowcount
                 db.execute(
@@ -351,10 +360,11 @@ _Row = tuple[float, str, str | None, str | None, str, str, bool, str, dict[str, 
 def _row(event: Event) -> _Row | None:
     if isinstance(event, SiteStateChanged):
         evidence: dict[str, Any] = {}
-        if event.result is not None:
+        # Evidence of what failed; a recovery's "200 OK" is not worth its bytes.
+        if event.result is not None and event.state not in _GOOD:
             evidence["anonymous"] = probe_evidence(event.result.anonymous)
             evidence["backend"] = probe_evidence(event.result.backend)
-        if event.platform is not None:
+        if event.platform is not None and event.state not in _GOOD:
             evidence["platform"] = platform_evidence(event.platform)
         return (
             _ts(event.at),
@@ -378,18 +388,6 @@ def _row(event: Event) -> _Row | None:
             False,
             event.platform.error or event.platform.description,
             {"platform": platform_evidence(event.platform)},
-        )
-    if isinstance(event, OverallStateChanged):
-        return (
-            _ts(event.at),
-            "overall",
-            None,
-            event.previous.value if event.previous else None,
-            event.state.value,
-            event.point_of_failure.value,
-            False,
-            event.reason,
-            {},
         )
     if isinstance(event, NetworkChanged):
         return (

@@ -327,7 +327,8 @@ class Monitor:
             for t in self._tracks.values()
             if self._force_all or t.site.name in self._force or t.next_due <= mono
         ]
-        platform_due = mono >= self._platform_due_at()
+        # Routine status page reads ride along with the next round of site checks.
+        platform_due = mono >= self._platform_due_at() and (bool(due) or not self._tracks)
         if not due and not platform_due:
             return self._finish(mono, wall)
         self._force_all = False
@@ -444,6 +445,8 @@ class Monitor:
         probes = {t.site.name: rnd.probes[t.site.name] for t in tracks}
         if rnd.canaries_ok is not None:
             self._canaries_ok = rnd.canaries_ok
+        for track in tracks:
+            track.last_checked = wall
 
         if rnd.verdict is Verdict.DOWN:
             for track in self._tracks.values():
@@ -506,7 +509,6 @@ class Monitor:
     ) -> None:
         cfg = self._config.monitor
         track.result = result
-        track.last_checked = wall
         conf = track.confirmation
         was_good = conf.confirmed is None or is_good(conf.confirmed)
         step = conf.observe(result.state, may_confirm=trusted)
@@ -544,7 +546,6 @@ class Monitor:
                     platform=self._platform,
                 )
             )
-            self._uptime_at = float("-inf")  # the figure just changed
             return
         track.shown = shown
         if not shown.flapping:
@@ -707,7 +708,8 @@ class Monitor:
         if self._force_all or self._force:
             return 0.0
         candidates = [t.next_due for t in self._tracks.values()]
-        candidates.append(self._platform_due_at())
+        if not candidates:
+            candidates.append(self._platform_due_at())
         return max(0.0, min(candidates) - mono)
 
     def _platform_allowed_at(self) -> float:
@@ -858,7 +860,8 @@ class Monitor:
 
 # ---------------------------------------------------------------------- helpers
 
-_RECORDED = (SiteStateChanged, PlatformStateChanged, OverallStateChanged, NetworkChanged)
+# Overall changes are not stored: they follow from the site and platform ones.
+_RECORDED = (SiteStateChanged, PlatformStateChanged, NetworkChanged)
 
 
 def _gap(mono0: float, wall0: datetime, mono1: float, wall1: datetime) -> float:
