@@ -358,6 +358,38 @@ def test_secrets_are_stored_through_the_worker_never_on_the_gui_thread(
     assert store.threads and all(t != main for t in store.threads)
 
 
+class PromptingKeyring(MemoryKeyring):
+    """A locked keyring: every read waits until the user 'answers the unlock prompt'."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unlocked = threading.Event()
+
+    def get_password(self, service: str, username: str) -> str | None:
+        assert self.unlocked.wait(20), "nobody unlocked the keyring"
+        return super().get_password(service, username)
+
+
+def test_a_keyring_waiting_for_its_unlock_prompt_never_freezes_the_dialog(
+    qtbot: Any, paths: Paths, store: RecordingStore, saved: list[Config]
+) -> None:
+    backend = PromptingKeyring()
+    backend.store[("lifeline", TICKET_TOKEN)] = TOKEN
+    keyring.set_keyring(backend)
+    # Were the store called on this thread, the constructor would hang here.
+    dialog = SettingsDialog(Config(sites=(SHOP,)), paths=paths, store=store,
+                            on_saved=saved.append)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    name = field(dialog, "contact", "name").edit
+    qtbot.keyClicks(name, "Ada")  # the dialog takes input meanwhile
+    assert name.text() == "Ada"
+    assert dialog.secret_states[TICKET_TOKEN].text() == "Checking the keyring…"
+    backend.unlocked.set()
+    qtbot.waitUntil(lambda: "Saved in keyring" in dialog.secret_states[TICKET_TOKEN].text())
+    assert store.gui_thread_calls() == 0
+
+
 def test_a_saved_secret_is_shown_as_saved_never_revealed(
     make_dialog: Callable[..., SettingsDialog], memory_keyring: MemoryKeyring
 ) -> None:
@@ -479,6 +511,22 @@ def test_plaintext_file_only_after_explicit_consent(
     again = make_dialog(saved[-1])
     assert "unencrypted file" in again.secret_states[PANTHEON_TOKEN].text()
     assert again.plaintext_check.isChecked() and not again.plaintext_check.isEnabled()
+
+
+def test_consent_later_moves_session_secrets_into_the_file(
+    qtbot: Any, make_dialog: Callable[..., SettingsDialog], saved: list[Config], paths: Paths
+) -> None:
+    keyring.set_keyring(fail.Keyring())
+    dialog = make_dialog()
+    qtbot.keyClicks(dialog.secret_edits[TICKET_TOKEN], TOKEN)
+    click_save_and_wait(qtbot, dialog, saved)
+    assert not paths.plaintext_secrets.exists()
+
+    again = make_dialog(saved[-1])
+    again.plaintext_check.setChecked(True)
+    answer(qtbot, again, "plaintext_confirm", "Store unencrypted")
+    click_save_and_wait(qtbot, again, saved)  # nothing typed this time
+    assert json.loads(paths.plaintext_secrets.read_text()) == {TICKET_TOKEN: TOKEN}
 
 
 # --------------------------------------------------------------------------- keyboard

@@ -178,7 +178,8 @@ def save_everything(
     save_config(config, path)
     stored: dict[str, str] = {}
     errors: dict[str, str] = {}
-    if plaintext_consent and changes and not store.available() and not store.plaintext_enabled:
+    if plaintext_consent and not store.available() and not store.plaintext_enabled:
+        # Also moves what was kept for this session so far into the file.
         try:
             store.enable_plaintext()
         except CredentialError as exc:
