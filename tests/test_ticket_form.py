@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -14,7 +13,7 @@ from PySide6.QtGui import QGuiApplication
 
 from app.config import Config, SiteConfig
 from app.credentials import CredentialStore
-from app.events import Event, MonitorSnapshot, SiteStatus
+from app.events import MonitorSnapshot, SiteStatus
 from app.models import PlatformStatus, SiteState
 from app.paths import Paths
 from app.tickets.jobs import ticket_jobs
@@ -29,6 +28,7 @@ from tests.ticket_samples import (
     PLATFORM_INCIDENT,
     PLATFORM_OK,
     SITE,
+    IdleMonitor,
     down_result,
     down_status,
     operational_status,
@@ -37,34 +37,6 @@ from tests.ticket_samples import (
 from ui.bridge import Bridge
 from ui.fallback_panel import tel_uri
 from ui.ticket_form import SitePicker, TicketForm, open_ticket_form
-
-
-class IdleMonitor:
-    """The bridge's monitor when only its worker is wanted: runs until stopped."""
-
-    def __init__(self, snapshot: MonitorSnapshot | None = None) -> None:
-        self._snapshot = snapshot or MonitorSnapshot()
-        self._stop: asyncio.Event | None = None
-
-    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
-        return lambda: None
-
-    async def run(self) -> None:
-        self._stop = asyncio.Event()
-        await self._stop.wait()
-
-    def stop(self) -> None:
-        if self._stop is not None:
-            self._stop.set()
-
-    def update_config(self, config: Config) -> None:
-        pass
-
-    def check_now(self, site: str | None = None) -> None:
-        pass
-
-    def snapshot(self) -> MonitorSnapshot:
-        return self._snapshot
 
 
 @pytest.fixture

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from app.config import ContactConfig, ProviderConfig, SiteConfig
-from app.events import SiteStatus
+from app.config import Config, ContactConfig, ProviderConfig, SiteConfig
+from app.events import Event, MonitorSnapshot, SiteStatus
 from app.models import (
     CacheVerdict,
     Incident,
@@ -173,3 +175,31 @@ def sample_ticket(**overrides: Any) -> Ticket:
         **overrides,
     )
     return ticket
+
+
+class IdleMonitor:
+    """The bridge's monitor when only its worker is wanted: runs until stopped."""
+
+    def __init__(self, snapshot: MonitorSnapshot | None = None) -> None:
+        self._snapshot = snapshot or MonitorSnapshot()
+        self._stop: asyncio.Event | None = None
+
+    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
+        return lambda: None
+
+    async def run(self) -> None:
+        self._stop = asyncio.Event()
+        await self._stop.wait()
+
+    def stop(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+
+    def update_config(self, config: Config) -> None:
+        pass
+
+    def check_now(self, site: str | None = None) -> None:
+        pass
+
+    def snapshot(self) -> MonitorSnapshot:
+        return self._snapshot
