@@ -38,8 +38,9 @@ package: venv
 	$(PY) -m pip install --quiet -e '.[dev,package]'
 	$(PY) scripts/build_package.py
 
+# The packaged app's tests run only here (make test skips them): build once, test once.
 package-test: package
-	$(PY) -m pytest -q -m slow tests/test_package.py
+	LIFELINE_PACKAGE_TEST=1 $(PY) -m pytest -q -m slow tests/test_package.py
 
 screenshots: venv
 	$(PY) scripts/screenshots.py

@@ -99,7 +99,7 @@ def test_cli_flag_from_source_without_a_keyring() -> None:
     assert steps["keyring"].startswith("ok no usable backend here")
     assert "Traceback" not in proc.stderr
     assert proc.stdout.splitlines()[0].startswith("lifeline ")
-    assert "(from source," in proc.stdout.splitlines()[0]
+    assert "(Python package," in proc.stdout.splitlines()[0]
 
 
 def test_process_age_counts_from_process_start() -> None:

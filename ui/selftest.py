@@ -419,7 +419,7 @@ def self_test(*, paths: Paths | None = None, out: TextIO | None = None) -> int:
     # and never flash a window on a desktop.
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     ctx = Context(paths=paths, out=out or sys.stdout)
-    frozen = "frozen" if getattr(sys, "frozen", False) else "from source"
+    frozen = "frozen" if getattr(sys, "frozen", False) else "Python package"
     _say(ctx, f"lifeline {__version__} self-test ({frozen}, {sys.platform}, Python "
               f"{sys.version.split()[0]})")
     for name, step in STEPS:
