@@ -121,9 +121,9 @@ async def fetch(
     """GET `url`, following redirects, within one hard deadline. Raises FetchError."""
     limit = options.max_body if max_body is None else max_body
     deadline = options.timeout if timeout is None else timeout
+    client = _client(options, cookies)  # before the clock starts: may load the trust store
     start = time.monotonic()
     state = _Progress(url)
-    client = _client(options, cookies)
     try:
         async with asyncio.timeout(deadline):
             return await _follow(client, url, headers or {}, limit, state, start)
