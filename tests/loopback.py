@@ -67,6 +67,7 @@ class Stream:
     size: int
     headers: dict[str, str] = field(default_factory=dict)
     chunk: bytes = b"x" * 65536
+    stall_after: int | None = None  # stop sending (without closing) after this many bytes
 
 
 Handler = Callable[[Request], "Reply | Hang | Drip | Close | Stream"]
@@ -167,6 +168,11 @@ class LoopbackServer:
             h.end_headers()
             sent = 0
             while sent < reply.size and not self.stopping.is_set():
+                if reply.stall_after is not None and sent >= reply.stall_after:
+                    # The rest never comes: only a client that stops early finishes.
+                    h.wfile.flush()
+                    self.stopping.wait(120)
+                    break
                 piece = reply.chunk[: reply.size - sent]
                 h.wfile.write(piece)
                 sent += len(piece)
