@@ -315,6 +315,14 @@ def test_huge_body_costs_neither_time_nor_memory(server: LoopbackServer) -> None
     assert peak < 4 * 1024 * 1024
 
 
+def test_body_is_read_only_up_to_the_limit(server: LoopbackServer) -> None:
+    # 128 KiB arrive at once, the rest of the 64 MiB never: a probe that tried to read
+    # the whole body would hit its deadline; one that stops at max_body is done at once.
+    server.route("/", Stream(64 * 1024 * 1024, stall_after=128 * 1024))
+    result = run(server.url + "/", options=ProbeOptions(timeout=1.0, retries=0))
+    assert result.ok and result.error is None and result.seconds < 0.9
+
+
 def test_gzip_bomb_costs_neither_time_nor_memory(server: LoopbackServer, gzip_bomb: bytes) -> None:
     server.route("/", Reply(503, gzip_bomb, {"Content-Encoding": "gzip"}))
     start = time.monotonic()
