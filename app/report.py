@@ -187,10 +187,15 @@ def _table(rows: list[list[str]]) -> list[str]:
             for row in rows]
 
 
-def _probe_cell(p: ProbeResult) -> str:
+def _probe_cell(p: ProbeResult, width: int = 40) -> str:
+    # The table stays readable in a terminal; the full detail is in the reason lines
+    # and in --json.
     mark = "ok" if p.ok else "FAIL"
+    brief = _probe_brief(p)
+    if len(brief) > width:
+        brief = brief[: width - 1].rstrip() + "\u2026"
     cache = f", cache {p.cache.value}" if p.cache.value != "unknown" else ""
-    return f"{mark} {_probe_brief(p)} {p.seconds:.2f}s{cache}".replace("  ", " ")
+    return f"{mark} {brief} {p.seconds:.2f}s{cache}".replace("  ", " ")
 
 
 def format_report(r: CheckReport) -> str:
