@@ -154,7 +154,7 @@ class ImportDialog(QDialog):
         self.table = QTableWidget(0, 3, self)
         self.table.setObjectName("import_table")
         self.table.setAccessibleName("Sites that will be added")
-        self.table.setHorizontalHeaderLabels(["Add", "URL", "Editors log in at"])
+        self.table.setHorizontalHeaderLabels(["Site", "URL", "Editors log in at"])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
