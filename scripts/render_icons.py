@@ -1,7 +1,7 @@
 """Render the app icon's PNGs from its hand-drawn SVGs (run after editing an SVG).
 
     python scripts/render_icons.py          # write resources/icons/hicolor/*/apps/*.png
-    python scripts/render_icons.py --check  # exit 1 when a PNG is missing or stale
+    python scripts/render_icons.py --check  # exit 1 when a PNG is missing or differs
 
 Sizes up to 32 px come from the simplified -small SVG (a 1.8 px line drawn at 16 px
 would blur into the shield); larger ones from the full drawing. The PNGs sit in the
@@ -56,6 +56,22 @@ def render(svg: Path, size: int) -> bytes:
     return bytes(data.data())
 
 
+def same_pixels(a: bytes, b: bytes, tolerance: int = 8) -> bool:
+    """Equal images, give or take antialiasing (Qt versions round edges differently)."""
+    from PySide6.QtGui import QImage
+
+    first, second = QImage.fromData(a), QImage.fromData(b)
+    if first.isNull() or first.size() != second.size():
+        return False
+    for y in range(first.height()):
+        for x in range(first.width()):
+            p, q = first.pixelColor(x, y), second.pixelColor(x, y)
+            channels = zip(p.getRgb(), q.getRgb(), strict=True)
+            if any(abs(u - v) > tolerance for u, v in channels):
+                return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only check the PNGs are current")
@@ -69,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         target = png_for(size)
         data = render(svg_for(size), size)
         if args.check:
-            if not target.exists() or target.read_bytes() != data:
+            if not target.exists() or not same_pixels(target.read_bytes(), data):
                 stale.append(target)
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
