@@ -18,6 +18,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -78,7 +79,9 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     qt_app.setDesktopFileName(APP_ID)
     qt_app.setQuitOnLastWindowClosed(False)  # closing Settings must not end monitoring
 
-    instance = SingleInstance(paths.runtime_dir)
+    demo_mode = bool(getattr(args, "demo", False))
+    # The demo is its own instance: it must neither hide behind nor block the real app.
+    instance = SingleInstance(paths.runtime_dir, "lifeline-demo" if demo_mode else "lifeline")
     if not instance.claim():
         if instance.send("menu"):
             print("lifeline: already running; opened its menu.", file=sys.stderr)
@@ -86,13 +89,17 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         print("lifeline: another Lifeline holds the lock but does not answer.", file=sys.stderr)
         return 1
 
+    demo: Any = None
     try:
-        demo: Any = None
-        if getattr(args, "demo", False):
+        if demo_mode:
             demo = _start_demo()
             if demo is None:
                 return 1
-            config, config_path, first_run = demo.config, None, False
+            # Everything the demo writes (its config, history, drafts) stays in its
+            # temporary folder, never in the user's real files.
+            config, config_path, first_run = demo.config, demo.config_path, False
+            paths = replace(paths, config_dir=demo.config_path.parent,
+                            data_dir=demo.config_path.parent)
         else:
             config_path = args.config if getattr(args, "config", None) else paths.config_file
             try:
@@ -101,17 +108,15 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
                 config, first_run = Config(source=str(config_path)), True
             except ConfigError as exc:
                 return _config_problem(exc)
-        tray_app = TrayApp(
-            qt_app, paths, config, config_path=config_path, started=started
-        )
+        tray_app = TrayApp(qt_app, paths, config, config_path=config_path, started=started)
         tray_app.start(first_run=first_run)
         instance.requested.connect(tray_app.handle_request)
         code = qt_app.exec()
         tray_app.close()
-        if demo is not None:
-            demo.stop()
         return code
     finally:
+        if demo is not None:
+            demo.stop()
         instance.release()
 
 

@@ -9,6 +9,7 @@ does not turn it into a mnemonic).
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +31,8 @@ from app.models import (
 )
 from ui.icons import IconSet
 
+REASON_WIDTH = 56  # characters per submenu line
+REASON_LIMIT = 4 * REASON_WIDTH
 TOP_LEVEL_SITES = 20  # more go into a "N more sites" submenu, so the menu fits a screen
 UNRESOLVED = frozenset({"investigating", "identified", "monitoring"})
 
@@ -253,8 +256,8 @@ def populate(
     if page:
         line.setToolTip(page)
         line.triggered.connect(lambda _=False, u=page: handlers.open_url(u))
-    else:
-        line.setEnabled(False)
+    # Left enabled without a link (like the heading): greyed out, its icon would lose
+    # the state colour that is the point of the line.
     for text, link in unresolved_incidents(platform):
         incident = menu.addAction("    " + action_text(text, 90))
         if link:
@@ -317,7 +320,10 @@ def _add_site(
     sub.setToolTipsVisible(True)
     lines = []
     if site.reason:
-        lines.append(site.reason)
+        # Wrapped over a few entries: menus cannot wrap, and the reason is what the
+        # user opened the submenu to read.
+        reason = plain(site.reason, REASON_LIMIT)
+        lines.extend(textwrap.wrap(reason, REASON_WIDTH, break_long_words=True))
     if site.pending and site.suspected is not None:
         lines.append(f"Confirming: {SITE_LABEL[site.suspected].lower()} (not alarmed yet)")
     if site.since is not None:
