@@ -16,6 +16,7 @@ from typing import Any
 
 from app.config import Config, SiteConfig
 from app.credentials import CredentialStore
+from app.integrations.newrelic import alongside, with_findings
 from app.probes import ProbeOptions
 from app.tickets.builder import Evidence
 from app.tickets.collect import diagnostics_for, fresh_evidence
@@ -68,12 +69,22 @@ def ticket_jobs(
 
     def refresh() -> Refreshed:
         history = recent_history(history_path, site.name)
-        evidence = asyncio.run(
-            fresh_evidence(config, site, options=probe_options, started_at=history.first_failure_at)
+        # New Relic's findings (issue 8) are gathered during the check, within 3 s.
+        evidence, newrelic = asyncio.run(
+            alongside(
+                fresh_evidence(
+                    config, site, options=probe_options, started_at=history.first_failure_at
+                ),
+                config,
+                site,
+                credentials,
+            )
         )
         return Refreshed(
             evidence=evidence,
-            diagnostics=diagnostics_for(evidence.result, evidence.platform, history.entries),
+            diagnostics=with_findings(
+                diagnostics_for(evidence.result, evidence.platform, history.entries), newrelic
+            ),
         )
 
     return TicketJobs(save=save, send=send, mark_handled=mark_handled, refresh=refresh)
