@@ -294,3 +294,37 @@ def test_ticket_without_newrelic_app_has_no_newrelic_entry(
     assert main(["ticket", "--site", "shop", "--config", str(config)], paths=paths) == 0
     assert "newrelic" not in filed_ticket(tickets)["diagnostics"]
     assert fake.seen == []
+
+
+# --------------------------------------------------------------------------- the form's refresh
+
+
+def test_ticket_form_refresh_carries_findings_and_survives_a_hang(
+    make_server: Any, server: LoopbackServer, tmp_path: Path, paths: Paths,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.config import load_config
+    from app.tickets.jobs import ticket_jobs
+
+    monkeypatch.setenv("LIFELINE_NEWRELIC_KEY", KEY)
+    fake = NerdGraphFake(server)
+    config_path, _ = ticket_world(make_server, tmp_path, fake)
+    config = load_config(config_path)
+    site = config.sites[0]
+    jobs = ticket_jobs(
+        config,
+        site,
+        outbox_path=paths.outbox_db,
+        history_path=paths.history_db,
+        credentials=CredentialStore(plaintext_path=paths.plaintext_secrets),
+    )
+    assert jobs.refresh is not None
+    refreshed = jobs.refresh()
+    assert refreshed.diagnostics["newrelic"]["slowest_transactions"][0]["count"] == 31
+    assert "check" in refreshed.diagnostics  # the rest of the block is still there
+
+    fake.mode = "hang"
+    started = time.monotonic()
+    refreshed = jobs.refresh()
+    assert time.monotonic() - started < 3.0 + 2.0
+    assert refreshed.diagnostics["newrelic"] == {"error": "New Relic did not answer within 3 s"}
