@@ -297,3 +297,41 @@ def test_a_killed_sender_loses_nothing_and_the_retry_goes_out_once(world: World)
     assert keys == [first_key, first_key]
     after = Outbox(world.paths.outbox_db).get(draft.id)
     assert (after.state, after.ticket_id, after.attempts) == (DraftState.FILED, "T-77", 2)
+
+
+def test_history_gives_the_start_and_the_recent_transitions(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from app.events import SiteStateChanged
+    from app.history import History
+    from app.models import PointOfFailure, SiteState
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    began = now - timedelta(minutes=7)
+    with History(world.paths.history_db) as history:
+        for at, previous, state in (
+            (now - timedelta(hours=3), SiteState.OPERATIONAL, SiteState.DOWN),
+            (now - timedelta(hours=2), SiteState.DOWN, SiteState.OPERATIONAL),
+            (began, SiteState.OPERATIONAL, SiteState.DOWN),
+        ):
+            history.record(
+                SiteStateChanged(
+                    at=at,
+                    site="shop",
+                    previous=previous,
+                    state=state,
+                    point_of_failure=PointOfFailure.SITE,
+                    reason=f"now {state.value}",
+                )
+            )
+    assert world.run("ticket", "--site", "shop") == 0
+    body = world.tickets.requests[0].json()
+    assert [(h["from"], h["to"]) for h in body["diagnostics"]["history"]] == [
+        ("operational", "down"),
+        ("down", "operational"),
+        ("operational", "down"),
+    ]
+    assert body["started_at"] == began.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert body["subject"].endswith(f"since {began:%H:%M} UTC")
