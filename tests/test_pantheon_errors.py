@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from app.cli import main
 from app.config import SiteConfig
 from app.impact import assess_site
 from app.integrations.pantheon_errors import (
@@ -25,7 +29,9 @@ from app.models import (
     SiteResult,
     SiteState,
 )
+from app.paths import Paths
 from app.probes import ProbeOptions, probe_site
+from tests.conftest import summary_payload
 from tests.loopback import LoopbackServer, Reply
 
 
@@ -183,3 +189,33 @@ def test_backend_error_page_is_named_for_editors(server: LoopbackServer) -> None
     result = probed(server, site)
     assert result.state is SiteState.EDITORS_BLOCKED
     assert "502 Bad Gateway: the web server could not get an answer from PHP" in result.reason
+
+
+def test_lifeline_check_raises_no_alarm_for_a_sleeping_environment(
+    make_server: Any, tmp_path: Path, paths: Paths, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site, status = make_server(), make_server()
+    site.route("*", idle_page())
+    status.route("/api/v2/summary.json", Reply.json(summary_payload()))
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[provider]
+status_page = "{status.url}"
+
+[monitor]
+timeout = 2
+retries = 0
+
+[[site]]
+name = "shop-dev"
+url = "{site.url}/"
+environment = "dev"
+""",
+        encoding="utf-8",
+    )
+    code = main(["check", "--json", "--config", str(config)], paths=paths)
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0  # Nagios OK: nothing to page anyone about
+    assert report["overall"]["state"] == "operational"
+    assert report["sites"][0]["state"] == "asleep"
