@@ -164,6 +164,7 @@ class TrayApp:
         config_path: Path | None,
         started: float,
         tray_wait_ms: int = TRAY_WAIT_MS,
+        tray_retry_ms: int = TRAY_RETRY_MS,
     ) -> None:
         from PySide6.QtCore import QTimer
 
@@ -204,7 +205,7 @@ class TrayApp:
         )
         self.bridge.finished.connect(qt_app.quit)
         self._tray_timer = QTimer()
-        self._tray_timer.setInterval(TRAY_RETRY_MS)
+        self._tray_timer.setInterval(tray_retry_ms)
         self._tray_timer.timeout.connect(self._retry_tray)
         self._signals = _SignalWakeup(self.quit)
 
