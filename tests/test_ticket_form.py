@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QPushButton
 
 from app.config import Config, SiteConfig
 from app.credentials import CredentialStore
@@ -456,3 +457,27 @@ def test_no_secret_in_the_body_clipboard_outbox_or_logs(
     ]
     for blob in blobs:
         assert PLANTED_TOKEN not in blob
+
+
+def test_enter_in_a_field_does_not_send_and_escape_keeps_the_last_keystrokes(
+    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer, token: str
+) -> None:
+    form = make_form(qtbot, make_bridge(), paths, config_for(tickets.url))
+    form.contact_name.setFocus()
+    qtbot.keyClick(form.contact_name, Qt.Key.Key_Return)
+    qtbot.keyClicks(form.contact_name, " (on call)")
+    assert form._save_timer.isActive()
+    with qtbot.waitSignal(form.draftSaved, timeout=5000):
+        qtbot.keyClick(form, Qt.Key.Key_Escape)  # closes at once; the save still happens
+    assert not form.isVisible()
+    assert tickets.requests == []
+    draft = Outbox(paths.outbox_db).get(form.draft_id or 0)
+    assert draft.body["contact"]["name"] == "Ada Owner (on call)"
+
+
+def test_the_picker_without_live_sites(qtbot: Any) -> None:
+    picker = SitePicker(MonitorSnapshot(), Config(sites=(DEV_SITE,)))
+    qtbot.addWidget(picker)
+    assert picker.list.count() == 0
+    ok = picker.findChildren(QPushButton)
+    assert [b.text() for b in ok if not b.isEnabled()] == ["Continue"]

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QClipboard, QCloseEvent, QDesktopServices, QFont
+from PySide6.QtGui import QClipboard, QDesktopServices, QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -271,8 +271,9 @@ class TicketForm(QDialog):
         bold = QFont(self.send_button.font())
         bold.setBold(True)
         self.send_button.setFont(bold)
-        self.send_button.setDefault(True)
-        self.send_button.setAutoDefault(True)
+        # Not the default button: Enter in a contact field must not file an emergency.
+        self.send_button.setAutoDefault(False)
+        self.cancel_button.setAutoDefault(False)
         self.send_button.clicked.connect(self.send)
         bottom.addWidget(self.cancel_button)
         bottom.addWidget(self.send_button)
@@ -667,11 +668,13 @@ class TicketForm(QDialog):
     def busy(self) -> bool:
         return self._job_running or bool(self._queue) or self._save_timer.isActive()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+    def done(self, result: int) -> None:
+        # Close button, Escape and the window's X all end here: the last keystrokes
+        # still go to the draft.
         if self._save_timer.isActive():
             self._save_timer.stop()
-            self._save_edits()  # the last keystrokes go to the draft too
-        super().closeEvent(event)
+            self._save_edits()
+        super().done(result)
 
 
 # --------------------------------------------------------------------------- choosing a site
@@ -720,10 +723,13 @@ class SitePicker(QDialog):
             self.list.setCurrentRow(0)
         self.list.itemActivated.connect(lambda _item: self.accept())
         layout.addWidget(self.list)
+        if not names:
+            layout.addWidget(QLabel("No live site is configured: add one in Settings."))
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Continue")
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(bool(names))
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
