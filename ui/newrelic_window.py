@@ -1,0 +1,101 @@
+"""A site's New Relic findings (slowest transactions, error rate), opened from the tray.
+
+The query runs through a RunInWorker (the tray's bridge), never on the GUI thread; the
+window shows "Asking New Relic…" meanwhile and the findings, or why there are none,
+when they arrive. Each query has New Relic's short deadline (3 s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.config import Config, SiteConfig
+from app.credentials import CredentialStore
+from app.integrations.newrelic import findings_lines, ticket_findings
+from ui.settings_dialog import RunInWorker, ThreadWorker
+
+
+def fetch_findings_blocking(
+    config: Config, site: SiteConfig, store: CredentialStore
+) -> dict[str, Any]:
+    """For a worker thread: the findings dict (or {"error": why}); never raises."""
+    return asyncio.run(ticket_findings(config, site, store))
+
+
+class NewRelicWindow(QDialog):
+    def __init__(
+        self,
+        config: Config,
+        site: SiteConfig,
+        *,
+        store: CredentialStore,
+        run_in_worker: RunInWorker | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("newrelic_window")
+        self.setWindowTitle(f"New Relic: {site.name}")
+        self.setAccessibleName(f"New Relic findings for {site.name}")
+        self._config = config
+        self._site = site
+        self._store = store
+        if run_in_worker is None:
+            worker = ThreadWorker(self)
+            self.finished.connect(worker.shutdown)
+            run_in_worker = worker
+        self._run: RunInWorker = run_in_worker
+        self.findings: dict[str, Any] | None = None
+        self._busy = False
+
+        layout = QVBoxLayout(self)
+        self.status = QLabel(self)
+        self.status.setObjectName("newrelic_status")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        self.text = QPlainTextEdit(self)
+        self.text.setObjectName("newrelic_text")
+        self.text.setAccessibleName("Slowest transactions and error rate")
+        self.text.setReadOnly(True)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        layout.addWidget(self.text)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        self.refresh_button = buttons.addButton("&Refresh", QDialogButtonBox.ButtonRole.ActionRole)
+        self.refresh_button.clicked.connect(self.refresh)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(640, 300)
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        self.refresh_button.setEnabled(False)
+        self.status.setText(f"Asking New Relic about {self._site.newrelic_app}…")
+        config, site, store = self._config, self._site, self._store
+        self._run(lambda: fetch_findings_blocking(config, site, store), self._arrived)
+
+    def _arrived(self, result: dict[str, Any] | Exception) -> None:
+        self._busy = False
+        self.refresh_button.setEnabled(True)
+        if isinstance(result, Exception):  # ticket_findings never raises; a bug if it did
+            result = {"error": f"{type(result).__name__}: {result}"}
+        self.findings = result
+        if "error" in result:
+            self.status.setText(f"No New Relic findings: {result['error']}")
+        else:
+            self.status.setText("Slowest transactions and error rate, last 30 minutes:")
+        self.text.setPlainText("\n".join(findings_lines(result)))
