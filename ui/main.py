@@ -203,6 +203,7 @@ class TrayApp:
             show_error=self.errors.report,
             log_file=str(paths.log_file),
         )
+        self.tray.open_newrelic = self.open_newrelic
         self.bridge.finished.connect(qt_app.quit)
         self._tray_timer = QTimer()
         self._tray_timer.setInterval(tray_retry_ms)
@@ -330,6 +331,23 @@ class TrayApp:
             )
 
         return open_form
+
+    def open_newrelic(self, site_name: str) -> None:
+        """A site's New Relic findings (issue 8), fetched on the bridge's worker."""
+        from PySide6.QtCore import Qt
+
+        from ui.newrelic_window import NewRelicWindow
+
+        config = self.bridge.config
+        site = config.site(site_name)
+        if site is None:
+            return
+        window = NewRelicWindow(config, site, store=self.store, run_in_worker=self._run_in_worker)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._newrelic_window = window  # kept alive while open
+        window.show()
+        window.raise_()
+        window.activateWindow()
 
     def quit(self) -> None:
         log.info("quitting")

@@ -213,6 +213,7 @@ class MenuHandlers:
     quit: Callable[[], None]
     open_ticket_form: Callable[[str | None], None] | None = None
     set_autostart: Callable[[bool], None] | None = None
+    open_newrelic: Callable[[str], None] | None = None  # a site's New Relic findings
 
 
 @dataclass(frozen=True)
@@ -351,6 +352,10 @@ def _add_site(
         open_dash.triggered.connect(lambda _=False, u=dashboard: handlers.open_url(u))
     check = sub.addAction("&Check now")
     check.triggered.connect(lambda _=False, n=site.name: handlers.check_now(n))
+    if handlers.open_newrelic is not None and configured is not None and configured.newrelic_app:
+        newrelic = handlers.open_newrelic
+        slowest = sub.addAction("New Relic: slo&west transactions\u2026")
+        slowest.triggered.connect(lambda _=False, n=site.name: newrelic(n))
     if handlers.open_ticket_form is not None:
         form = handlers.open_ticket_form
         ticket = sub.addAction("File &emergency ticket\u2026")

@@ -70,6 +70,7 @@ class TrayIcon(QObject):
         self._icons = icons
         self._open_settings = open_settings
         self.open_ticket_form = open_ticket_form  # settable: the ticket form may come later
+        self.open_newrelic: Callable[[str], None] | None = None  # settable, like the form
         self._autostart = autostart
         self._open_url = open_url
         self._show_about = show_about or self._about
@@ -158,6 +159,7 @@ class TrayIcon(QObject):
             about=self._show_about,
             quit=self._on_quit,
             open_ticket_form=self.open_ticket_form,
+            open_newrelic=self.open_newrelic,
             set_autostart=self._set_autostart if self._autostart is not None else None,
         )
         state = MenuState(
