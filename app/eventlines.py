@@ -100,9 +100,7 @@ def text_line(event: Event) -> str | None:
     kind = str(record["event"]).replace("_state", "")
     who = f"{record['site']}: " if record["site"] else ""
     before = record["from"] or "(start)"
-    change = (
-        f"still {record['to']}" if kind == "reminder" else f"{before} -> {record['to']}"
-    )
+    change = f"still {record['to']}" if kind == "reminder" else f"{before} -> {record['to']}"
     if record.get("flapping"):
         change += " (flapping)"
     reason = f" - {record['reason']}" if record["reason"] else ""

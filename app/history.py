@@ -184,9 +184,7 @@ class History:
         with self._lock:
             db = self._db()
             if continuous and self._span is not None:
-                db.execute(
-                    "UPDATE coverage SET end = max(end, ?) WHERE id = ?", (ts, self._span)
-                )
+                db.execute("UPDATE coverage SET end = max(end, ?) WHERE id = ?", (ts, self._span))
                 return
             cur = db.execute("INSERT INTO coverage (start, end) VALUES (?, ?)", (ts, ts))
             self._span = cur.lastrowid
@@ -255,9 +253,7 @@ class History:
             )
         return [str(r[0]) for r in rows]
 
-    def uptime(
-        self, site: str, window: timedelta, *, now: datetime | None = None
-    ) -> float | None:
+    def uptime(self, site: str, window: timedelta, *, now: datetime | None = None) -> float | None:
         """Share of the watched time in `window` during which visitors were served (0..1).
 
         Only time inside coverage spans counts, and only once the site's state is known:
@@ -322,17 +318,26 @@ class History:
                     "SELECT max(id) FROM transitions WHERE at < ? GROUP BY kind, site)",
                     (cutoff, cutoff),
                 ).rowcount
-                removed += db.execute(
-                    "DELETE FROM transitions WHERE id IN (SELECT id FROM (SELECT id, "
-                    "row_number() OVER (PARTITION BY kind, site ORDER BY at DESC, id DESC) AS n "
-                    "FROM transitions) WHERE n > ?)",
+                # Counted on the (site, at) index; platform and network rows share site NULL.
+                crowded = db.execute(
+                    "SELECT site FROM transitions GROUP BY site HAVING count(*) > ?",
                     (MAX_PER_SITE,),
-                ).rowcount
+                ).fetchall()
+                for (site,) in crowded:
+                    oldest_kept = db.execute(
+                        "SELECT at FROM transitions WHERE site IS ? ORDER BY at DESC "
+                        "LIMIT 1 OFFSET ?",
+                        (site, MAX_PER_SITE - 1),
+                    ).fetchone()[0]
+                    removed += db.execute(
+                        "DELETE FROM transitions WHERE site IS ? AND at < ?", (site, oldest_kept)
+                    ).rowcount
                 removed += db.execute("DELETE FROM coverage WHERE end < ?", (cutoff,)).rowcount
-                db.execute(
-                    "DELETE FROM texts WHERE id NOT IN "
-                    "(SELECT reason FROM transitions WHERE reason IS NOT NULL)"
-                )
+                if removed:
+                    db.execute(
+                        "DELETE FROM texts WHERE id NOT IN "
+                        "(SELECT reason FROM transitions WHERE reason IS NOT NULL)"
+                    )
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")

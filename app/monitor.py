@@ -879,4 +879,3 @@ def _probe_target(site: SiteConfig) -> tuple[str, str, str]:
 
 def _platform_unchecked() -> PlatformStatus:
     return PlatformStatus(state=PlatformState.UNKNOWN, error="not checked yet")
-

@@ -86,7 +86,13 @@ def _probe(kind: ProbeKind, url: str, behaviour: str) -> ProbeResult:
         return ProbeResult(kind, url, url, True, status=200, seconds=0.05)
     if behaviour == "http":
         return ProbeResult(
-            kind, url, url, False, status=503, error=ErrorKind.HTTP, detail="503 Service Unavailable"
+            kind,
+            url,
+            url,
+            False,
+            status=503,
+            error=ErrorKind.HTTP,
+            detail="503 Service Unavailable",
         )
     if behaviour == "refused":
         return ProbeResult(
@@ -165,6 +171,7 @@ class Harness:
 
     async def checks(self, n: int, site: str | None = None) -> None:
         """Tick until `n` more probes of `site` (or of any site) have run."""
+
         def count() -> int:
             return len([p for p in self.probed if site is None or p == site])
 
@@ -518,9 +525,7 @@ async def test_platform_changes_are_events_and_one_bad_read_is_not() -> None:
     await h.checks(1)
     h.platform = StatusFetch(PlatformStatus(state=PlatformState.UNKNOWN, error="502"))
     await h.checks(1)
-    h.platform = StatusFetch(
-        PlatformStatus(state=PlatformState.OUTAGE, description="Major outage")
-    )
+    h.platform = StatusFetch(PlatformStatus(state=PlatformState.OUTAGE, description="Major outage"))
     await h.checks(1)
     changes = [(e.previous, e.state) for e in h.of(PlatformStateChanged)]  # type: ignore[union-attr]
     assert changes == [

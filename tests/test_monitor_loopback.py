@@ -146,9 +146,7 @@ async def test_one_request_in_three_failing_raises_no_alarm_over_100_checks(
     for _ in range(100):
         await d.check("flaky")
     assert flaky.failed >= 60  # the server really did fail a third of its requests
-    assert [(e.previous, e.state) for e in d.changes("flaky")] == [
-        (None, SiteState.OPERATIONAL)
-    ]
+    assert [(e.previous, e.state) for e in d.changes("flaky")] == [(None, SiteState.OPERATIONAL)]
     assert not [e for e in d.events if isinstance(e, Reminder)]
 
 

@@ -48,8 +48,10 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         if args.json:
             _print(json.dumps({"since": iso(since), "sites": [], "transitions": []}, indent=2))
         else:
-            _print(f"No history yet ({path} does not exist); `lifeline watch` or the tray app "
-                   "record it.")
+            _print(
+                f"No history yet ({path} does not exist); `lifeline watch` or the tray app "
+                "record it."
+            )
         return 0
     try:
         with History(path) as history:

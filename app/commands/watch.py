@@ -39,8 +39,10 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         return EXIT_USAGE
     duration: float | None = args.duration
     if duration is not None and (not math.isfinite(duration) or duration <= 0):
-        print(f"lifeline: --duration must be a positive number of seconds (got {duration:g})",
-              file=sys.stderr)
+        print(
+            f"lifeline: --duration must be a positive number of seconds (got {duration:g})",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     history = History(paths.history_db)
     try:
