@@ -1,0 +1,136 @@
+"""The tray app's GUI thread under load: `python -m bench.gui_heartbeat BASE_URL SECONDS`.
+
+Builds what ui.main.TrayApp builds (Monitor with History -> Bridge -> TrayIcon with
+IconSet), in this process, on 200 sites of the server at BASE_URL: 160 answering after
+50 ms, 20 that hang until the probe deadline and 20 that send 64 MiB bodies. A 5 ms
+QTimer on the GUI thread records every gap between its ticks while the monitor checks,
+until the hanging sites are confirmed down (two rounds and the notifications). Run
+with QT_QPA_PLATFORM=offscreen. Prints JSON: longest gap, p99, p50, ticks, and the time
+to rebuild the 200-site menu (a user action, reported apart).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SITES = 200
+HANG = 20
+BIG = 20
+TIMEOUT = 3.0
+BASELINE_MS = 3000
+
+
+def _paths() -> list[str]:
+    paths = [f"/hang/{k}" for k in range(HANG)] + [f"/big/{k}" for k in range(BIG)]
+    return paths + [f"/site/{k}" for k in range(SITES - HANG - BIG)]
+
+
+def main() -> None:
+    from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.config import load_config
+    from app.events import SiteStateChanged
+    from app.history import History
+    from app.models import SiteState
+    from app.monitor import Monitor
+    from bench.sites import write_config
+    from ui.bridge import Bridge
+    from ui.icons import IconSet
+    from ui.tray import TrayIcon
+
+    base, limit = sys.argv[1], float(sys.argv[2])
+    app = QApplication([])
+    tmp = Path(tempfile.mkdtemp(prefix="bench-gui-"))
+    config = load_config(
+        write_config(tmp / "config.toml", base, SITES, timeout=TIMEOUT, retry_interval=2,
+                     paths=_paths())
+    )
+    history = History(tmp / "history.sqlite3")
+    monitor = Monitor(config, history=history)
+    bridge = Bridge(monitor, config)
+    tray = TrayIcon(bridge, IconSet(), open_settings=lambda: None, on_quit=lambda: None)
+
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    last = [0]
+    beat = QTimer()
+    beat.setTimerType(Qt.TimerType.PreciseTimer)
+    beat.setInterval(5)
+
+    def tick() -> None:
+        now = clock.nsecsElapsed()
+        gaps.append((now - last[0]) / 1e6)
+        last[0] = now
+
+    beat.timeout.connect(tick)
+    confirmed: list[float] = []
+    started = [0.0]
+
+    def on_event(event: object) -> None:
+        if isinstance(event, SiteStateChanged) and event.state is SiteState.DOWN:
+            confirmed.append(time.perf_counter() - started[0])
+            if len(confirmed) == HANG:
+                QTimer.singleShot(1000, app.quit)
+
+    bridge.event.connect(on_event)
+
+    baseline: list[float] = []
+
+    def begin() -> None:
+        # The same heartbeat with nothing to do first: the machine's own scheduling noise,
+        # measured in the same run, so a shared machine's hiccups are not blamed on us.
+        baseline.extend(gaps[1:])
+        gaps.clear()
+        started[0] = time.perf_counter()
+        bridge.start()
+        tray.show()
+
+    clock.start()
+    beat.start()
+    QTimer.singleShot(BASELINE_MS, begin)
+    QTimer.singleShot(int(limit * 1000) + BASELINE_MS, app.quit)
+    app.exec()
+    beat.stop()
+    window = time.perf_counter() - started[0]
+
+    menu = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        tray.rebuild_menu()
+        menu.append((time.perf_counter() - t0) * 1000)
+
+    bridge.stop()
+    bridge.join(10)
+    history.close()
+    ordered = sorted(gaps)
+    quiet = sorted(baseline)
+    print(
+        json.dumps(
+            {
+                "ticks": len(gaps),
+                "window_s": window,
+                "hanging_confirmed_down": len(confirmed),
+                "last_down_at_s": confirmed[-1] if confirmed else None,
+                "longest_gap_ms": ordered[-1] if ordered else None,
+                "p99_gap_ms": ordered[int(0.99 * (len(ordered) - 1))] if ordered else None,
+                "p50_gap_ms": statistics.median(ordered) if ordered else None,
+                "gaps_over_30ms": sum(g > 30 for g in gaps),
+                "baseline_longest_gap_ms": quiet[-1] if quiet else None,
+                "baseline_p99_gap_ms": quiet[int(0.99 * (len(quiet) - 1))] if quiet else None,
+                "menu_rebuild_ms": statistics.median(menu),
+                "sites": SITES,
+                "hanging": HANG,
+                "big_bodies": BIG,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
