@@ -9,13 +9,34 @@ combined screenshots script.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+
+@contextlib.contextmanager
+def isolated() -> Iterator[None]:
+    """A throwaway HOME and XDG dirs for the duration; the environment restored after."""
+    saved = dict(os.environ)
+    with tempfile.TemporaryDirectory(prefix="lifeline-shots-") as home:
+        try:
+            _isolate(Path(home))
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+def shoot_settings_isolated(out_dir: Path) -> list[Path]:
+    """For scripts/screenshots.py: shoot_settings inside `isolated()`."""
+    with isolated():
+        return shoot_settings(out_dir)
 
 
 def _isolate(home: Path) -> None:
@@ -27,6 +48,8 @@ def _isolate(home: Path) -> None:
     ):
         (home / sub).mkdir(parents=True, exist_ok=True)
         os.environ[var] = str(home / sub)
+    (home / "run").mkdir(mode=0o700, exist_ok=True)
+    os.environ["XDG_RUNTIME_DIR"] = str(home / "run")
     os.environ["HOME"] = str(home)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -128,10 +151,8 @@ def shoot_settings(out_dir: Path) -> list[Path]:
 
 def main(argv: list[str]) -> int:
     out_dir = Path(argv[1]) if len(argv) > 1 else ROOT / "docs" / "img"
-    with tempfile.TemporaryDirectory(prefix="lifeline-shots-") as home:
-        _isolate(Path(home))
-        for path in shoot_settings(out_dir.resolve()):
-            print(path)
+    for path in shoot_settings_isolated(out_dir.resolve()):
+        print(path)
     return 0
 
 
