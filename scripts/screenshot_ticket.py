@@ -5,14 +5,16 @@
 Runs the real form offscreen: pre-filled from a monitor snapshot of a site that is down,
 then a real send to a ticket API on 127.0.0.1 that refuses the connection, so the
 fallback panel is the one a user would get. Nothing is written outside a temp dir.
+`shoot_ticket_isolated(out_dir)` is what scripts/screenshots.py calls.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -130,12 +132,29 @@ def shoot_ticket(out_dir: Path) -> list[Path]:
     return shots
 
 
+@contextlib.contextmanager
+def isolated() -> Iterator[None]:
+    """Throwaway XDG dirs and a dummy token for the duration; the environment restored."""
+    saved = dict(os.environ)
+    with tempfile.TemporaryDirectory(prefix="lifeline-shots-") as tmp:
+        try:
+            _isolate(Path(tmp))
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+def shoot_ticket_isolated(out_dir: Path) -> list[Path]:
+    """For scripts/screenshots.py: shoot_ticket inside `isolated()`."""
+    with isolated():
+        return shoot_ticket(out_dir)
+
+
 def main() -> int:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "img"
-    with tempfile.TemporaryDirectory(prefix="lifeline-shots-") as tmp:
-        _isolate(Path(tmp))
-        for shot in shoot_ticket(out.resolve()):
-            print(shot)
+    for shot in shoot_ticket_isolated(out.resolve()):
+        print(shot)
     return 0
 
 
