@@ -115,6 +115,9 @@ def main(argv: list[str]) -> int:
     out_dir = Path(argv[0]) if argv else ROOT / "docs" / "img"
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # for reading PNGs here
     shots = [shoot_tray_menu(out_dir)]
+    from scripts.screenshot_settings import shoot_settings_isolated
+
+    shots += shoot_settings_isolated(out_dir)
     for shot in shots:
         print(shot)
     return 0
