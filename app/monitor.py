@@ -190,6 +190,7 @@ class Monitor:
         self._platform_unknown_streak = 0
         self._network_ok = True
         self._overall: OverallState | None = None
+        self._overall_told: OverallState | None = None  # as last announced
         self._overall_pof = PointOfFailure.NONE
         self._overall_reason = ""
         self._canaries_ok: bool | None = None
@@ -635,10 +636,14 @@ class Monitor:
             state, pof, reason = OverallState.UNKNOWN, PointOfFailure.NETWORK, NETWORK_REASON
         else:
             state, pof, reason = self._overall_now()
-        changed = state is not self._overall
-        previous = self._overall
         self._overall, self._overall_pof, self._overall_reason = state, pof, reason
-        if changed:
+        if self._network_ok and any(t.shown is None for t in self._tracks.values()):
+            # A site seen for the first time and not confirmed yet: its "unknown" is not
+            # news; announce the overall state once every site has one.
+            return
+        previous = self._overall_told
+        if state is not previous:
+            self._overall_told = state
             self._emit(
                 OverallStateChanged(
                     at=wall, previous=previous, state=state, point_of_failure=pof, reason=reason

@@ -610,3 +610,29 @@ async def test_run_until_stop_with_history_flushed(tmp_path: Path) -> None:
     assert rows[0].evidence["anonymous"]["status"] == 503
     assert rows[0].evidence["platform"]["state"] == "operational"
     history.close()
+
+
+async def test_overall_is_announced_once_every_site_has_a_confirmed_state() -> None:
+    h = Harness("good", "bad")
+    h.behaviour["bad"] = "http"
+    await h.checks(2)  # first round: "bad" is only pending
+    assert not h.of(OverallStateChanged)
+    assert h.monitor.snapshot().overall is OverallState.UNKNOWN  # not known yet
+    await h.checks(2)
+    overall = [(e.previous, e.state) for e in h.of(OverallStateChanged)]
+    assert overall == [(None, OverallState.DOWN)]
+
+
+async def test_snapshot_carries_uptime_from_history(tmp_path: Path) -> None:
+    h = Harness("shop")
+    history = History(tmp_path / "h.sqlite3")
+    h.make(history)
+    for _ in range(3):
+        await h.step()
+    await h.monitor.flush()
+    h.clock.advance(61)
+    await h.monitor.tick()  # refreshes the cached figure in the background
+    await h.monitor.flush()
+    status = h.monitor.snapshot().site("shop")
+    assert status is not None and status.uptime_24h == 1.0
+    history.close()
