@@ -393,3 +393,18 @@ def test_many_sites_in_one_state_are_summarised() -> None:
     line = nagios_summary(report).split(" | ")[0]
     assert line.startswith("LIFELINE CRITICAL - 5 of 5 sites down (s0: 502 Bad Gateway, ")
     assert line.endswith(", +2 more)")
+
+
+def test_text_report_survives_a_non_utf8_terminal(
+    cases_config: tuple[Path, LoopbackServer]
+) -> None:
+    path, _ = cases_config
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "check", "--config", str(path), "--site", "bad-tls"],
+        capture_output=True, timeout=60, cwd=ROOT,
+        env={**os.environ, "PYTHONIOENCODING": "ascii"},
+    )
+    assert done.returncode == 2, done.stderr
+    assert b"Traceback" not in done.stderr
+    assert b"LIFELINE CRITICAL - 1 of 1 sites down (bad-tls: tls: certificate" in done.stdout
+    assert b"unable to? " in done.stdout  # the ellipsis became '?'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import os
 import sys
@@ -36,6 +37,9 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         if args.json
         else format_report(report)
     )
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        # A cron job with a non-UTF-8 locale must still get its report (and exit code).
+        sys.stdout.reconfigure(errors="replace")
     try:
         print(text, flush=True)
     except BrokenPipeError:
