@@ -275,6 +275,20 @@ def test_redirects_are_followed_to_the_final_url(server: LoopbackServer) -> None
     assert result.ok and result.final_url == server.url + "/r10" and result.url.endswith("/r0")
 
 
+def test_backend_bypass_cookie_follows_redirects_site_cookies_stay_home(
+    server: LoopbackServer,
+) -> None:
+    server.route("/", Reply(302, "", {"Location": f"http://localhost:{server.port}/b",
+                                      "Set-Cookie": "SESS=abc; Path=/"}))
+    server.route("/b", Reply(301, "", {"Location": "/c"}))
+    server.route("/c", Reply(200, "origin"))
+    assert run(server.url + "/", BACK, bypass_cache=True).ok
+    assert [r.headers.get("Cookie") for r in server.requests] == ["NO_CACHE=1"] * 3
+    server.requests.clear()
+    assert run(server.url + "/", ANON).ok
+    assert all("Cookie" not in r.headers for r in server.requests)
+
+
 def test_redirect_loop(server: LoopbackServer) -> None:
     server.route("/a", Reply(302, "", {"Location": "/b"}))
     server.route("/b", Reply(307, "", {"Location": "/a"}))
