@@ -139,3 +139,14 @@ def test_the_outbox_holds_no_secret(outbox: Outbox) -> None:
     assert b"abc123456" not in raw
     rows = sqlite3.connect(outbox.path).execute("SELECT body, last_error FROM drafts").fetchall()
     assert PLANTED_TOKEN not in repr(rows)
+
+
+def test_a_corrupt_outbox_is_one_clear_error(outbox: Outbox) -> None:
+    outbox.path.parent.mkdir(parents=True, exist_ok=True)
+    outbox.path.write_bytes(b"this is not a database\n" * 100)
+    with pytest.raises(
+        OutboxError, match=r"the outbox .*outbox.sqlite3 cannot be used \(file is not a database\)"
+    ):
+        outbox.create(sample_ticket().to_body())
+    with pytest.raises(OutboxError):
+        pending_drafts(outbox.path)

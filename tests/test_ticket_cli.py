@@ -335,3 +335,21 @@ def test_history_gives_the_start_and_the_recent_transitions(
     ]
     assert body["started_at"] == began.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert body["subject"].endswith(f"since {began:%H:%M} UTC")
+
+
+def test_a_corrupt_outbox_does_not_stop_the_ticket(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.paths.data_dir.mkdir(parents=True, exist_ok=True)
+    world.paths.outbox_db.write_bytes(b"garbage" * 500)
+    assert world.run("ticket", "--site", "shop") == 0
+    out, err = capsys.readouterr()
+    assert "Filed emergency ticket T-1042" in out
+    assert "cannot be used (file is not a database); sending without a saved draft" in err
+    assert len(world.tickets.requests) == 1
+    world.tickets.route("/tickets", Reply.json({}, 503))
+    assert world.run("ticket", "--site", "shop") == 2
+    assert "could NOT be saved in the outbox" in capsys.readouterr().out
+    assert world.run("outbox") == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot be used" in err and "Traceback" not in err

@@ -481,3 +481,22 @@ def test_the_picker_without_live_sites(qtbot: Any) -> None:
     assert picker.list.count() == 0
     ok = picker.findChildren(QPushButton)
     assert [b.text() for b in ok if not b.isEnabled()] == ["Continue"]
+
+
+def test_an_unwritable_outbox_still_sends_and_says_so(
+    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer, token: str
+) -> None:
+    paths.data_dir.mkdir(parents=True, exist_ok=True)
+    paths.outbox_db.write_bytes(b"garbage" * 500)
+    tickets.route("/tickets", Reply.json({}, 503))
+    form = make_form(qtbot, make_bridge(), paths, config_for(tickets.url))
+    with qtbot.waitSignal(form.failed, timeout=5000):
+        form.send_button.click()
+    assert len(tickets.requests) == 1  # sent anyway
+    note = form.fallback_panel.note_label.text()
+    assert "could not be saved" in note and "copy its text" in note
+    tickets.route("/tickets", Reply.json({"id": "T-9"}, 201))
+    with qtbot.waitSignal(form.filed, timeout=5000):
+        form.fallback_panel.retry_button.click()
+    keys = [r.headers["Idempotency-Key"] for r in tickets.requests]
+    assert len(keys) == 2

@@ -56,6 +56,7 @@ from app.tickets.builder import (
 )
 from app.tickets.collect import diagnostics_for
 from app.tickets.jobs import Refreshed, TicketJobs
+from app.tickets.outbox import OutboxError
 from app.tickets.sender import SendResult
 from ui.bridge import Bridge
 
@@ -90,8 +91,9 @@ class RunInWorker(Protocol):
 
 @dataclass(frozen=True)
 class _SendOutcome:
-    draft_id: int
+    draft_id: int | None  # None: the outbox could not be written
     result: SendResult
+    unsaved: str = ""  # why not
 
 
 class TicketForm(QDialog):
@@ -137,6 +139,7 @@ class TicketForm(QDialog):
             ),
         )
         self.draft_id: int | None = None
+        self._unsaved = ""  # why the outbox could not keep the ticket, if it could not
         self.sending = False
         self.settled = False  # filed, or filed by phone: nothing more to send
         self._description_edited = False
@@ -510,7 +513,13 @@ class TicketForm(QDialog):
         jobs = self._jobs
 
         def save_and_send() -> _SendOutcome:
-            draft_id = jobs.save(self.draft_id, body)  # on disk before the first attempt
+            try:
+                draft_id = jobs.save(self.draft_id, body)  # on disk before the first attempt
+            except OutboxError as exc:
+                if jobs.send_unsaved is None:
+                    raise
+                # The ticket matters more than its draft: send it once, unsaved.
+                return _SendOutcome(None, jobs.send_unsaved(body), unsaved=str(exc))
             return _SendOutcome(draft_id, jobs.send(draft_id))
 
         self._watchdog.start()
@@ -521,8 +530,10 @@ class TicketForm(QDialog):
         )
 
     def _on_sent(self, token: int, outcome: _SendOutcome) -> None:
-        self.draft_id = outcome.draft_id
-        self.draftSaved.emit(outcome.draft_id)
+        if outcome.draft_id is not None:
+            self.draft_id = outcome.draft_id
+            self.draftSaved.emit(outcome.draft_id)
+        self._unsaved = outcome.unsaved
         result = outcome.result
         if token == self._send_token:
             self._watchdog.stop()
@@ -558,15 +569,22 @@ class TicketForm(QDialog):
     def _show_fallback(self, reason: str) -> None:
         if self.settled:
             return
-        where = (
-            f"The ticket is saved in Lifeline's outbox (draft {self.draft_id})"
-            if self.draft_id is not None
-            else "The ticket is kept in this window"
-        )
+        if self._unsaved:
+            note = (
+                f"The ticket could not be saved ({self._unsaved}): copy its text before "
+                "closing this window."
+            )
+        elif self.draft_id is not None:
+            note = (
+                f"The ticket is saved in Lifeline's outbox (draft {self.draft_id}); Lifeline "
+                "offers to send it when the ticket service is reachable again, unless you "
+                "filed it by phone."
+            )
+        else:
+            note = "The ticket is kept in this window; copy its text before closing it."
         self.fallback_panel.show_failure(
             reason,
-            f"{where}; Lifeline offers to send it when the ticket service is reachable "
-            "again, unless you filed it by phone.",
+            note,
             plain_text(self.current_ticket(), hotline=self.provider.hotline),
         )
         self.pages.setCurrentWidget(self.fallback)

@@ -28,10 +28,10 @@ from app.tickets.builder import (
     plain_text,
 )
 from app.tickets.collect import diagnostics_for, fresh_evidence
-from app.tickets.filing import file_draft_blocking
-from app.tickets.outbox import Outbox
+from app.tickets.filing import file_draft_blocking, file_unsaved_blocking
+from app.tickets.outbox import Outbox, OutboxError
 from app.tickets.recent import recent_history
-from app.tickets.sender import SendResult, sender_for
+from app.tickets.sender import SendResult, TicketSender, sender_for
 
 EXIT_FILED = 0
 EXIT_NOT_FILED = 2
@@ -81,12 +81,19 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         ),
         note=args.note or "",
     )
-    outbox = Outbox(paths.outbox_db)
-    draft = outbox.create(ticket.to_body())  # on disk before the first byte is sent
-    result = file_draft_blocking(
-        paths.outbox_db, draft.id, lambda: sender_for(config.provider, credentials)
-    )
-    _print_outcome(config, ticket, draft.id, result, as_json=args.json)
+    def make_sender() -> TicketSender:
+        return sender_for(config.provider, credentials)
+
+    try:
+        draft_id: int | None = Outbox(paths.outbox_db).create(ticket.to_body()).id
+    except OutboxError as exc:  # the ticket matters more than its draft
+        print(f"lifeline: {exc}; sending without a saved draft", file=sys.stderr)
+        draft_id = None
+    if draft_id is not None:  # on disk before the first byte is sent
+        result = file_draft_blocking(paths.outbox_db, draft_id, make_sender)
+    else:
+        result = file_unsaved_blocking(ticket.to_body(), make_sender)
+    _print_outcome(config, ticket, draft_id, result, as_json=args.json)
     return EXIT_FILED if result.filed else EXIT_NOT_FILED
 
 
@@ -101,7 +108,7 @@ def _usage(message: str) -> int:
 
 
 def outcome_json(
-    config: Config, ticket: Ticket, draft_id: int, result: SendResult
+    config: Config, ticket: Ticket, draft_id: int | None, result: SendResult
 ) -> dict[str, Any]:
     return {
         **result.to_json(),
@@ -113,7 +120,7 @@ def outcome_json(
 
 
 def _print_outcome(
-    config: Config, ticket: Ticket, draft_id: int, result: SendResult, *, as_json: bool
+    config: Config, ticket: Ticket, draft_id: int | None, result: SendResult, *, as_json: bool
 ) -> None:
     if as_json:
         print(json.dumps(outcome_json(config, ticket, draft_id, result), indent=2))
@@ -127,16 +134,21 @@ def _print_outcome(
     print(plain_text(ticket, hotline=config.provider.hotline), end="")
 
 
-def not_filed_text(config: Config, draft_id: int, reason: str) -> str:
+def not_filed_text(config: Config, draft_id: int | None, reason: str) -> str:
     provider = config.provider
+    saved = (
+        f"The ticket is saved in the outbox as draft {draft_id}: "
+        f"`lifeline outbox send {draft_id}` retries it (same idempotency key); "
+        f"`lifeline outbox handled {draft_id}` once you filed it by phone."
+        if draft_id is not None
+        else "The ticket could NOT be saved in the outbox: keep the text below."
+    )
     return "\n".join(
         [
             f"NOT FILED: {reason}.",
             f"Call the {provider.name} emergency line now: {provider.hotline}",
             "  (the line only files a ticket; no engineer answers: read out the text below).",
             f"  Or file it on the dashboard: {provider.dashboard}",
-            f"The ticket is saved in the outbox as draft {draft_id}: "
-            f"`lifeline outbox send {draft_id}` retries it (same idempotency key); "
-            f"`lifeline outbox handled {draft_id}` once you filed it by phone.",
+            saved,
         ]
     )

@@ -7,9 +7,12 @@ crash, a kill, a hang) the next attempt finds it and sends it with the same key.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
+from app.tickets.builder import sanitize
 from app.tickets.outbox import DraftState, Outbox
 from app.tickets.sender import FailureKind, SendResult, TicketSender
 
@@ -38,6 +41,19 @@ def file_draft_blocking(
     """For a worker thread or the CLI: make the sender (keyring) and file, in a fresh loop."""
     sender = make_sender()
     return asyncio.run(file_draft(Outbox(outbox_path), draft_id, sender))
+
+
+def file_unsaved_blocking(
+    body: Mapping[str, Any], make_sender: Callable[[], TicketSender]
+) -> SendResult:
+    """Last resort when the outbox cannot be written: send once, with a key of its own.
+
+    The ticket matters more than its draft. Without a draft, every call has a new key (a
+    retry may duplicate), and nothing is kept: callers say so and keep the text on screen.
+    """
+    sender = make_sender()
+    key = str(uuid.uuid4())
+    return asyncio.run(sender.send(sanitize(dict(body)), idempotency_key=key))
 
 
 def _settled(outbox: Outbox, draft_id: int) -> SendResult:

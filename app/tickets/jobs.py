@@ -20,7 +20,7 @@ from app.integrations.newrelic import alongside, with_findings
 from app.probes import ProbeOptions
 from app.tickets.builder import Evidence
 from app.tickets.collect import diagnostics_for, fresh_evidence
-from app.tickets.filing import file_draft_blocking
+from app.tickets.filing import file_draft_blocking, file_unsaved_blocking
 from app.tickets.outbox import Draft, Outbox
 from app.tickets.recent import recent_history
 from app.tickets.sender import SendResult, sender_for
@@ -40,6 +40,8 @@ class TicketJobs:
     send: Callable[[int], SendResult]  # file a saved draft (never raises for a failure)
     mark_handled: Callable[[int], None]  # the user filed it by phone
     refresh: Callable[[], Refreshed] | None = None  # a fresh check; None: offline form
+    # When the outbox cannot be written: send once without a draft (no retry possible).
+    send_unsaved: Callable[[Mapping[str, Any]], SendResult] | None = None
 
 
 def ticket_jobs(
@@ -67,6 +69,11 @@ def ticket_jobs(
     def mark_handled(draft_id: int) -> None:
         outbox.mark_handled(draft_id)
 
+    def send_unsaved(body: Mapping[str, Any]) -> SendResult:
+        return file_unsaved_blocking(
+            body, lambda: sender_for(config.provider, credentials, verify=verify)
+        )
+
     def refresh() -> Refreshed:
         history = recent_history(history_path, site.name)
         # New Relic's findings (issue 8) are gathered during the check, within 3 s.
@@ -87,7 +94,13 @@ def ticket_jobs(
             ),
         )
 
-    return TicketJobs(save=save, send=send, mark_handled=mark_handled, refresh=refresh)
+    return TicketJobs(
+        save=save,
+        send=send,
+        mark_handled=mark_handled,
+        refresh=refresh,
+        send_unsaved=send_unsaved,
+    )
 
 
 def send_pending(

@@ -105,14 +105,19 @@ class Outbox:
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(self.path, timeout=10.0)) as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute(_SCHEMA)
-            with conn:  # one transaction, committed (and fsynced) on success
-                yield conn
-        self.path.chmod(0o600)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with closing(sqlite3.connect(self.path, timeout=10.0)) as conn:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+                conn.execute(_SCHEMA)
+                with conn:  # one transaction, committed (and fsynced) on success
+                    yield conn
+            self.path.chmod(0o600)
+        except (sqlite3.Error, OSError) as exc:
+            # A corrupt, foreign or unwritable file: one line, never a traceback.
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            raise OutboxError(f"the outbox {self.path} cannot be used ({detail})") from exc
 
     # -- writing ---------------------------------------------------------------------
 
