@@ -183,6 +183,7 @@ class TrayApp:
         self._tray_wait_ms = tray_wait_ms
         self._waited_ms = 0
         self._settings: Any = None
+        self._quit_waits: list[Any] = []
         self.status_window: Any = None
 
         self.errors = ErrorReporter(log_file=str(paths.log_file))
@@ -204,11 +205,11 @@ class TrayApp:
             log_file=str(paths.log_file),
         )
         self.tray.open_newrelic = self.open_newrelic
-        self.bridge.finished.connect(qt_app.quit)
+        self.bridge.finished.connect(lambda: qt_app.exit(0))
         self._tray_timer = QTimer()
         self._tray_timer.setInterval(tray_retry_ms)
         self._tray_timer.timeout.connect(self._retry_tray)
-        self._signals = _SignalWakeup(self.quit)
+        self._signals = _SignalWakeup(lambda: self.quit(force=True))
 
     # -- start-up ------------------------------------------------------------------------
 
@@ -349,13 +350,40 @@ class TrayApp:
         window.raise_()
         window.activateWindow()
 
-    def quit(self) -> None:
+    def quit(self, *, force: bool = False) -> None:
+        """Quit from the menu (open windows may object, e.g. unsaved settings) or, with
+        force (SIGTERM at logout), unconditionally."""
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QDialog, QMenu, QMessageBox
+
+        if not force:
+            self._qt_app.closeAllWindows()
+            still_open = [
+                w for w in self._qt_app.topLevelWidgets()
+                if w.isVisible() and not isinstance(w, QMenu)
+            ]
+            if still_open:
+                # A window asked first (unsaved settings: "Discard?"). If the user lets
+                # it go, the quit goes on; if they keep editing, it is cancelled.
+                log.info("quit waits for: %s", still_open[0].windowTitle())
+                for window in still_open:
+                    if (
+                        isinstance(window, QDialog)
+                        and not isinstance(window, QMessageBox)
+                        and window not in self._quit_waits
+                    ):
+                        self._quit_waits.append(window)
+                        window.finished.connect(self._retry_quit)
+                return
         log.info("quitting")
         self.tray.hide()
-        self.bridge.stop()  # bridge.finished quits the event loop once the monitor flushed
-        from PySide6.QtCore import QTimer
+        # exit(), not quit(): Qt 6's quit() is refused while any window declines to close.
+        self.bridge.stop()  # bridge.finished ends the event loop once the monitor flushed
+        QTimer.singleShot(QUIT_GRACE_MS, lambda: self._qt_app.exit(0))
 
-        QTimer.singleShot(QUIT_GRACE_MS, self._qt_app.quit)
+    def _retry_quit(self) -> None:
+        self._quit_waits.clear()
+        self.quit()
 
     def close(self) -> None:
         self._tray_timer.stop()
@@ -395,6 +423,10 @@ class _SignalWakeup:
             if data:
                 log.info("signal %s received", list(data))
                 self._on_signal()
+
+    def _retry_quit(self) -> None:
+        self._quit_waits.clear()
+        self.quit()
 
     def close(self) -> None:
         self._notifier.setEnabled(False)

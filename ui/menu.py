@@ -138,9 +138,9 @@ def state_counts(snapshot: MonitorSnapshot) -> list[tuple[SiteState, int]]:
 
 def overall_line(snapshot: MonitorSnapshot) -> str:
     label = OVERALL_LABEL[snapshot.overall]
+    if not snapshot.sites:
+        return "No sites yet: add them in Settings"
     if snapshot.last_check is None and snapshot.overall is OverallState.UNKNOWN:
-        if not snapshot.sites:
-            return "No sites yet"
         return "First check in progress\u2026"
     if snapshot.point_of_failure is PointOfFailure.NETWORK:
         return f"{label}: your own network seems down"
