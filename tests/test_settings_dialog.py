@@ -617,3 +617,61 @@ def test_every_control_has_an_accessible_name(
                 ):  # Qt's own internal parts (scroll arrows, the table's corner)
                     continue
                 assert widget.accessibleName(), f"{widget!r} {getattr(widget, 'text', str)()}"
+
+
+# --------------------------------------------------------------------------- as the tray wires it
+
+
+def test_saving_applies_to_the_running_monitor_without_a_restart(
+    qtbot: Any, paths: Paths, store: RecordingStore, tmp_path: Path
+) -> None:
+    """Real monitor on the bridge's loop thread, checking the demo simulator ("down" phase).
+
+    The dialog gets the bridge's worker and `bridge.update_config`, exactly as ui/main
+    passes them; removing the down site and saving must change what the monitor reports.
+    """
+    from app.demo import start_demo
+    from app.history import History
+    from app.models import OverallState
+    from app.monitor import Monitor
+    from ui.bridge import Bridge
+
+    clock_now = [0.0]
+    demo = start_demo(tmp_path / "demo", phase_seconds=10.0, clock=lambda: clock_now[0])
+    clock_now[0] = 3 * 10.0 + 1.0  # the demo's "down" phase: shop down, blog editors_blocked
+    history = History(tmp_path / "history.sqlite3")
+    config = demo.config
+    bridge = Bridge(Monitor(config, history=history), config)
+    bridge.start()
+    try:
+        qtbot.waitUntil(lambda: bridge.snapshot.overall is OverallState.DOWN, timeout=15000)
+
+        def run_in_worker(fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
+            bridge.run_in_worker(fn, done, on_error=done)  # as ui/main.TrayApp does
+
+        dialog = SettingsDialog(bridge.config, paths=paths, store=store,
+                                on_saved=bridge.update_config, run_in_worker=run_in_worker)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitUntil(lambda: dialog._status is not None)
+        dialog.sites_table.selectRow(0)
+        assert dialog._selected_site() is not None
+        assert dialog._selected_site().name == "shop"  # type: ignore[union-attr]
+        qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
+        qtbot.keyClicks(dialog.secret_edits[TICKET_TOKEN], TOKEN)
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10000)
+
+        assert [s.name for s in bridge.config.sites] == ["blog", "docs"]
+        assert [s.name for s in load_config(demo.config_path).sites] == ["blog", "docs"]
+        qtbot.waitUntil(lambda: bridge.snapshot.site("shop") is None, timeout=10000)
+        qtbot.waitUntil(
+            lambda: bridge.snapshot.overall is OverallState.EDITORS_BLOCKED, timeout=15000
+        )
+        assert store.gui_thread_calls() == 0
+    finally:
+        with qtbot.waitSignal(bridge.finished, timeout=10000):
+            bridge.stop()
+        bridge.join(5)
+        history.close()
+        demo.stop()
