@@ -7,6 +7,7 @@ XDG variables, so nothing here needs a test hook.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,9 +46,15 @@ class Paths:
 
 
 def default_paths() -> Paths:
+    with warnings.catch_warnings():
+        # Without XDG_RUNTIME_DIR (cron, a root shell) platformdirs warns on stderr and
+        # falls back to a private /tmp folder; the fallback is fine, the warning would
+        # break `lifeline check`'s one-line output.
+        warnings.simplefilter("ignore")
+        runtime = platformdirs.user_runtime_dir(APP_NAME, appauthor=False)
     return Paths(
         config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
         data_dir=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
         log_dir=Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
-        runtime_dir=Path(platformdirs.user_runtime_dir(APP_NAME, appauthor=False)),
+        runtime_dir=Path(runtime),
     )
