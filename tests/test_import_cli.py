@@ -69,6 +69,7 @@ def test_dry_run_lists_and_writes_nothing(
     assert "= https://shop.example.com/  as 'Shop'" in out
     assert "- Cold: the site is frozen" in out
     assert cfg.read_text() == before
+    assert TOKEN not in out + err and SESSION not in out + err
 
 
 def test_import_adds_new_sites_and_leaves_existing_ones(
@@ -211,3 +212,11 @@ def test_unwritable_config_exits_7_and_keeps_the_file(
     assert err.startswith(f"lifeline import: {cfg}: cannot write the config")
     assert cfg.read_text() == before
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_missing_config_is_not_a_config_error(
+    paths: Paths, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """First run: no file yet is fine for an import (it creates one); the token is next."""
+    code, _, err = run(capsys, paths, "--config", str(tmp_path / "absent.toml"))
+    assert code == 2 and "no Pantheon machine token" in err

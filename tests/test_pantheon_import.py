@@ -224,14 +224,22 @@ def test_token_and_session_never_reach_the_logs(server: LoopbackServer) -> None:
     from app.paths import default_paths
 
     log_file = default_paths().log_file
+    root, http = logging.getLogger(), logging.getLogger("httpx2")
+    saved = (root.level, list(root.handlers), http.level)
     setup_logging(log_file, level=logging.DEBUG)
-    logging.getLogger("httpx2").setLevel(logging.DEBUG)  # worst case: full request logging
+    http.setLevel(logging.DEBUG)  # worst case: full request logging
     try:
         fake = PantheonFake(server, TOKEN, [FakeSite("one")])
         listing(fake.api)
         failure(f"http://127.0.0.1:{free_port()}")
     finally:
-        logging.getLogger().handlers.clear()
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+            handler.close()
+        root.setLevel(saved[0])
+        for handler in saved[1]:
+            root.addHandler(handler)
+        http.setLevel(saved[2])
     text = log_file.read_text()
     assert "memberships/sites" in text  # the requests were logged...
     for secret in (TOKEN, SESSION):
