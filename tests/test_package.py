@@ -130,6 +130,20 @@ def test_install_sh_upgrades_in_place_and_quotes_odd_homes(tmp_path: Path) -> No
     assert f'Exec="{lib / APP_NAME}"'.replace("%", "%%") in entry
 
 
+def test_desktop_entries_are_valid(tmp_path: Path) -> None:
+    """The shipped entry and the one install.sh writes pass freedesktop's validator."""
+    validator = shutil.which("desktop-file-validate")
+    if validator is None:
+        if os.environ.get("LIFELINE_REQUIRE_E2E") == "1":
+            pytest.fail("LIFELINE_REQUIRE_E2E=1 but desktop-file-validate is missing")
+        pytest.skip("desktop-file-validate is not installed (apt install desktop-file-utils)")
+    assert run_install(fake_bundle(tmp_path / "unpacked")).returncode == 0
+    installed = Installed(Path(os.environ["HOME"])).desktop
+    for entry in (ROOT / "resources" / f"{APP_ID}.desktop", installed):
+        proc = subprocess.run([validator, str(entry)], capture_output=True, text=True)
+        assert proc.returncode == 0 and not proc.stdout.strip(), proc.stdout + proc.stderr
+
+
 def test_install_sh_leaves_a_foreign_folder_alone(tmp_path: Path) -> None:
     home = Path(os.environ["HOME"])
     foreign = home / ".local" / "lib" / APP_NAME
