@@ -23,7 +23,7 @@ from app.tickets.collect import diagnostics_for, fresh_evidence
 from app.tickets.filing import file_draft_blocking, file_unsaved_blocking
 from app.tickets.outbox import Draft, Outbox
 from app.tickets.recent import recent_history
-from app.tickets.sender import SendResult, sender_for
+from app.tickets.sender import SendResult, default_tls_context, sender_for
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,7 @@ def ticket_jobs(
         )
 
     def refresh() -> Refreshed:
+        default_tls_context()  # built now, so Send never waits for the CA store
         history = recent_history(history_path, site.name)
         # New Relic's findings (issue 8) are gathered during the check, within 3 s.
         evidence, newrelic = asyncio.run(
