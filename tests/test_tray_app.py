@@ -69,8 +69,10 @@ def test_a_broken_config_is_one_message_and_exit_3(
 def test_status_window_when_no_tray_appears(qtbot: Any, paths: Paths) -> None:
     """offscreen has no system tray: after the retries the status window shows up."""
     config = Config(sites=(SiteConfig(name="shop", url="http://127.0.0.1:9/"),))
+    exits: list[int] = []
     app = TrayApp(QApplication.instance(), paths, config, config_path=None,
-                  started=time.monotonic(), tray_wait_ms=300, tray_retry_ms=100)
+                  started=time.monotonic(), tray_wait_ms=300, tray_retry_ms=100,
+                  exit_app=exits.append)
     try:
         app.start(first_run=False)
         qtbot.waitUntil(lambda: app.status_window is not None
@@ -87,6 +89,7 @@ def test_status_window_when_no_tray_appears(qtbot: Any, paths: Paths) -> None:
         with qtbot.waitSignal(app.bridge.finished, timeout=10000):
             app.bridge.stop()
         app.close()
+    assert exits == [0]  # the monitor's end ends the app
 
 
 class _Emitter(QObject):

@@ -165,6 +165,7 @@ class TrayApp:
         started: float,
         tray_wait_ms: int = TRAY_WAIT_MS,
         tray_retry_ms: int = TRAY_RETRY_MS,
+        exit_app: Callable[[int], None] | None = None,
     ) -> None:
         from PySide6.QtCore import QTimer
 
@@ -205,7 +206,15 @@ class TrayApp:
             log_file=str(paths.log_file),
         )
         self.tray.open_newrelic = self.open_newrelic
-        self.bridge.finished.connect(lambda: qt_app.exit(0))
+        # Saved tickets that could not be sent are offered (never sent silently) once the
+        # checks show the network working again (issue 5).
+        offer = _optional_module("ui.outbox_offer")
+        self.outbox_offer = (
+            offer.watch_outbox(self.bridge, paths=paths, store=self.store) if offer else None
+        )
+        # exit(), not quit(): Qt 6's quit() is refused while any window declines to close.
+        self._exit = exit_app or qt_app.exit
+        self.bridge.finished.connect(lambda: self._exit(0))
         self._tray_timer = QTimer()
         self._tray_timer.setInterval(tray_retry_ms)
         self._tray_timer.timeout.connect(self._retry_tray)
@@ -377,9 +386,8 @@ class TrayApp:
                 return
         log.info("quitting")
         self.tray.hide()
-        # exit(), not quit(): Qt 6's quit() is refused while any window declines to close.
         self.bridge.stop()  # bridge.finished ends the event loop once the monitor flushed
-        QTimer.singleShot(QUIT_GRACE_MS, lambda: self._qt_app.exit(0))
+        QTimer.singleShot(QUIT_GRACE_MS, lambda: self._exit(0))
 
     def _retry_quit(self) -> None:
         self._quit_waits.clear()
