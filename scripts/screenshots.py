@@ -118,6 +118,9 @@ def main(argv: list[str]) -> int:
     from scripts.screenshot_settings import shoot_settings_isolated
 
     shots += shoot_settings_isolated(out_dir)
+    from scripts.screenshot_ticket import shoot_ticket_isolated
+
+    shots += shoot_ticket_isolated(out_dir)
     for shot in shots:
         print(shot)
     return 0
