@@ -240,6 +240,7 @@ class Monitor:
                     log.exception("monitor round failed")
                     self._error(f"check failed: {type(exc).__name__}: {exc}")
                     delay = self._config.monitor.retry_interval
+                    self._mark = None  # no schedule to compare the next start with
                 finally:
                     self._round_task = None
                     self._checking = False
@@ -442,7 +443,11 @@ class Monitor:
         if rnd.fetch is not None:
             self._hold_platform(rnd.fetch, mono)
         # Results of sites removed or edited while the round ran are not theirs any more.
-        tracks = [t for t in rnd.tracks if self._tracks.get(t.site.name) is t]
+        tracks = [
+            t
+            for t in rnd.tracks
+            if self._tracks.get(t.site.name) is t and t.site.name in rnd.probes
+        ]
         probes = {t.site.name: rnd.probes[t.site.name] for t in tracks}
         if rnd.canaries_ok is not None:
             self._canaries_ok = rnd.canaries_ok

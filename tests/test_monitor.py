@@ -636,3 +636,39 @@ async def test_snapshot_carries_uptime_from_history(tmp_path: Path) -> None:
     status = h.monitor.snapshot().site("shop")
     assert status is not None and status.uptime_24h == 1.0
     history.close()
+
+
+async def test_a_failing_probe_or_round_is_an_error_event_not_a_dead_monitor() -> None:
+    h = Harness("a", "b")
+    original = h.probe_site
+
+    async def explode_for_b(
+        site: SiteConfig, options: ProbeOptions, limiter: object = None
+    ) -> tuple[ProbeResult, ProbeResult]:
+        if site.name == "b":
+            raise ValueError("bug in a probe")
+        return await original(site, options, limiter)
+
+    h.monitor._probe_site = explode_for_b
+    await h.monitor.tick()
+    assert [e.site for e in h.changes()] == ["a"]
+    assert any("bug in a probe" in e.message for e in h.of(MonitorError))  # type: ignore[union-attr]
+
+    # A whole round failing (a bug past the probes): run() reports it and carries on.
+    h2 = Harness("a")
+    calls = {"n": 0}
+    monitor = h2.monitor
+    real_apply = monitor._apply
+
+    def flaky_apply(*args: object, **kwargs: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("bug in a round")
+        real_apply(*args, **kwargs)  # type: ignore[arg-type]
+        monitor.stop()
+
+    monitor._apply = flaky_apply  # type: ignore[method-assign]
+    await asyncio.wait_for(monitor.run(), 5)
+    assert calls["n"] == 2
+    assert any("bug in a round" in e.message for e in h2.of(MonitorError))  # type: ignore[union-attr]
+    assert [e.state for e in h2.changes()] == [SiteState.OPERATIONAL]
