@@ -93,7 +93,7 @@ def test_watch_reports_one_down_and_one_recovery_and_nothing_for_a_flaky_site(
     config = write_config(
         tmp_path / "config.toml", status.url, {"shop": shop.url, "flaky": flaky.url}
     )
-    events, stderr, code = run_watch(config, duration=7.5)
+    events, stderr, code = run_watch(config, duration=8.5)
     assert code == 0, stderr
     for event in events:
         assert set(event) >= {"at", "event", "site", "from", "to", "point_of_failure", "reason"}
