@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from app.clock import iso
 from app.events import (
     Event,
     NetworkChanged,
@@ -80,8 +81,6 @@ class Transition:
     evidence: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        from app.clock import iso
-
         return {
             "at": iso(self.at),
             "kind": self.kind,

@@ -269,6 +269,10 @@ class Monitor:
             self._platform_read_at = self._platform_hold = float("-inf")
             self._platform_unknown_streak = 0
         self._sync_tracks(config)
+        if config.monitor.interval < old.monitor.interval:
+            soon = self._clock.monotonic() + config.monitor.interval
+            for track in self._tracks.values():
+                track.next_due = min(track.next_due, soon)
         if not self._tracks:
             self._network_ok = True  # nothing left to judge the network by
         self._poke()

@@ -672,3 +672,11 @@ async def test_a_failing_probe_or_round_is_an_error_event_not_a_dead_monitor() -
     assert calls["n"] == 2
     assert any("bug in a round" in e.message for e in h2.of(MonitorError))  # type: ignore[union-attr]
     assert [e.state for e in h2.changes()] == [SiteState.OPERATIONAL]
+
+
+async def test_a_shorter_interval_applies_without_waiting_out_the_old_one() -> None:
+    h = Harness("a")
+    assert await h.monitor.tick() == pytest.approx(60.0)
+    faster = replace(h.config, monitor=replace(h.config.monitor, interval=5.0))
+    h.monitor.update_config(faster)
+    assert await h.monitor.tick() == pytest.approx(5.0)
