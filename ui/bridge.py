@@ -52,7 +52,9 @@ class _Done:
 
 
 class Bridge(QObject):
-    event = Signal(object)  # every monitor Event, on the GUI thread
+    # Every monitor Event, on the GUI thread. (It shadows QObject.event() by name only:
+    # PySide does not take a Signal for a virtual override; Qt events still dispatch.)
+    event = Signal(object)  # type: ignore[assignment]
     snapshotChanged = Signal(object)  # MonitorSnapshot (initial, then after each check)
     configChanged = Signal(object)  # Config, after update_config
     error = Signal(str)  # a one-line message for the user; already logged
@@ -195,8 +197,7 @@ class Bridge(QObject):
                     await asyncio.wait_for(run, _STOP_GRACE)
                 except TimeoutError:
                     log.warning("the monitor did not stop within %s s; cancelled", _STOP_GRACE)
-            elif run.exception() is not None:
-                exc = run.exception()
+            elif (exc := run.exception()) is not None:
                 log.error("the monitor stopped with an error", exc_info=exc)
                 self._loopError.emit(f"Monitoring stopped: {_one_line(exc)}")
             # The loop outlives a failed monitor, so run_in_worker jobs (a ticket being

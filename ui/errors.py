@@ -39,7 +39,7 @@ class ErrorReporter(QObject):
         self._log_file = log_file
         self._show = show or self._message_box
         self._previous: ExceptHook | None = None
-        self._previous_thread_hook: Callable[[threading.ExceptHookArgs], None] | None = None
+        self._previous_thread_hook: Callable[[threading.ExceptHookArgs], object] | None = None
         self._box: QMessageBox | None = None
         self._unseen = 0
         self.count = 0

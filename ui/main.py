@@ -200,7 +200,7 @@ class TrayApp:
             self.icons,
             open_settings=self.open_settings,
             open_ticket_form=self._ticket_opener(),
-            autostart=autostart,  # type: ignore[arg-type]
+            autostart=autostart,
             on_quit=self.quit,
             show_error=self.errors.report,
             log_file=str(paths.log_file),
@@ -431,10 +431,6 @@ class _SignalWakeup:
             if data:
                 log.info("signal %s received", list(data))
                 self._on_signal()
-
-    def _retry_quit(self) -> None:
-        self._quit_waits.clear()
-        self.quit()
 
     def close(self) -> None:
         self._notifier.setEnabled(False)
