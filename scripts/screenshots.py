@@ -4,7 +4,7 @@ tray-menu.png: `lifeline --demo` under Xvfb with trayer as the tray host. Notifi
 are paused from the menu first (as a user would, so no balloon covers the shot); once
 the tray icon shows the demo's "down" phase, the menu is opened with a right click and
 the failing site's submenu with the keyboard; then the screen is captured and trimmed.
-Other engineers add their shots as functions called from main().
+The Settings and ticket-form shots come from their own scripts, called from main().
 """
 
 from __future__ import annotations
