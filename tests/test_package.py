@@ -248,7 +248,8 @@ def test_unpacked_app_passes_its_self_test(unpacked: Path) -> None:
     assert "(frozen," in lines[0]
     steps = [line.split(":")[0] for line in lines[1:-1]]
     assert steps == [f"ok  {name}" for name in
-                     ("qt", "icons", "resources", "keyring", "check", "autostart", "startup")]
+                     ("qt", "icons", "modules", "resources", "keyring", "check", "autostart",
+                      "startup")]
     assert f"from {unpacked / '_internal' / 'resources'}" in proc.stdout
     assert f"start at login would run {unpacked / APP_NAME}" in proc.stdout
     assert "Traceback" not in proc.stderr

@@ -18,7 +18,7 @@ import pytest
 from ui import selftest
 
 ROOT = Path(__file__).resolve().parents[1]
-STEPS = ["qt", "icons", "resources", "keyring", "check", "autostart", "startup"]
+STEPS = ["qt", "icons", "modules", "resources", "keyring", "check", "autostart", "startup"]
 
 
 def run_in_process(monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[str]]:
@@ -123,3 +123,15 @@ def test_loopback_server_serves_a_summary_the_parser_accepts() -> None:
         with direct.open(f"http://{host}:{port}/api/v2/summary.json", timeout=5) as reply:
             data = json.load(reply)
     assert parse_summary(data).state is PlatformState.OPERATIONAL
+
+
+def test_a_module_left_out_of_the_build_is_named(
+    qapp: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # None in sys.modules makes the import fail, as a module PyInstaller did not
+    # collect does in a frozen app.
+    monkeypatch.setitem(sys.modules, "ui.status_window", None)
+    code, lines = run_in_process(monkeypatch)
+    detail = step_lines(lines)["modules"]
+    assert code == 1
+    assert detail.startswith("FAIL 1 of ") and "ui.status_window (ModuleNotFoundError" in detail

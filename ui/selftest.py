@@ -95,6 +95,45 @@ def step_qt(ctx: Context) -> str:
     return f"PySide6 {pyside_version}, platform plugins: {', '.join(names) or 'none found'}"
 
 
+def step_modules(ctx: Context) -> str:
+    """Every module of app/ and ui/ imports: what a frozen build left out fails here.
+
+    The CLI, the tray and its optional parts import modules by name, so a missing one
+    (or one that needs an excluded Qt module) would only show when a user clicks.
+    """
+    import pkgutil
+
+    import app
+    import ui
+
+    names = []
+    for package in (app, ui):
+        prefix = package.__name__ + "."
+        names += [m.name for m in pkgutil.walk_packages(package.__path__, prefix)]
+    # __main__ modules run the program when imported; this module is already running.
+    names = [n for n in names if not n.endswith("__main__") and n != __name__]
+    broken = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:
+            broken.append(f"{name} ({type(exc).__name__}: {exc})")
+    if broken:
+        raise StepFailed(f"{len(broken)} of {len(names)} modules do not import: "
+                         + "; ".join(broken))
+    required = {"ui.main", "ui.tray", "app.monitor", *_cli_commands()}
+    missing = sorted(required - set(names))
+    if missing:
+        raise StepFailed(f"missing from this build: {', '.join(missing)}")
+    return f"{len(names)} modules of app/ and ui/ import"
+
+
+def _cli_commands() -> set[str]:
+    from app.cli import COMMANDS
+
+    return set(COMMANDS.values())
+
+
 def step_icons(ctx: Context) -> str:
     from PySide6.QtGui import QColor
 
@@ -400,6 +439,7 @@ def step_autostart(ctx: Context) -> str:
 STEPS: list[tuple[str, Callable[[Context], str]]] = [
     ("qt", step_qt),
     ("icons", step_icons),
+    ("modules", step_modules),
     ("resources", step_resources),
     ("keyring", step_keyring),
     ("check", step_check),
