@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import importlib.util
 import logging
 import os
 import signal
@@ -326,13 +327,15 @@ class TrayApp:
         self.bridge.update_config(config)
 
     def _ticket_opener(self) -> Callable[[str | None], None] | None:
-        module = _optional_module("ui.ticket_form")
-        opener = getattr(module, "open_ticket_form", None) if module is not None else None
-        if opener is None:
+        # Looked up, not imported: the form's module loads on first use, so start-up
+        # (time to icon) does not pay for it.
+        if importlib.util.find_spec("ui.ticket_form") is None:
             return None
 
         def open_form(site: str | None) -> None:
-            opener(
+            from ui.ticket_form import open_ticket_form
+
+            open_ticket_form(
                 site,
                 bridge=self.bridge,
                 paths=self._paths,
