@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 from app.config import Config, ContactConfig, ProviderConfig, SiteConfig
 from app.credentials import CredentialStore
 from app.events import MonitorSnapshot, SiteStatus
-from app.models import SITE_SEVERITY, PlatformStatus, PointOfFailure, SiteState
+from app.models import SITE_SEVERITY, Incident, PlatformStatus, PointOfFailure, SiteState
 from app.paths import Paths
 from app.tickets.builder import (
     Ticket,
@@ -404,7 +404,7 @@ class TicketForm(QDialog):
         else:
             self.send_button.setToolTip("")
 
-    def _incident(self) -> Any:
+    def _incident(self) -> Incident | None:
         platform = self._evidence.platform
         if platform is None:
             return None
@@ -599,9 +599,15 @@ class TicketForm(QDialog):
             if result.url.startswith("https://")
             else ""
         )
+        kept = (
+            f"<br><br>Lifeline's outbox keeps it as draft {self.draft_id}, marked filed: it "
+            "will not be sent again."
+            if self.draft_id is not None
+            else ""
+        )
         self.success_label.setText(
             f"<b>Emergency ticket filed: {html.escape(result.ticket_id)}</b>{link}"
-            f"<br><br>{html.escape(self._ticket.subject)}"
+            f"<br><br>{html.escape(self._ticket.subject)}{kept}"
         )
         self.pages.setCurrentWidget(self.success_page)
         self.filed.emit(result)
