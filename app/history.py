@@ -123,6 +123,8 @@ class History:
                     conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
+                # Checkpoints reuse the WAL file; this trims it back so it stays small too.
+                conn.execute("PRAGMA journal_size_limit = 1048576")
                 conn.executescript(_SCHEMA)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             except sqlite3.Error:

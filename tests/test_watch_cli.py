@@ -207,3 +207,48 @@ def test_history_without_a_file_and_with_bad_input(paths: Paths) -> None:
         cwd=ROOT,
     )
     assert bad.returncode == 3 and "--since" in bad.stderr
+
+
+def test_every_event_has_its_line() -> None:
+    from datetime import UTC, datetime
+
+    from app.eventlines import json_line, text_line
+    from app.events import (
+        CheckCompleted,
+        MonitorError,
+        NetworkChanged,
+        PlatformStateChanged,
+        Reminder,
+        SitePending,
+    )
+    from app.models import Incident, PlatformState, PlatformStatus, SiteState
+
+    at = datetime(2026, 11, 27, 8, 0, 5, 123456, tzinfo=UTC)
+    outage = PlatformStatus(
+        state=PlatformState.OUTAGE,
+        incidents=(Incident("Dashboard unavailable", "critical", "identified", ""),),
+    )
+    platform = PlatformStateChanged(at, PlatformState.OPERATIONAL, PlatformState.OUTAGE, outage)
+    assert json.loads(json_line(platform) or "") == {
+        "at": "2026-11-27T08:00:05Z",
+        "event": "platform_state",
+        "site": None,
+        "from": "operational",
+        "to": "outage",
+        "point_of_failure": "platform",
+        "reason": "Dashboard unavailable (critical, identified)",
+    }
+    reminder = json.loads(json_line(Reminder(at, "shop", SiteState.DOWN, at, "503")) or "")
+    assert (reminder["event"], reminder["site"], reminder["to"]) == ("reminder", "shop", "down")
+    assert "since 2026-11-27T08:00:05Z" in reminder["reason"]
+    lost = json.loads(json_line(NetworkChanged(at, available=False, reason="x")) or "")
+    assert (lost["from"], lost["to"], lost["point_of_failure"]) == ("online", "offline", "network")
+    pending = SitePending(at, "shop", SiteState.DOWN, "503")
+    assert json_line(pending) is None  # not part of the JSON-lines contract
+    assert "pending" in (text_line(pending) or "") and "looks down" in (text_line(pending) or "")
+    assert json_line(CheckCompleted(at)) is None and text_line(CheckCompleted(at)) is None
+    assert "boom" in (text_line(MonitorError(at, "boom")) or "")
+    assert text_line(platform) == (
+        "2026-11-27T08:00:05Z platform  operational -> outage - "
+        "Dashboard unavailable (critical, identified)"
+    )
