@@ -301,7 +301,7 @@ def test_tooltip_summarises_escaped(qtbot: Any, tray_setup: Any) -> None:
     monitor.emit(CheckCompleted(at=NOW, snapshot=SNAPSHOT))
     qtbot.waitUntil(lambda: bridge.snapshot is SNAPSHOT, timeout=5000)
     tip = tray.tray.toolTip()
-    assert "Lifeline: Down: 1 of 3 sites need attention" in tip
+    assert "Lifeline<br>Down: 1 of 3 sites need attention<br>" in tip
     assert "1 down, 2 operational" in tip
     assert "Pantheon: Degraded" in tip
     assert "Last check: " in tip

@@ -190,7 +190,7 @@ def site_title(site: SiteStatus) -> str:
 
 
 def tooltip_lines(snapshot: MonitorSnapshot, provider: str, now: datetime) -> list[str]:
-    lines = [plain(f"Lifeline: {overall_line(snapshot)}", 100)]
+    lines = ["Lifeline", plain(overall_line(snapshot), 100)]
     counts = state_counts(snapshot)
     if counts:
         lines.append(", ".join(f"{n} {SITE_LABEL[state].lower()}" for state, n in counts))
