@@ -1,4 +1,4 @@
-"""The tray app's GUI thread under load: `python -m bench.gui_heartbeat BASE_URL SECONDS`.
+"""The tray app's GUI thread under load: `python -m bench.gui_heartbeat BASE_URL SECONDS [control]`.
 
 Builds what ui.main.TrayApp builds (Monitor with History -> Bridge -> TrayIcon with
 IconSet), in this process, on 200 sites of the server at BASE_URL: 160 answering after
@@ -7,6 +7,10 @@ QTimer on the GUI thread records every gap between its ticks while the monitor c
 until the hanging sites are confirmed down (two rounds and the notifications). Run
 with QT_QPA_PLATFORM=offscreen. Prints JSON: longest gap, p99, p50, ticks, and the time
 to rebuild the 200-site menu (a user action, reported apart).
+
+With `control`, the same check runs in another process (bench.engine_inproc) while this
+one only beats: what the machine's CPU competition alone does to the heartbeat, so the
+difference to the real run is what sharing a process (and its GIL) with the monitor costs.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ def _paths() -> list[str]:
 
 
 def main() -> None:
-    from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+    from PySide6.QtCore import QElapsedTimer, QProcess, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
     from app.config import load_config
@@ -45,6 +49,7 @@ def main() -> None:
     from ui.tray import TrayIcon
 
     base, limit = sys.argv[1], float(sys.argv[2])
+    control = sys.argv[3:] == ["control"]
     app = QApplication([])
     tmp = Path(tempfile.mkdtemp(prefix="bench-gui-"))
     config = load_config(
@@ -63,12 +68,20 @@ def main() -> None:
     beat.setTimerType(Qt.TimerType.PreciseTimer)
     beat.setInterval(5)
 
+    # Beside each gap, the CPU time the GUI thread itself used in it: the app's own work
+    # on that thread, blind to preemption by other processes and to waiting for the GIL,
+    # so it holds on a noisy shared machine.
+    busy: list[float] = []
+    last_cpu = [time.thread_time()]
+
     def tick() -> None:
-        now = clock.nsecsElapsed()
+        now, cpu = clock.nsecsElapsed(), time.thread_time()
         gaps.append((now - last[0]) / 1e6)
-        last[0] = now
+        busy.append((cpu - last_cpu[0]) * 1000)
+        last[0], last_cpu[0] = now, cpu
 
     beat.timeout.connect(tick)
+
     confirmed: list[float] = []
     started = [0.0]
 
@@ -81,13 +94,19 @@ def main() -> None:
     bridge.event.connect(on_event)
 
     baseline: list[float] = []
+    other = QProcess()
+    other.finished.connect(lambda *_: QTimer.singleShot(1000, app.quit))
 
     def begin() -> None:
         # The same heartbeat with nothing to do first: the machine's own scheduling noise,
         # measured in the same run, so a shared machine's hiccups are not blamed on us.
         baseline.extend(gaps[1:])
         gaps.clear()
+        busy.clear()
         started[0] = time.perf_counter()
+        if control:
+            other.start(sys.executable, ["-m", "bench.engine_inproc", config.source])
+            return
         bridge.start()
         tray.show()
 
@@ -97,6 +116,7 @@ def main() -> None:
     QTimer.singleShot(int(limit * 1000) + BASELINE_MS, app.quit)
     app.exec()
     beat.stop()
+    busy_sorted = sorted(busy)
     window = time.perf_counter() - started[0]
 
     menu = []
@@ -105,8 +125,10 @@ def main() -> None:
         tray.rebuild_menu()
         menu.append((time.perf_counter() - t0) * 1000)
 
-    bridge.stop()
-    bridge.join(10)
+    other.waitForFinished(30_000)
+    if bridge.running:
+        bridge.stop()
+        bridge.join(10)
     history.close()
     ordered = sorted(gaps)
     quiet = sorted(baseline)
@@ -124,6 +146,10 @@ def main() -> None:
                 "baseline_longest_gap_ms": quiet[-1] if quiet else None,
                 "baseline_p99_gap_ms": quiet[int(0.99 * (len(quiet) - 1))] if quiet else None,
                 "menu_rebuild_ms": statistics.median(menu),
+                "gui_cpu_longest_ms": busy_sorted[-1] if busy_sorted else None,
+                "gui_cpu_p99_ms": busy_sorted[int(0.99 * (len(busy_sorted) - 1))]
+                if busy_sorted else None,
+                "gui_cpu_total_ms": sum(busy),
                 "sites": SITES,
                 "hanging": HANG,
                 "big_bodies": BIG,

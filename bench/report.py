@@ -125,23 +125,27 @@ def render(results: dict[str, Any], *, markdown: bool = False) -> str:
                     _f(r.get("check_vs_httpx2_cpu_process")),
                     _f(r.get("engine_vs_blackbox_wall")), _f(r.get("engine_vs_blackbox_cpu")),
                     _f(r.get("engine_vs_aiohttp_cpu")),
+                    _f(r.get("httpx2_vs_blackbox_wall")),
                 ])
         table(
             "   Ratios (median of per-repetition ratios; < 1 is faster)",
             ["server", "engine/httpx2 wall", "engine/httpx2 CPU", "check/httpx2 wall (proc)",
              "check/httpx2 CPU (proc)", "engine/blackbox wall", "engine/blackbox CPU",
-             "engine/aiohttp CPU"],
+             "engine/aiohttp CPU", "httpx2 floor/blackbox wall"],
             ratio_rows,
         )
     gui = results.get("responsiveness")
     if isinstance(gui, dict) and "error" not in gui:
+        ctl = gui.get("control_check_in_other_process", {})
         table(
             f"2. GUI responsiveness: {gui.get('sites')} sites ({gui.get('hanging')} hang, "
             f"{gui.get('big_bodies')} x 64 MiB), 5 ms heartbeat, {gui.get('runs')} runs",
             ["longest gap ms (worst)", "p99 ms", "p50 ms", "gaps > 30 ms",
+             "control: check in another process, longest / p99 ms",
              "machine alone: longest / p99 ms", "200-site menu rebuild ms"],
             [[_f(gui.get("worst_gap_ms"), 1), _f(gui.get("p99_gap_ms"), 1),
               _f(gui.get("p50_gap_ms"), 1), _f(gui.get("gaps_over_30ms"), 0),
+              f"{_f(ctl.get('worst_gap_ms'), 1)} / {_f(ctl.get('p99_gap_ms'), 1)}",
               f"{_f(gui.get('baseline_longest_gap_ms'), 1)} / "
               f"{_f(gui.get('baseline_p99_gap_ms'), 1)}",
               _f(gui.get("menu_rebuild_ms"), 0)]],

@@ -118,6 +118,9 @@ def _ratios(rep: dict[str, dict[str, float]]) -> dict[str, float]:
     ratio("engine_vs_aiohttp_cpu", "lifeline", "aiohttp", "cpu")
     ratio("engine_vs_blackbox_wall", "lifeline", "blackbox_exporter", "wall")
     ratio("engine_vs_blackbox_cpu", "lifeline", "blackbox_exporter", "cpu")
+    # The floor itself against the peer: how much of the gap is httpx2's, not Lifeline's.
+    ratio("httpx2_vs_blackbox_wall", "httpx2", "blackbox_exporter", "wall")
+    ratio("aiohttp_vs_blackbox_wall", "aiohttp", "blackbox_exporter", "wall")
     return out
 
 
