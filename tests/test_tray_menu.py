@@ -135,8 +135,8 @@ def test_menu_entries_in_order(built: tuple[QMenu, Recorder]) -> None:
     assert top[5] == "\u2039b\u203aWiki\u2039/b\u203a: Operational, confirming down"
     assert top[6] == "Blog: Operational"
     assert top[7:] == [
-        "&Check all now", "&Pause notifications", "&Settings\u2026", "Start at &login",
-        "&About Lifeline", "&Quit",
+        "File an &emergency ticket\u2026", "&Check all now", "&Pause notifications",
+        "&Settings\u2026", "Start at &login", "&About Lifeline", "&Quit",
     ]
 
 

@@ -279,6 +279,11 @@ def populate(
         _add_site(target, site, config, handlers, icons, state)
 
     menu.addSeparator()
+    if handlers.open_ticket_form is not None and sites:
+        # Issue 5: the ticket form asks which site when several are impacted.
+        open_form = handlers.open_ticket_form
+        any_ticket = menu.addAction("File an &emergency ticket\u2026")
+        any_ticket.triggered.connect(lambda _=False: open_form(None))
     check_all = menu.addAction("&Check all now")
     check_all.triggered.connect(lambda _=False: handlers.check_now(None))
 
