@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -500,3 +501,40 @@ def test_an_unwritable_outbox_still_sends_and_says_so(
         form.fallback_panel.retry_button.click()
     keys = [r.headers["Idempotency-Key"] for r in tickets.requests]
     assert len(keys) == 2
+
+
+def test_the_tray_menus_top_level_entry_opens_the_form_without_a_site(qapp: Any) -> None:
+    from datetime import datetime
+
+    from PySide6.QtWidgets import QMenu
+
+    from ui.icons import IconSet
+    from ui.menu import MenuHandlers, MenuState, find_action, populate
+
+    opened: list[str | None] = []
+    handlers = MenuHandlers(
+        open_url=lambda _u: None,
+        check_now=lambda _s: None,
+        open_settings=lambda: None,
+        pause=lambda _h: None,
+        about=lambda: None,
+        quit=lambda: None,
+        open_ticket_form=opened.append,
+    )
+    menu = QMenu()
+    config = Config(sites=(SITE,))
+    populate(
+        menu,
+        snapshot_with(down_status()),
+        config,
+        handlers,
+        IconSet(),
+        MenuState(now=datetime.now(UTC)),
+    )
+    top = [a for a in menu.actions() if a.text() == "File an &emergency ticket\u2026"]
+    assert len(top) == 1
+    top[0].trigger()
+    shop_entry = find_action(menu, "File emergency ticket\u2026")  # the site's own entry
+    assert shop_entry is not None
+    shop_entry.trigger()
+    assert opened == [None, "shop"]
