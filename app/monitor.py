@@ -356,6 +356,7 @@ class Monitor:
                 self._force_all = True
                 return self._finish(mono, wall, delay=0.0)
             self._last_duration = round(end_mono - mono, 3)
+            self._checking = False  # the snapshot sent with CheckCompleted says "done"
             self._apply(rnd, mono, wall)
         finally:
             self._checking = False

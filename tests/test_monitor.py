@@ -467,12 +467,13 @@ async def test_sleep_between_checks_drops_pending_and_rechecks_at_once(tmp_path:
     h.behaviour["shop"] = "http"
     await h.checks(1)  # pending down
     h.clock.suspend(3600)  # the lid closes for an hour
-    h.behaviour["shop"] = "up"
     probed = len(h.probed)
-    delay = await h.monitor.tick()
+    delay = await h.monitor.tick()  # still failing on wake: a first failure, not a second
     assert len(h.probed) == probed + 1  # re-checked on wake
     assert delay > 0
     assert not [e for e in h.changes() if e.state is SiteState.DOWN]
+    h.behaviour["shop"] = "up"
+    await h.step()
     await h.monitor.flush()
     # The hour asleep is not covered: no downtime, and not counted as uptime either.
     uptime = history.uptime("shop", timedelta(hours=2), now=h.clock.wall)
@@ -680,3 +681,58 @@ async def test_a_shorter_interval_applies_without_waiting_out_the_old_one() -> N
     faster = replace(h.config, monitor=replace(h.config.monitor, interval=5.0))
     h.monitor.update_config(faster)
     assert await h.monitor.tick() == pytest.approx(5.0)
+
+
+async def test_a_round_starting_far_later_than_planned_counts_as_a_sleep() -> None:
+    """Where the monotonic clock runs on through a suspend (Windows), both clocks jump."""
+    h = Harness("shop")
+    await h.checks(2)
+    h.behaviour["shop"] = "http"
+    await h.checks(1)  # pending
+    status = h.monitor.snapshot().site("shop")
+    assert status is not None and status.pending
+    h.clock.advance(3600)
+    await h.monitor.tick()  # still failing: without the sleep this would confirm it
+    status = h.monitor.snapshot().site("shop")
+    assert status is not None and status.pending
+    assert not [e for e in h.changes() if e.state is SiteState.DOWN]
+    await h.step()
+    await h.checks(1)  # two failures after waking: now it is down
+    assert [e.state for e in h.changes()][-1] is SiteState.DOWN
+
+
+async def test_the_snapshot_sent_after_a_check_is_not_checking() -> None:
+    h = Harness("shop")
+    seen: list[bool] = []
+
+    async def probe(
+        site: SiteConfig, options: ProbeOptions, limiter: object = None
+    ) -> tuple[ProbeResult, ProbeResult]:
+        seen.append(h.monitor.snapshot().checking)
+        return await Harness.probe_site(h, site, options, limiter)
+
+    h.monitor._probe_site = probe
+    await h.monitor.tick()
+    assert seen == [True]
+    done = h.of(CheckCompleted)[-1]
+    assert isinstance(done, CheckCompleted) and not done.snapshot.checking
+
+
+async def test_a_sleep_while_down_is_not_counted_as_downtime(tmp_path: Path) -> None:
+    h = Harness("shop")
+    history = History(tmp_path / "h.sqlite3")
+    h.make(history)
+    await h.checks(3)
+    h.behaviour["shop"] = "http"
+    await h.checks(4)  # confirmed down, a few minutes of it
+    assert h.changes()[-1].state is SiteState.DOWN
+    awake_down = (h.clock.wall - h.changes()[-1].at).total_seconds()
+    h.clock.suspend(3600)
+    h.behaviour["shop"] = "up"
+    await h.checks(2)
+    assert h.changes()[-1].state is SiteState.OPERATIONAL
+    await h.monitor.flush()
+    uptime = history.uptime("shop", timedelta(hours=3), now=h.clock.wall)
+    assert uptime is not None and uptime > 0.4  # an hour of "down" would make it < 0.1
+    history.close()
+    assert awake_down < 600
