@@ -135,3 +135,12 @@ def test_a_module_left_out_of_the_build_is_named(
     detail = step_lines(lines)["modules"]
     assert code == 1
     assert detail.startswith("FAIL 1 of ") and "ui.status_window (ModuleNotFoundError" in detail
+
+
+def test_a_platform_plugin_that_cannot_load_is_named(tmp_path: Path) -> None:
+    platforms = tmp_path / "platforms"
+    platforms.mkdir()
+    (platforms / "libqxcb.so").write_bytes(b"not a shared library")
+    with pytest.raises(selftest.StepFailed, match="libqxcb.so cannot load: "):
+        selftest._check_loadable([platforms], "libqxcb.so")
+    assert selftest._check_loadable([tmp_path / "elsewhere"], "libqxcb.so") is False

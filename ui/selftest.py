@@ -83,16 +83,44 @@ def step_qt(ctx: Context) -> str:
     from PySide6.QtWidgets import QApplication, QSystemTrayIcon  # noqa: F401 - the tray's
 
     ctx.app = QApplication.instance() or QApplication([sys.argv[0], "-platform", "offscreen"])
-    plugins = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / "platforms"
-    names = sorted(
+    # Where Qt looks for plugins: its own path, and what a bundle's runtime hook added.
+    roots = [QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath), *ctx.app.libraryPaths()]
+    folders = list(dict.fromkeys(Path(root) / "platforms" for root in roots))
+    names = sorted({
         p.name.removeprefix("libq").removeprefix("q").split(".")[0]
-        for p in plugins.glob("*")
+        for folder in folders
+        for p in folder.glob("*")
         if p.suffix in (".so", ".dll", ".dylib")
-    )
+    })
     needed = {"linux": "xcb", "darwin": "cocoa", "win32": "windows"}.get(sys.platform)
     if needed and needed not in names:
-        raise StepFailed(f"the {needed} platform plugin is missing from {plugins}")
-    return f"PySide6 {pyside_version}, platform plugins: {', '.join(names) or 'none found'}"
+        looked = ", ".join(str(f) for f in folders)
+        raise StepFailed(f"the {needed} platform plugin is missing (looked in {looked})")
+    loads = ""
+    if sys.platform.startswith("linux") and _check_loadable(folders, "libqxcb.so"):
+        loads = " (xcb loads with this system's libraries)"
+
+    return f"PySide6 {pyside_version}, platform plugins: {', '.join(names) or 'none found'}{loads}"
+
+
+def _check_loadable(folders: list[Path], filename: str) -> bool:
+    """Load a platform plugin's library to prove its system libraries are there.
+
+    Offscreen hides it, but the tray needs the X11 plugin, which links libxcb-* and
+    libxkbcommon from the system: a missing one is Qt's "could not load the Qt platform
+    plugin" at the user's first start. The dynamic loader names the missing library.
+    """
+    import ctypes
+
+    for folder in folders:
+        plugin = folder / filename
+        if plugin.exists():
+            try:
+                ctypes.CDLL(str(plugin))
+            except OSError as exc:
+                raise StepFailed(f"{filename} cannot load: {exc}") from None
+            return True
+    return False
 
 
 def step_modules(ctx: Context) -> str:
