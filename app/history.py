@@ -123,7 +123,9 @@ class History:
                     conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
-                # Checkpoints reuse the WAL file; this trims it back so it stays small too.
+                # Every heartbeat rewrites a page into the WAL: checkpoint every 256 pages
+                # (1 MiB) and trim the file back, so the WAL stays small as well.
+                conn.execute("PRAGMA wal_autocheckpoint = 256")
                 conn.execute("PRAGMA journal_size_limit = 1048576")
                 conn.executescript(_SCHEMA)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
