@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,14 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.config import Config, SiteConfig
+from app.events import CheckCompleted, SiteStateChanged
+from app.models import PointOfFailure, SiteState
 from app.paths import Paths
 from ui.errors import ErrorReporter
 from ui.main import TrayApp, display_problem, run
 
 ROOT = Path(__file__).resolve().parents[1]
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
 def test_no_display_says_so_in_one_line_and_exits_non_zero() -> None:
@@ -79,6 +83,13 @@ def test_status_window_when_no_tray_appears(qtbot: Any, paths: Paths) -> None:
                         and app.status_window.isVisible(), timeout=5000)
         assert not app._tray_timer.isActive()  # gave up polling: nothing wakes us now
         assert app.status_window.sites.count() == 1
+        # Without a tray there are no balloons: the window shows the notification.
+        app.tray.notifier.handle(SiteStateChanged(
+            at=NOW, site="shop", previous=SiteState.OPERATIONAL, state=SiteState.DOWN,
+            point_of_failure=PointOfFailure.SITE, reason="503 Service Unavailable",
+        ))
+        app.tray.notifier.handle(CheckCompleted(at=NOW))
+        assert app.status_window.latest.text() == "shop: Down\n503 Service Unavailable"
         # A second launch's request reaches the window, since there is no tray menu.
         app.status_window.hide()
         app.handle_request("menu")

@@ -265,6 +265,7 @@ class TrayApp:
             self.status_window = StatusWindow(
                 self.bridge, self.icons, open_settings=self.open_settings, on_quit=self.quit
             )
+            self.tray.notification_fallback = self.status_window.show_notification
         self.status_window.show()
         self.status_window.raise_()
         self.status_window.activateWindow()

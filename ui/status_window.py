@@ -12,6 +12,7 @@ from datetime import datetime
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -26,6 +27,7 @@ from app.events import MonitorSnapshot
 from ui.bridge import Bridge
 from ui.icons import IconSet
 from ui.menu import (
+    OVERALL_LABEL,
     local_time,
     overall_line,
     plain,
@@ -34,6 +36,7 @@ from ui.menu import (
     site_title,
     uptime_text,
 )
+from ui.notifications import Notification
 
 
 class StatusWindow(QWidget):
@@ -58,9 +61,13 @@ class StatusWindow(QWidget):
         )
         self.note.setWordWrap(True)
         self.overall = QLabel()
+        self.badge = QLabel()  # the tray icon's image, since there is no tray to show it
+        self.badge.setAccessibleName("Overall state")
+        self.latest = QLabel()  # the last notification, since there are no balloons
+        self.latest.setWordWrap(True)
         self.platform = QLabel()
         self.last = QLabel()
-        for label in (self.note, self.overall, self.platform, self.last):
+        for label in (self.note, self.overall, self.platform, self.last, self.latest):
             label.setTextFormat(Qt.TextFormat.PlainText)
         self.sites = QListWidget()
         self.sites.setAccessibleName("Sites")
@@ -77,10 +84,14 @@ class StatusWindow(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.note)
-        layout.addWidget(self.overall)
+        head = QHBoxLayout()
+        head.addWidget(self.badge)
+        head.addWidget(self.overall, 1)
+        layout.addLayout(head)
         layout.addWidget(self.platform)
         layout.addWidget(self.sites)
         layout.addWidget(self.last)
+        layout.addWidget(self.latest)
         layout.addLayout(buttons)
         self.resize(460, 360)
 
@@ -90,7 +101,10 @@ class StatusWindow(QWidget):
     @Slot(object)
     def show_snapshot(self, snapshot: MonitorSnapshot) -> None:
         now = datetime.now().astimezone()
-        self.setWindowIcon(self._icons.overall(snapshot.overall, snapshot.pending))
+        icon = self._icons.overall(snapshot.overall, snapshot.pending)
+        self.setWindowIcon(icon)
+        self.badge.setPixmap(icon.pixmap(24, 24))
+        self.badge.setToolTip(OVERALL_LABEL[snapshot.overall])
         self.overall.setText(plain(overall_line(snapshot), 120))
         provider = self._bridge.config.provider.name
         self.platform.setText(plain(platform_line(snapshot.platform, provider), 120))
@@ -107,3 +121,7 @@ class StatusWindow(QWidget):
                 )
             )
             self.sites.addItem(item)
+
+    def show_notification(self, note: Notification) -> None:
+        self.latest.setText(f"{note.title}\n{note.body}")
+        QApplication.alert(self)  # the taskbar entry asks for attention

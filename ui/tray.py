@@ -70,6 +70,7 @@ class TrayIcon(QObject):
         self._icons = icons
         self._open_settings = open_settings
         self.open_ticket_form = open_ticket_form  # settable: the ticket form may come later
+        self.notification_fallback: Callable[[Notification], None] | None = None
         self.open_newrelic: Callable[[str], None] | None = None  # settable, like the form
         self._autostart = autostart
         self._open_url = open_url
@@ -192,6 +193,10 @@ class TrayIcon(QObject):
 
     def _show_notification(self, note: Notification) -> None:
         log.info("notification: %s | %s", note.title, note.body.replace("\n", " | "))
+        if not self.tray.isVisible() and self.notification_fallback is not None:
+            # No tray to show a balloon from (the status window stands in for it).
+            self.notification_fallback(note)
+            return
         self.tray.showMessage(note.title, note.body, _MESSAGE_ICON[note.level], MESSAGE_MS)
 
     @Slot(str)
