@@ -37,6 +37,7 @@ class SiteStatus:
     first_failure_at: datetime | None = None  # first failed check of the current problem
     last_checked: datetime | None = None
     uptime_24h: float | None = None  # 0..1, None when there is no history yet
+    uptime_7d: float | None = None  # 0..1, None when there is no history yet
     result: SiteResult | None = None  # the latest raw check of this site
 
 
