@@ -155,3 +155,26 @@ def test_the_tray_question_box(
     for widget in QApplication.topLevelWidgets():
         if isinstance(widget, QMessageBox):
             widget.close()
+
+
+def test_the_tray_waits_until_the_ticket_service_is_reachable(
+    qtbot: Any, bridge: Bridge, paths: Paths, tickets: LoopbackServer
+) -> None:
+    from dataclasses import replace
+
+    from tests.loopback import free_port
+
+    failed_draft(paths)
+    reachable = bridge.config
+    bridge.update_config(
+        replace(reachable, provider=provider(ticket_api=f"http://127.0.0.1:{free_port()}"))
+    )
+    answers = Answers(LATER)
+    offer = watch_outbox(bridge, paths=paths, store=CredentialStore(), ask=answers)
+    bridge.snapshotChanged.emit(ONLINE)
+    qtbot.waitUntil(lambda: not offer._looking, timeout=5000)
+    assert answers.asked == []  # the network works, the ticket service does not
+    bridge.update_config(reachable)
+    offer.look()
+    qtbot.waitUntil(lambda: answers.asked != [], timeout=5000)
+    assert tickets.requests == []

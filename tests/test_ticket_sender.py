@@ -220,3 +220,15 @@ def test_token_from_the_keyring_and_from_the_environment(
     asyncio.run(sender_for(provider(ticket_api=server.url), store).send({}, idempotency_key=key))
     auth = [r.headers["Authorization"] for r in server.requests]
     assert auth == ["Bearer from-the-keyring-123", "Bearer from-the-env-456"]
+
+
+def test_reachability_sends_nothing(server: LoopbackServer, tls_server: LoopbackServer) -> None:
+    from app.tickets.sender import api_reachable
+
+    assert asyncio.run(api_reachable(provider(ticket_api=server.url)))
+    assert server.requests == []  # a connection, not a request: no token, no ticket
+    assert not asyncio.run(api_reachable(provider(ticket_api=f"http://127.0.0.1:{free_port()}")))
+    assert not asyncio.run(api_reachable(provider(ticket_api="")))
+    # An https service whose certificate is not trusted is not "reachable" for tickets.
+    assert not asyncio.run(api_reachable(provider(ticket_api=tls_server.url)))
+    assert tls_server.requests == []

@@ -1,9 +1,10 @@
-"""Offer to send saved tickets once the network is back; never send them without asking.
+"""Offer to send saved tickets once the ticket service is reachable; never send unasked.
 
 Drafts that were tried and not filed (and not filed by phone) wait in the outbox. After
 each check the tray's snapshot says whether the network works; when it does (at start,
 after an outage, or every RECHECK_SECONDS) the outbox is read on the worker thread and,
-if tickets wait, the user is asked. "Not now" is remembered for that set of drafts until
+if tickets wait and the ticket service accepts a connection (nothing is sent to find
+out), the user is asked. "Not now" is remembered for that set of drafts until
 the network drops and comes back, or a new draft joins them.
 """
 
@@ -22,7 +23,7 @@ from app.config import Config
 from app.credentials import CredentialStore
 from app.events import MonitorSnapshot
 from app.paths import Paths
-from app.tickets.jobs import send_pending
+from app.tickets.jobs import pending_if_reachable, send_pending
 from app.tickets.outbox import Draft, Outbox, pending_drafts
 from app.tickets.sender import SendResult
 from ui.bridge import Bridge
@@ -44,6 +45,7 @@ class OutboxOffer(QObject):
         *,
         outbox_path: Path,
         run_in_worker: RunInWorker,
+        pending: Callable[[], list[Draft]] | None = None,
         send: Callable[[], Outcomes],
         ask: Asker | None = None,
         report: Callable[[str], None] | None = None,
@@ -52,6 +54,7 @@ class OutboxOffer(QObject):
     ) -> None:
         super().__init__(parent)
         self._path = outbox_path
+        self._pending = pending or (lambda: pending_drafts(outbox_path))
         self._run = run_in_worker
         self._send = send
         self._boxes: list[QMessageBox] = []  # non-modal boxes have no parent window to own them
@@ -83,8 +86,7 @@ class OutboxOffer(QObject):
             return
         self._looking = True
         self._last_look = self._clock()
-        path = self._path
-        self._run(lambda: pending_drafts(path), self._on_pending, on_error=self._on_error)
+        self._run(self._pending, self._on_pending, on_error=self._on_error)
 
     def _on_pending(self, drafts: list[Draft]) -> None:
         self._looking = False
@@ -169,6 +171,10 @@ def watch_outbox(
 ) -> OutboxOffer:
     """For the tray app: offer saved tickets after checks that found the network working."""
 
+    def pending() -> list[Draft]:
+        config: Config = bridge.config
+        return pending_if_reachable(config, paths.outbox_db)
+
     def send() -> Outcomes:
         config: Config = bridge.config
         return send_pending(config, paths.outbox_db, store)
@@ -176,6 +182,7 @@ def watch_outbox(
     offer = OutboxOffer(
         outbox_path=paths.outbox_db,
         run_in_worker=bridge.run_in_worker,
+        pending=pending,
         send=send,
         parent=bridge,
         **kwargs,

@@ -21,9 +21,9 @@ from app.probes import ProbeOptions
 from app.tickets.builder import Evidence
 from app.tickets.collect import diagnostics_for, fresh_evidence
 from app.tickets.filing import file_draft_blocking, file_unsaved_blocking
-from app.tickets.outbox import Draft, Outbox
+from app.tickets.outbox import Draft, Outbox, pending_drafts
 from app.tickets.recent import recent_history
-from app.tickets.sender import SendResult, default_tls_context, sender_for
+from app.tickets.sender import SendResult, api_reachable, default_tls_context, sender_for
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,14 @@ def ticket_jobs(
         refresh=refresh,
         send_unsaved=send_unsaved,
     )
+
+
+def pending_if_reachable(config: Config, outbox_path: Path) -> list[Draft]:
+    """The saved tickets to offer now: none unless the ticket service takes connections."""
+    drafts = pending_drafts(outbox_path)
+    if not drafts or not asyncio.run(api_reachable(config.provider)):
+        return []
+    return drafts
 
 
 def send_pending(

@@ -10,6 +10,7 @@ whole exchange therefore runs under one asyncio deadline.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import ipaddress
 import json
@@ -285,6 +286,39 @@ def _timed(result: SendResult, seconds: float) -> SendResult:
         status=result.status,
         seconds=seconds,
     )
+
+
+# --------------------------------------------------------------------------- reachability
+
+
+async def api_reachable(provider: ProviderConfig) -> bool:
+    """Whether the ticket service accepts a connection (TLS verified), sending nothing.
+
+    No request, so no token and no ticket: this only tells the tray that offering the
+    saved tickets now makes sense.
+    """
+    if not provider.ticket_api:
+        return False
+    parts = urlsplit(provider.ticket_api)
+    host = parts.hostname or ""
+    https = parts.scheme == "https"
+    try:
+        port = parts.port or (443 if https else 80)
+    except ValueError:
+        return False
+    try:
+        async with asyncio.timeout(provider.ticket_timeout):
+            _reader, writer = await asyncio.open_connection(
+                host, port, ssl=default_tls_context() if https else None
+            )
+    except (OSError, TimeoutError, ssl.SSLError):
+        return False
+    writer.close()
+    # Closing is best effort: the connection did succeed.
+    with contextlib.suppress(OSError, TimeoutError, ssl.SSLError):
+        async with asyncio.timeout(1.0):
+            await writer.wait_closed()
+    return True
 
 
 # --------------------------------------------------------------------------- choosing one
