@@ -205,7 +205,7 @@ class Monitor:
         self._mark: tuple[float, datetime, float] | None = None  # mono, wall, expected wait
         self._continuous = False  # may the next heartbeat extend the current coverage span
         self._heartbeat_at = float("-inf")
-        self._uptime: dict[str, float | None] = {}
+        self._uptime: dict[str, tuple[float | None, float | None]] = {}  # 24 h, 7 d
         self._uptime_at = float("-inf")
         self._io: ThreadPoolExecutor | None = None
         self._io_jobs: set[asyncio.Future[Any]] = set()
@@ -707,7 +707,8 @@ class Monitor:
             since=track.since,
             first_failure_at=track.first_failure_at,
             last_checked=track.last_checked,
-            uptime_24h=self._uptime.get(site.name),
+            uptime_24h=self._uptime.get(site.name, (None, None))[0],
+            uptime_7d=self._uptime.get(site.name, (None, None))[1],
             result=track.result,
         )
 
@@ -858,10 +859,16 @@ class Monitor:
         names = list(self._tracks)
         now = self._clock.now()
 
-        def compute() -> dict[str, float | None]:
-            return {n: history.uptime(n, timedelta(hours=24), now=now) for n in names}
+        def compute() -> dict[str, tuple[float | None, float | None]]:
+            return {
+                n: (
+                    history.uptime(n, timedelta(hours=24), now=now),
+                    history.uptime(n, timedelta(days=7), now=now),
+                )
+                for n in names
+            }
 
-        def store(values: dict[str, float | None]) -> None:
+        def store(values: dict[str, tuple[float | None, float | None]]) -> None:
             self._uptime.update({k: v for k, v in values.items() if k in self._tracks})
 
         self._history_call(compute, done=store)

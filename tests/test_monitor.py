@@ -635,7 +635,7 @@ async def test_snapshot_carries_uptime_from_history(tmp_path: Path) -> None:
     await h.monitor.tick()  # refreshes the cached figure in the background
     await h.monitor.flush()
     status = h.monitor.snapshot().site("shop")
-    assert status is not None and status.uptime_24h == 1.0
+    assert status is not None and status.uptime_24h == 1.0 and status.uptime_7d == 1.0
     history.close()
 
 
