@@ -91,6 +91,8 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         return 1
 
     demo: Any = None
+    stuck = False
+    code = 0
     try:
         if demo_mode:
             demo = _start_demo()
@@ -113,12 +115,17 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         tray_app.start(first_run=first_run)
         instance.requested.connect(tray_app.handle_request)
         code = qt_app.exec()
-        tray_app.close()
+        stuck = not tray_app.close()
         return code
     finally:
         if demo is not None:
             demo.stop()
         instance.release()
+        if stuck:
+            # Python would wait at exit for a worker thread blocked in C (a keyring
+            # prompt, a DNS lookup): the history is committed, so leave now.
+            logging.shutdown()
+            os._exit(code)
 
 
 def _config_problem(exc: ConfigError) -> int:
@@ -397,15 +404,22 @@ class TrayApp:
         self._quit_waits.clear()
         self.quit()
 
-    def close(self) -> None:
+    def close(self) -> bool:
+        """Release everything; False if the worker thread is still stuck (see run())."""
         self._tray_timer.stop()
         if self.bridge.running:
             self.bridge.stop()
-            self.bridge.join(QUIT_GRACE_MS / 1000)
-        with contextlib.suppress(Exception):
-            self.history.close()
+        finished = self.bridge.join(QUIT_GRACE_MS / 1000)
+        if finished:
+            try:
+                self.history.close()
+            except Exception:  # logged; the app is ending either way
+                log.exception("closing the history database failed")
+        else:
+            log.warning("the worker thread is still busy (a hung keyring prompt or lookup?)")
         self.errors.uninstall()
         self._signals.close()
+        return finished
 
 
 class _SignalWakeup:
