@@ -567,9 +567,11 @@ class Monitor:
         if conf.confirmed is None:
             return None
         if flap.flapping:
+            # The platform may be why it swings; otherwise it is the site.
+            platform_side = result.point_of_failure is PointOfFailure.PLATFORM
             return _Shown(
                 SiteState.DEGRADED,
-                PointOfFailure.SITE,
+                PointOfFailure.PLATFORM if platform_side else PointOfFailure.SITE,
                 f"Flapping: its state changed in {flap.share:.0%} of the last checks; "
                 f"now {result.state.value}.",
                 flapping=True,
