@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from app.clock import Clock, SystemClock
 from app.config import Config, SiteConfig
@@ -54,6 +54,7 @@ from app.events import (
     SiteStateChanged,
     SiteStatus,
 )
+from app.history import History, HistoryError
 from app.models import (
     SITE_SEVERITY,
     CheckReport,
@@ -67,9 +68,6 @@ from app.models import (
 )
 from app.probes import ProbeOptions
 from app.statuspage import StatusFetch
-
-if TYPE_CHECKING:
-    from app.history import History
 
 log = logging.getLogger(__name__)
 
@@ -837,7 +835,10 @@ class Monitor:
             if exc is not None:
                 if self._history is not None:
                     self._history = None
-                    log.error("history write failed", exc_info=exc)
+                    if isinstance(exc, HistoryError):  # a bad file: the message says it all
+                        log.info("history disabled: %s", exc)
+                    else:
+                        log.error("history write failed", exc_info=exc)
                     self._error(f"history disabled until restart: {exc}")
                 return
             if done is not None:

@@ -252,3 +252,22 @@ def test_every_event_has_its_line() -> None:
         "2026-11-27T08:00:05Z platform  operational -> outage - "
         "Dashboard unavailable (critical, identified)"
     )
+
+
+def test_a_corrupt_history_file_costs_history_not_monitoring(
+    make_server: Any, paths: Paths, tmp_path: Path
+) -> None:
+    status: LoopbackServer = make_server()
+    status.route("/api/v2/summary.json", Reply.json(summary_payload()))
+    site: LoopbackServer = make_server()
+    site.route("*", Reply(200, "ok"))
+    paths.history_db.parent.mkdir(parents=True, exist_ok=True)
+    paths.history_db.write_bytes(b"not a database " * 200)
+    config = write_config(tmp_path / "c.toml", status.url, {"shop": site.url})
+    events, stderr, code = run_watch(config, duration=2)
+    assert code == 0
+    assert [e["to"] for e in events if e["site"] == "shop"] == ["operational"]
+    assert "history" in stderr and "Traceback" not in stderr
+    proc = subprocess.run(lifeline("history"), capture_output=True, text=True, timeout=30, cwd=ROOT)
+    assert proc.returncode == 3 and "history file" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
