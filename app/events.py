@@ -109,6 +109,7 @@ class Reminder:
     state: SiteState
     since: datetime | None
     reason: str
+    point_of_failure: PointOfFailure = PointOfFailure.SITE
 
 
 @dataclass(frozen=True)
