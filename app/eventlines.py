@@ -61,7 +61,7 @@ def event_record(event: Event) -> dict[str, Any] | None:
             **_base(event.at, "reminder", event.site),
             "from": event.state.value,
             "to": event.state.value,
-            "point_of_failure": None,
+            "point_of_failure": event.point_of_failure.value,
             "reason": f"Still {event.state.value}{since}. {event.reason}".strip(),
         }
     if isinstance(event, NetworkChanged):

@@ -636,6 +636,7 @@ class Monitor:
                         state=shown.state,
                         since=track.since,
                         reason=shown.reason,
+                        point_of_failure=shown.point_of_failure,
                     )
                 )
 

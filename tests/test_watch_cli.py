@@ -240,6 +240,7 @@ def test_every_event_has_its_line() -> None:
     }
     reminder = json.loads(json_line(Reminder(at, "shop", SiteState.DOWN, at, "503")) or "")
     assert (reminder["event"], reminder["site"], reminder["to"]) == ("reminder", "shop", "down")
+    assert reminder["point_of_failure"] == "site"
     assert "since 2026-11-27T08:00:05Z" in reminder["reason"]
     lost = json.loads(json_line(NetworkChanged(at, available=False, reason="x")) or "")
     assert (lost["from"], lost["to"], lost["point_of_failure"]) == ("online", "offline", "network")
