@@ -11,7 +11,7 @@
 # from the .desktop file beside this script, so they are written in one place only.
 set -eu
 
-here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd -P)
+here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd -P)
 
 desktop_src=
 for f in "$here"/*.desktop; do
@@ -51,12 +51,12 @@ uninstall() {
         esac
     fi
     rm -f "$apps_dir/$app_id.desktop"
-    for icon in "$icons_dir"/*/apps/"$app_id".png "$icons_dir"/scalable/apps/"$app_id".svg; do
-        [ -f "$icon" ] && rm -f "$icon"
-    done
+    rm -f "$icons_dir"/*/apps/"$app_id".png "$icons_dir"/scalable/apps/"$app_id".svg
     # "Start at login" wrote an autostart entry pointing at the binary removed here.
     for entry in "$config_home"/autostart/*.desktop; do
-        [ -f "$entry" ] && grep -qF "$lib_dir/" "$entry" && rm -f "$entry"
+        if [ -f "$entry" ] && grep -qF "$lib_dir/" "$entry"; then
+            rm -f "$entry"
+        fi
     done
     if [ -f "$lib_dir/$marker" ]; then
         rm -rf "$lib_dir"
