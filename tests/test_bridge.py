@@ -227,3 +227,32 @@ def test_real_monitor_against_loopback_sites(qtbot: Any, make_server: Any, tmp_p
             bridge.stop()
         bridge.join(5)
         history.close()
+
+
+def test_a_monitor_factory_runs_on_the_worker_thread(qtbot: Any) -> None:
+    made_on: list[str] = []
+    monitor = FakeMonitor()
+
+    def make() -> FakeMonitor:
+        made_on.append(threading.current_thread().name)
+        return monitor
+
+    bridge = Bridge(make, Config())
+    bridge.start()
+    bridge.check_now("early")  # issued before the monitor exists: still reaches it
+    qtbot.waitUntil(lambda: monitor.checks == ["early"], timeout=5000)
+    assert made_on == ["lifeline-monitor"]
+    with qtbot.waitSignal(bridge.finished, timeout=5000):
+        bridge.stop()
+
+
+def test_a_failing_monitor_factory_is_reported(qtbot: Any) -> None:
+    def make() -> FakeMonitor:
+        raise OSError("history database is read-only")
+
+    bridge = Bridge(make, Config())
+    with qtbot.waitSignal(bridge.error, timeout=5000) as blocker:
+        bridge.start()
+    assert blocker.args == ["Monitoring could not start: history database is read-only"]
+    with qtbot.waitSignal(bridge.finished, timeout=5000):
+        bridge.stop()

@@ -67,9 +67,21 @@ class Bridge(QObject):
     _loopError = Signal(str)
     _loopFinished = Signal()
 
-    def __init__(self, monitor: MonitorLike, config: Config, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        monitor: MonitorLike | Callable[[], MonitorLike],
+        config: Config,
+        parent: QObject | None = None,
+    ) -> None:
+        """`monitor` is a Monitor, or a function making one: then it is made (and its
+        modules imported) on the worker thread, while the GUI thread shows the icon."""
         super().__init__(parent)
-        self._monitor = monitor
+        self._monitor: MonitorLike | None = None
+        self._factory: Callable[[], MonitorLike] | None = None
+        if hasattr(monitor, "subscribe"):
+            self._monitor = monitor  # type: ignore[assignment]
+        else:
+            self._factory = monitor
         self._config = config
         self._snapshot = MonitorSnapshot()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -126,12 +138,12 @@ class Bridge(QObject):
     # -- commands to the monitor --------------------------------------------------------
 
     def check_now(self, site: str | None = None) -> None:
-        self._call(self._monitor.check_now, site)
+        self._call(self._tell_monitor, "check_now", site)
 
     def update_config(self, config: Config) -> None:
         """Apply a new config to the running monitor (no restart)."""
         self._config = config
-        self._call(self._monitor.update_config, config)
+        self._call(self._tell_monitor, "update_config", config)
         self.configChanged.emit(config)
 
     def run_in_worker(
@@ -173,6 +185,13 @@ class Bridge(QObject):
 
     def _thread_main(self, loop: asyncio.AbstractEventLoop) -> None:
         asyncio.set_event_loop(loop)
+        if self._factory is not None:
+            # Before the loop runs: commands queued meanwhile find the monitor made.
+            try:
+                self._monitor = self._factory()
+            except Exception as exc:
+                log.exception("the monitor could not be created")
+                self._loopError.emit(f"Monitoring could not start: {_one_line(exc)}")
         try:
             loop.run_until_complete(self._main())
         finally:
@@ -185,14 +204,18 @@ class Bridge(QObject):
                 self._loopFinished.emit()
 
     async def _main(self) -> None:
-        unsubscribe = self._monitor.subscribe(self._fromLoop.emit)
+        monitor = self._monitor
+        if monitor is None:  # its creation failed (reported): keep the loop for jobs
+            await self._shutdown.wait()
+            return
+        unsubscribe = monitor.subscribe(self._fromLoop.emit)
         try:
-            self._fromLoop.emit(CheckCompleted(at=_now(), snapshot=self._monitor.snapshot()))
-            run = asyncio.ensure_future(self._monitor.run())
+            self._fromLoop.emit(CheckCompleted(at=_now(), snapshot=monitor.snapshot()))
+            run = asyncio.ensure_future(monitor.run())
             shutdown = asyncio.ensure_future(self._shutdown.wait())
             await asyncio.wait({run, shutdown}, return_when=asyncio.FIRST_COMPLETED)
             if not run.done():
-                self._monitor.stop()
+                monitor.stop()
                 try:
                     await asyncio.wait_for(run, _STOP_GRACE)
                 except TimeoutError:
@@ -209,23 +232,30 @@ class Bridge(QObject):
     def _request_shutdown(self) -> None:
         self._shutdown.set()
 
+    def _tell_monitor(self, method: str, *args: Any) -> None:
+        if self._monitor is None:
+            log.warning("monitor command %s ignored: there is no monitor", method)
+            return
+        getattr(self._monitor, method)(*args)
+
     def _call(self, fn: Callable[..., Any], *args: Any) -> None:
+        what = str(args[0]) if fn == self._tell_monitor else fn.__name__
         loop = self._loop
         if loop is None or loop.is_closed():
-            log.warning("monitor command %s ignored: the loop is not running", fn.__name__)
+            log.warning("monitor command %s ignored: the loop is not running", what)
             return
 
         def guarded() -> None:
             try:
                 fn(*args)
             except Exception as exc:
-                log.exception("monitor command %s failed", fn.__name__)
-                self._loopError.emit(f"{fn.__name__} failed: {_one_line(exc)}")
+                log.exception("monitor command %s failed", what)
+                self._loopError.emit(f"{what} failed: {_one_line(exc)}")
 
         try:
             loop.call_soon_threadsafe(guarded)
         except RuntimeError:  # closed between the check and the call
-            log.warning("monitor command %s ignored: the loop has stopped", fn.__name__)
+            log.warning("monitor command %s ignored: the loop has stopped", what)
 
     # -- GUI thread ----------------------------------------------------------------------
 

@@ -178,8 +178,6 @@ class TrayApp:
         from PySide6.QtCore import QTimer
 
         from app.credentials import CredentialStore
-        from app.history import History
-        from app.monitor import Monitor
         from ui.bridge import Bridge
         from ui.errors import ErrorReporter
         from ui.icons import IconSet
@@ -198,9 +196,10 @@ class TrayApp:
         self.errors = ErrorReporter(log_file=str(paths.log_file))
         self.errors.install()
         self.store = CredentialStore(plaintext_path=paths.plaintext_secrets)
-        self.history = History(paths.history_db)
-        self.monitor = Monitor(config, history=self.history)
-        self.bridge = Bridge(self.monitor, config)
+        self.history: Any = None
+        # Made on the worker thread: importing the check engine (httpx2 and all) takes
+        # a good part of a second, and the icon should not wait for it.
+        self.bridge = Bridge(lambda: self._make_monitor(config), config)
         self.icons = IconSet()
         autostart = _optional_module("app.autostart")
         self.tray = TrayIcon(
@@ -227,6 +226,13 @@ class TrayApp:
         self._tray_timer.setInterval(tray_retry_ms)
         self._tray_timer.timeout.connect(self._retry_tray)
         self._signals = _SignalWakeup(lambda: self.quit(force=True))
+
+    def _make_monitor(self, config: Config) -> Any:
+        from app.history import History
+        from app.monitor import Monitor
+
+        self.history = History(self._paths.history_db)
+        return Monitor(config, history=self.history)
 
     # -- start-up ------------------------------------------------------------------------
 
@@ -410,7 +416,7 @@ class TrayApp:
         if self.bridge.running:
             self.bridge.stop()
         finished = self.bridge.join(QUIT_GRACE_MS / 1000)
-        if finished:
+        if finished and self.history is not None:
             try:
                 self.history.close()
             except Exception:  # logged; the app is ending either way
