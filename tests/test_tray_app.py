@@ -47,8 +47,24 @@ def test_display_problem_detection() -> None:
     assert display_problem({}, "darwin") is None
 
 
+@pytest.fixture
+def root_logging() -> Any:
+    """run() sets up the app's logging on the root logger; put the test's back after."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    for handler in handlers:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    root.setLevel(level)
+
+
 def test_a_broken_config_is_one_message_and_exit_3(
-    qapp: Any, paths: Paths, tmp_path: Path, capsys: Any
+    qapp: Any, paths: Paths, tmp_path: Path, capsys: Any, root_logging: Any
 ) -> None:
     bad = tmp_path / "config.toml"
     bad.write_text('[[site]]\nname = "shop"\nurl = "ftp://shop.example/"\n')
