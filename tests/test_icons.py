@@ -24,30 +24,43 @@ def near(a: QColor, b: QColor, tolerance: float = 24) -> bool:
     return distance(a, b) <= tolerance
 
 
+def distance(a: QColor, b: QColor) -> float:
+    return math.dist((a.red(), a.green(), a.blue()), (b.red(), b.green(), b.blue()))
+
+
+def pixels(image: QImage) -> list[tuple[int, int, int, int]]:
+    """(r, g, b, alpha) of every pixel, straight (not premultiplied), row by row."""
+    rgba = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    data = bytes(rgba.constBits())
+    stride, width = rgba.bytesPerLine(), rgba.width()
+    out = []
+    for y in range(rgba.height()):
+        row = data[y * stride : y * stride + width * 4]
+        out.extend(zip(row[0::4], row[1::4], row[2::4], row[3::4], strict=True))
+    return out
+
+
 def census(image: QImage, colour: str) -> tuple[int, int, int, int]:
     """(pixels that read as the state colour, as white, exactly the colour, opaque).
 
     "Reads as" = nearer to the state colour than to white, as an eye averages the
     anti-aliased edges; "exactly" = within a small tolerance of the specified colour.
     """
-    target, white = QColor(colour), QColor("#FFFFFF")
+    target = QColor(colour)
+    tr, tg, tb = target.red(), target.green(), target.blue()
     fill = glyph = exact = opaque = 0
-    for y in range(image.height()):
-        for x in range(image.width()):
-            pixel = image.pixelColor(x, y)
-            if pixel.alpha() < 128:
-                continue
-            opaque += 1
-            if distance(pixel, target) <= distance(pixel, white):
-                fill += 1
-                exact += near(pixel, target)
-            else:
-                glyph += 1
+    for r, g, b, a in pixels(image):
+        if a < 128:
+            continue
+        opaque += 1
+        to_target = (r - tr) ** 2 + (g - tg) ** 2 + (b - tb) ** 2
+        to_white = (r - 255) ** 2 + (g - 255) ** 2 + (b - 255) ** 2
+        if to_target <= to_white:
+            fill += 1
+            exact += to_target <= 24**2
+        else:
+            glyph += 1
     return fill, glyph, exact, opaque
-
-
-def distance(a: QColor, b: QColor) -> float:
-    return math.dist((a.red(), a.green(), a.blue()), (b.red(), b.green(), b.blue()))
 
 
 def test_colours_are_the_specified_ones() -> None:
