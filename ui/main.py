@@ -79,6 +79,7 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     qt_app.setApplicationVersion(__version__)
     qt_app.setDesktopFileName(APP_ID)
     qt_app.setQuitOnLastWindowClosed(False)  # closing Settings must not end monitoring
+    _route_qt_messages()
 
     demo_mode = bool(getattr(args, "demo", False))
     # The demo is its own instance: it must neither hide behind nor block the real app.
@@ -126,6 +127,25 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
             # prompt, a DNS lookup): the history is committed, so leave now.
             logging.shutdown()
             os._exit(code)
+
+
+def _route_qt_messages() -> None:
+    """Qt's own warnings go to the log file too (stderr is not seen from a tray app)."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    qt_log = logging.getLogger("qt")
+    levels = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+        QtMsgType.QtCriticalMsg: logging.ERROR,
+        QtMsgType.QtFatalMsg: logging.CRITICAL,
+    }
+
+    def handler(kind: QtMsgType, _context: object, message: str) -> None:
+        qt_log.log(levels.get(kind, logging.WARNING), "%s", message)
+
+    qInstallMessageHandler(handler)
 
 
 def _config_problem(exc: ConfigError) -> int:
