@@ -128,6 +128,9 @@ class Figures:
         keys = sorted({key for run in self.runs for key in run})
         out: dict[str, Any] = {key: round(self.median(key), 4) for key in keys}
         out["runs"] = len(self.runs)
+        out["each"] = {key: [round(run[key], 3) for run in self.runs if key in run]
+                       for key in keys if key in ("wall", "cpu", "wall_process", "cpu_process",
+                                                  "longest_gap_ms", "to_icon_s")}
         if self.note:
             out["note"] = self.note
         return out

@@ -29,20 +29,29 @@ SITES = 100
 BUSY_CPU_S = 0.020
 
 
-def wakeups(pid: int) -> int:
-    total = 0
+def wakeups(pid: int) -> dict[int, int]:
+    """Context switches so far of each thread of `pid`, by thread id."""
+    counts: dict[int, int] = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
             text = (task / "status").read_text()
         except OSError:
             continue  # a thread that just ended
-        for line in text.splitlines():
-            if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                total += int(line.split()[1])
-    return total
+        counts[int(task.name)] = sum(
+            int(line.split()[1])
+            for line in text.splitlines()
+            if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"))
+        )
+    return counts
 
 
-def _sample(proc: psutil.Process) -> tuple[float, float, int, float]:
+def _woken(before: dict[int, int], after: dict[int, int]) -> int:
+    # Per thread: a thread that ended takes its count with it, one that started brings
+    # all of its own (the few switches of a thread between a sample and its end are lost).
+    return sum(count - before.get(tid, 0) for tid, count in after.items())
+
+
+def _sample(proc: psutil.Process) -> tuple[float, float, dict[int, int], float]:
     times = proc.cpu_times()
     return time.perf_counter(), times.user + times.system, wakeups(proc.pid), proc.memory_info().rss
 
@@ -79,16 +88,17 @@ def run(window: float) -> dict[str, Any]:
                 app.wait()
     wall = samples[-1][0] - samples[0][0]
     cpu = samples[-1][1] - samples[0][1]
-    wakes = samples[-1][2] - samples[0][2]
+    wakes = quiet_wakes = busy_seconds = 0
     quiet_wall = quiet_cpu = 0.0
-    quiet_wakes = busy_seconds = 0
     for (t0, c0, w0, _), (t1, c1, w1, _) in zip(samples, samples[1:], strict=False):
+        woken = _woken(w0, w1)
+        wakes += woken
         if c1 - c0 > BUSY_CPU_S:
             busy_seconds += 1
             continue
         quiet_wall += t1 - t0
         quiet_cpu += c1 - c0
-        quiet_wakes += w1 - w0
+        quiet_wakes += woken
     rss = [s[3] / 1024 / 1024 for s in samples]
     return {
         "sites": SITES,
@@ -105,6 +115,7 @@ def run(window: float) -> dict[str, Any]:
             "wakeups_per_s": round(quiet_wakes / quiet_wall, 2) if quiet_wall else None,
         },
         "seconds_with_a_check": busy_seconds,
+        "cpu_s_per_check": round(cpu / max(1, round(wall / 60)), 3),
         "threads": threads,
         "display": "Xvfb + trayer" if screen else "offscreen (no tray host: status window)",
         "targets": {"rss_mb": 90, "cpu_percent": 0.5, "wakeups_per_s": 1},
