@@ -88,12 +88,16 @@ def run(window: float) -> dict[str, Any]:
                 app.wait()
     wall = samples[-1][0] - samples[0][0]
     cpu = samples[-1][1] - samples[0][1]
-    wakes = quiet_wakes = busy_seconds = 0
+    wakes = quiet_wakes = busy_seconds = checks = 0
     quiet_wall = quiet_cpu = 0.0
+    previous_busy = False
     for (t0, c0, w0, _), (t1, c1, w1, _) in zip(samples, samples[1:], strict=False):
         woken = _woken(w0, w1)
         wakes += woken
-        if c1 - c0 > BUSY_CPU_S:
+        busy = c1 - c0 > BUSY_CPU_S
+        checks += busy and not previous_busy
+        previous_busy = busy
+        if busy:
             busy_seconds += 1
             continue
         quiet_wall += t1 - t0
@@ -115,7 +119,8 @@ def run(window: float) -> dict[str, Any]:
             "wakeups_per_s": round(quiet_wakes / quiet_wall, 2) if quiet_wall else None,
         },
         "seconds_with_a_check": busy_seconds,
-        "cpu_s_per_check": round(cpu / max(1, round(wall / 60)), 3),
+        "checks_in_window": checks,
+        "cpu_s_per_check": round((cpu - quiet_cpu) / checks, 3) if checks else None,
         "threads": threads,
         "display": "Xvfb + trayer" if screen else "offscreen (no tray host: status window)",
         "targets": {"rss_mb": 90, "cpu_percent": 0.5, "wakeups_per_s": 1},
