@@ -26,7 +26,7 @@ NAMES = ("throughput", "responsiveness", "idle", "startup", "detection", "scale"
 
 def _plan(quick: bool) -> dict[str, Callable[[], dict[str, Any]]]:
     return {
-        "throughput": lambda: throughput.run(reps=1 if quick else 4, engine=True),
+        "throughput": lambda: throughput.run(reps=1 if quick else 5, engine=True),
         "responsiveness": lambda: responsiveness.run(reps=1 if quick else 2),
         "idle": lambda: idle.run(window=15 if quick else 120),
         "startup": lambda: startup.run(cold_runs=1 if quick else 2, warm_runs=2 if quick else 5),

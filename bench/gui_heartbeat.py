@@ -57,8 +57,8 @@ def main() -> None:
                      paths=_paths())
     )
     history = History(tmp / "history.sqlite3")
-    monitor = Monitor(config, history=history)
-    bridge = Bridge(monitor, config)
+    # As ui.main.TrayApp does: the monitor is made on the worker thread.
+    bridge = Bridge(lambda: Monitor(config, history=history), config)
     tray = TrayIcon(bridge, IconSet(), open_settings=lambda: None, on_quit=lambda: None)
 
     gaps: list[float] = []

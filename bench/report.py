@@ -1,7 +1,9 @@
 """The bench's results as a table (terminal or Markdown) and the verdict on each target.
 
 `python -m bench.report [--markdown] [RESULTS_JSON]` reprints a saved run
-(bench/results/latest.json by default); docs/performance.md quotes its Markdown.
+(bench/results/latest.json by default). `--update docs/performance.md` rewrites the part
+of that file between the bench markers with the run's Markdown, so the published table
+is always one real run.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 LATEST = Path(__file__).resolve().parent / "results" / "latest.json"
+BEGIN = "<!-- bench:results:begin (python -m bench.report --update) -->"
+END = "<!-- bench:results:end -->"
 
 
 def _f(value: Any, digits: int = 2, unit: str = "") -> str:
@@ -52,8 +56,11 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
     add("GUI: p99 heartbeat gap < 10 ms", gui.get("p99_gap_ms"), 10)
     idle = results.get("idle", {})
     add("idle: resident memory < 90 MB", idle.get("rss_mb"), 90)
-    add("idle: CPU < 0.5 % of one core", idle.get("cpu_percent"), 0.5)
-    add("idle: wakeups < 1 per second", idle.get("wakeups_per_s"), 1)
+    quiet = idle.get("between_checks", {})
+    add("idle: CPU < 0.5 % of one core, averaged incl. checks", idle.get("cpu_percent"), 0.5)
+    add("idle: CPU < 0.5 % of one core, between checks", quiet.get("cpu_percent"), 0.5)
+    add("idle: wakeups < 1 per second, averaged incl. checks", idle.get("wakeups_per_s"), 1)
+    add("idle: wakeups < 1 per second, between checks", quiet.get("wakeups_per_s"), 1)
     start = results.get("startup", {}).get("source", {})
     if isinstance(start, dict):
         add("start-up from source (warm) < 1 s", start.get("warm", {}).get("to_icon_s"), 1.0)
@@ -86,7 +93,7 @@ def render(results: dict[str, Any], *, markdown: bool = False) -> str:
 
     def table(title: str, header: list[str], rows: list[list[str]]) -> None:
         if markdown:
-            lines.append(f"**{title}**\n")
+            lines.append(f"**{title.strip()}**\n")
             lines.append("| " + " | ".join(header) + " |")
             lines.append("|" + "|".join("---" for _ in header) + "|")
             lines.extend("| " + " | ".join(r) + " |" for r in rows)
@@ -206,7 +213,7 @@ def render(results: dict[str, Any], *, markdown: bool = False) -> str:
         data = results.get(name)
         if isinstance(data, dict) and "error" in data:
             lines.append(f"{name}: FAILED: {data['error']}\n")
-    checks = results.get("verdicts") or verdicts(results)
+    checks = verdicts(results)
     rows = [[v["target"], _f(v["value"], 3),
              {True: "met", False: "NOT MET", None: "not measured"}[v["met"]]] for v in checks]
     table("Targets", ["target", "measured", "verdict"], rows)
@@ -217,8 +224,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("results", nargs="?", type=Path, default=LATEST)
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--update", type=Path, metavar="DOC",
+                        help="replace the results between the bench markers in DOC")
     args = parser.parse_args()
-    print(render(json.loads(args.results.read_text()), markdown=args.markdown))
+    results = json.loads(args.results.read_text())
+    if args.update is None:
+        print(render(results, markdown=args.markdown))
+        return
+    text = args.update.read_text()
+    head, found, rest = text.partition(BEGIN)
+    _, found_end, tail = rest.partition(END)
+    if not found or not found_end:
+        raise SystemExit(f"{args.update}: no {BEGIN} ... {END} markers")
+    args.update.write_text(f"{head}{BEGIN}\n{render(results, markdown=True)}\n{END}{tail}")
 
 
 if __name__ == "__main__":
