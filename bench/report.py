@@ -35,7 +35,7 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
         if not isinstance(value, int | float) or math.isnan(value):
             out.append({"target": target, "value": None, "bound": bound, "met": None})
             return
-        met = value < bound if below else value > bound
+        met = value <= bound if below else value > bound
         out.append({"target": target, "value": round(value, 3), "bound": bound, "met": met})
 
     tp = results.get("throughput", {})
@@ -165,12 +165,14 @@ def render(results: dict[str, Any], *, markdown: bool = False) -> str:
         table(
             f"3. Idle footprint: {idle.get('sites')} sites, interval {idle.get('interval_s')} s, "
             f"{idle.get('window_s')} s window ({idle.get('display')})",
-            ["RSS MB", "USS MB", "CPU % (all)", "wakeups/s (all)", "CPU % between checks",
-             "wakeups/s between checks", "threads"],
-            [[_f(idle.get("rss_mb"), 1), _f(idle.get("uss_mb"), 1),
+            ["RSS MB", "of which anon / file MB", "CPU % (all)", "wakeups/s (all)",
+             "CPU % between checks",
+             "wakeups/s between checks", "CPU s per check", "threads"],
+            [[_f(idle.get("rss_mb"), 1),
+              f"{_f(idle.get('rss_anon_mb'), 1)} / {_f(idle.get('rss_file_mb'), 1)}",
               _f(idle.get("cpu_percent"), 3), _f(idle.get("wakeups_per_s"), 2),
               _f(quiet.get("cpu_percent"), 3), _f(quiet.get("wakeups_per_s"), 2),
-              _f(idle.get("threads"), 0)]],
+              _f(idle.get("cpu_s_per_check"), 2), _f(idle.get("threads"), 0)]],
         )
     start = results.get("startup")
     if isinstance(start, dict) and "error" not in start and "skipped" not in start:
