@@ -62,6 +62,7 @@ def main() -> None:
     tray = TrayIcon(bridge, IconSet(), open_settings=lambda: None, on_quit=lambda: None)
 
     gaps: list[float] = []
+    started = [0.0]
     clock = QElapsedTimer()
     last = [0]
     beat = QTimer()
@@ -73,17 +74,20 @@ def main() -> None:
     # so it holds on a noisy shared machine.
     busy: list[float] = []
     last_cpu = [time.thread_time()]
+    long_gaps: list[list[float]] = []  # [seconds after start, gap ms, GUI-thread CPU ms]
 
     def tick() -> None:
         now, cpu = clock.nsecsElapsed(), time.thread_time()
         gaps.append((now - last[0]) / 1e6)
         busy.append((cpu - last_cpu[0]) * 1000)
         last[0], last_cpu[0] = now, cpu
+        if gaps[-1] > 30 and started[0]:
+            at = time.perf_counter() - started[0]
+            long_gaps.append([round(at, 2), round(gaps[-1], 1), round(busy[-1], 1)])
 
     beat.timeout.connect(tick)
 
     confirmed: list[float] = []
-    started = [0.0]
 
     def on_event(event: object) -> None:
         if isinstance(event, SiteStateChanged) and event.state is SiteState.DOWN:
@@ -143,6 +147,7 @@ def main() -> None:
                 "p99_gap_ms": ordered[int(0.99 * (len(ordered) - 1))] if ordered else None,
                 "p50_gap_ms": statistics.median(ordered) if ordered else None,
                 "gaps_over_30ms": sum(g > 30 for g in gaps),
+                "gaps_over_30ms_at": long_gaps,
                 "baseline_longest_gap_ms": quiet[-1] if quiet else None,
                 "baseline_p99_gap_ms": quiet[int(0.99 * (len(quiet) - 1))] if quiet else None,
                 "menu_rebuild_ms": statistics.median(menu),
