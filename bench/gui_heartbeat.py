@@ -16,6 +16,7 @@ difference to the real run is what sharing a process (and its GIL) with the moni
 from __future__ import annotations
 
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -134,6 +135,7 @@ def main() -> None:
         bridge.stop()
         bridge.join(10)
     history.close()
+    shutil.rmtree(tmp, ignore_errors=True)
     ordered = sorted(gaps)
     quiet = sorted(baseline)
     print(
