@@ -1,7 +1,8 @@
 """One full check: every site's two probes, the status page and the canaries, all at once.
 
 Everything runs concurrently (bounded by `concurrency`), so a check of 20 sites of which
-5 hang takes about one probe deadline (times retries + 1), not five.
+5 hang takes about one probe deadline (times retries + 1), not five. The sites' probes
+share the check's two HTTP clients (still one fresh connection per probe).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 from app.config import Config
 from app.impact import assess
 from app.models import CheckReport, ProbeResult
-from app.probes import ProbeOptions, probe_canary, probe_site
+from app.probes import ProbeClients, ProbeOptions, probe_canary, probe_site
 from app.statuspage import fetch_platform
 
 
@@ -67,10 +68,13 @@ async def run_check(
         results = await asyncio.gather(*(probe_canary(u, options) for u in urls))
         return any(results)
 
-    site_results = asyncio.gather(*(probe_site(s, options, limiter) for s in config.sites))
-    platform_fetch, canaries_ok, pairs = await asyncio.gather(
-        fetch_platform(config.provider.status_page, options), canaries(), site_results
-    )
+    async with ProbeClients(options) as clients:
+        site_results = asyncio.gather(
+            *(probe_site(s, options, limiter, clients) for s in config.sites)
+        )
+        platform_fetch, canaries_ok, pairs = await asyncio.gather(
+            fetch_platform(config.provider.status_page, options), canaries(), site_results
+        )
     probes: dict[str, tuple[ProbeResult, ProbeResult]] = {
         site.name: pair for site, pair in zip(config.sites, pairs, strict=True)
     }

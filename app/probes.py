@@ -4,9 +4,13 @@ Every request here is bounded three ways, because a monitor is only as good as i
 target: a hard deadline for the whole exchange (httpx2's read timeout is per chunk, so a
 server dripping one byte a second would otherwise hold a probe forever), a cap on the body
 bytes read and decoded (a 64 MiB page or a gzip bomb costs one small buffer), and at most
-MAX_REDIRECTS hops. Each probe opens its own client with keep-alive disabled, so no
-connection survives from one check to the next and a server that refuses new connections
-is never hidden behind a pooled one (the blackbox_exporter way).
+MAX_REDIRECTS hops. Keep-alive is off and every request says `Connection: close`, so
+every probe (and every retry) opens its own connection, none survives from one check to
+the next, and a server that refuses new connections is never hidden behind a pooled one
+(the blackbox_exporter way). A check shares its clients among its probes (ProbeClients):
+building a client costs more CPU than a loopback request, and re-reads the proxy
+environment each time. The shared clients keep no cookies; the cookies a site sets during
+one probe's redirects live in that probe's own jar.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import html
+import http.cookiejar
 import re
 import socket
 import ssl
@@ -21,6 +26,7 @@ import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from types import TracebackType
 
 import httpx2
 
@@ -86,27 +92,71 @@ class Fetched:
 
 @functools.cache
 def _default_ssl_context() -> ssl.SSLContext:
-    # Built once: loading the trust store costs tens of milliseconds of CPU, and every
-    # probe opens its own client.
+    # Built once: loading the trust store costs tens of milliseconds of CPU.
     return httpx2.create_ssl_context()
 
 
-def _client(options: ProbeOptions, cookies: Mapping[str, str] | None) -> httpx2.AsyncClient:
+def _no_cookies() -> http.cookiejar.CookieJar:
+    # A jar that accepts nothing (with neither protocol on, Set-Cookie is not even
+    # parsed), so on a shared client one site's cookies never reach another probe.
+    return http.cookiejar.CookieJar(
+        http.cookiejar.DefaultCookiePolicy(netscape=False, rfc2965=False)
+    )
+
+
+def _client(options: ProbeOptions) -> httpx2.AsyncClient:
     verify = _default_ssl_context() if options.verify is True else options.verify
     return httpx2.AsyncClient(
         verify=verify,
         trust_env=options.trust_env,
         follow_redirects=False,  # followed by hand: bounded bodies, no credentials carried
         timeout=httpx2.Timeout(options.timeout),
-        limits=httpx2.Limits(max_keepalive_connections=0),
-        cookies=dict(cookies or {}),
+        # No pool limit (the check's semaphore bounds concurrency) and nothing kept alive.
+        limits=httpx2.Limits(max_connections=None, max_keepalive_connections=0),
+        cookies=_no_cookies(),
         headers={
             "User-Agent": options.user_agent,
             "Accept": "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8",
             # Only encodings we can decode with a bounded output (see _Decoder).
             "Accept-Encoding": "gzip, deflate",
+            # The server closes too, so the connection cannot be reused by anyone.
+            "Connection": "close",
         },
     )
+
+
+class ProbeClients:
+    """One check's HTTP clients: one for the anonymous probes, one for the backend probes.
+
+    Use as `async with ProbeClients(options) as clients:` around the check, with the same
+    options as its probes; both clients are closed when it ends. Two pools of half the
+    in-flight connections each, rather than one, because a pool scans its connections on
+    every request.
+    """
+
+    def __init__(self, options: ProbeOptions) -> None:
+        self.anonymous = _client(options)
+        self.backend = _client(options)
+
+    def for_kind(self, kind: ProbeKind) -> httpx2.AsyncClient:
+        return self.anonymous if kind is ProbeKind.ANONYMOUS else self.backend
+
+    async def aclose(self) -> None:
+        try:
+            await self.anonymous.aclose()
+        finally:
+            await self.backend.aclose()
+
+    async def __aenter__(self) -> ProbeClients:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
 
 
 async def fetch(
@@ -117,16 +167,23 @@ async def fetch(
     headers: Mapping[str, str] | None = None,
     max_body: int | None = None,
     timeout: float | None = None,
+    client: httpx2.AsyncClient | None = None,
 ) -> Fetched:
-    """GET `url`, following redirects, within one hard deadline. Raises FetchError."""
+    """GET `url`, following redirects, within one hard deadline. Raises FetchError.
+
+    `client` (made with the same options, e.g. from ProbeClients) is shared and left
+    open; without it the request gets a client of its own, closed when it is done.
+    """
     limit = options.max_body if max_body is None else max_body
     deadline = options.timeout if timeout is None else timeout
-    client = _client(options, cookies)  # before the clock starts: may load the trust store
+    own = client is None
+    # Made before the clock starts: it may load the trust store.
+    session = _client(options) if client is None else client
     start = time.monotonic()
     state = _Progress(url)
     try:
         async with asyncio.timeout(deadline):
-            return await _follow(client, url, headers or {}, limit, state, start)
+            return await _follow(session, url, headers or {}, cookies or {}, limit, state, start)
     except TimeoutError:
         raise FetchError(
             ErrorKind.TIMEOUT,
@@ -143,7 +200,8 @@ async def fetch(
             kind, detail, final_url=state.url, status=state.status, headers=state.headers
         ) from None
     finally:
-        await client.aclose()
+        if own:
+            await session.aclose()
 
 
 @dataclass
@@ -165,16 +223,25 @@ async def _follow(
     client: httpx2.AsyncClient,
     url: str,
     headers: Mapping[str, str],
+    cookies: Mapping[str, str],
     limit: int,
     state: _Progress,
     start: float,
 ) -> Fetched:
     current = httpx2.URL(url)
+    # Our cookies go on every hop. Cookies the site sets on the way go into this request's
+    # own jar (made only then) and live as long as it: like a private browser window.
+    cookie_header = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    jar: httpx2.Cookies | None = None
     while True:
         state.url = str(current)
         state.status = None
         state.headers = None
-        request = client.build_request("GET", current, headers=dict(headers))
+        request = client.build_request("GET", current, headers=headers)
+        if jar is not None:
+            jar.set_cookie_header(request)
+        elif cookie_header:
+            request.headers["Cookie"] = cookie_header
         response = await client.send(request, stream=True)
         try:
             state.status = response.status_code
@@ -190,6 +257,9 @@ async def _follow(
                         status=response.status_code,
                         headers=response.headers,
                     )
+                if "Set-Cookie" in response.headers:
+                    jar = jar if jar is not None else httpx2.Cookies(dict(cookies))
+                    jar.extract_cookies(response)
                 current = _next_url(current, location, response)
                 continue
             body, complete = await read_prefix(response, limit)
@@ -430,12 +500,16 @@ def probe_ok(kind: ProbeKind, status: int) -> bool:
 
 
 async def _probe_once(
-    url: str, kind: ProbeKind, options: ProbeOptions, bypass_cache: bool
+    url: str,
+    kind: ProbeKind,
+    options: ProbeOptions,
+    bypass_cache: bool,
+    client: httpx2.AsyncClient | None,
 ) -> ProbeResult:
     cookies = dict([BYPASS_COOKIE]) if bypass_cache else None
     start = time.monotonic()
     try:
-        got = await fetch(url, options, cookies=cookies)
+        got = await fetch(url, options, cookies=cookies, client=client)
     except FetchError as exc:
         failed = ProbeResult(
             kind=kind,
@@ -468,13 +542,22 @@ async def _probe_once(
 
 
 async def probe(
-    url: str, kind: ProbeKind, options: ProbeOptions, *, bypass_cache: bool = False
+    url: str,
+    kind: ProbeKind,
+    options: ProbeOptions,
+    *,
+    bypass_cache: bool = False,
+    clients: ProbeClients | None = None,
 ) -> ProbeResult:
-    """One probe, re-checked at once up to `options.retries` times while it fails."""
+    """One probe, re-checked at once up to `options.retries` times while it fails.
+
+    Each attempt opens a new connection, also on the shared `clients` (see ProbeClients).
+    """
+    client = clients.for_kind(kind) if clients is not None else None
     attempts = 0
     while True:
         attempts += 1
-        result = await _probe_once(url, kind, options, bypass_cache)
+        result = await _probe_once(url, kind, options, bypass_cache, client)
         if result.ok or attempts > options.retries:
             return replace(result, attempts=attempts)
 
@@ -485,20 +568,28 @@ async def _limited(
     kind: ProbeKind,
     options: ProbeOptions,
     bypass_cache: bool,
+    clients: ProbeClients | None,
 ) -> ProbeResult:
     if limiter is None:
-        return await probe(url, kind, options, bypass_cache=bypass_cache)
+        return await probe(url, kind, options, bypass_cache=bypass_cache, clients=clients)
     async with limiter:
-        return await probe(url, kind, options, bypass_cache=bypass_cache)
+        return await probe(url, kind, options, bypass_cache=bypass_cache, clients=clients)
 
 
 async def probe_site(
-    site: SiteConfig, options: ProbeOptions, limiter: asyncio.Semaphore | None = None
+    site: SiteConfig,
+    options: ProbeOptions,
+    limiter: asyncio.Semaphore | None = None,
+    clients: ProbeClients | None = None,
 ) -> tuple[ProbeResult, ProbeResult]:
-    """(anonymous, backend) for one site, run concurrently."""
+    """(anonymous, backend) for one site, run concurrently.
+
+    `clients`: the check's shared clients (made with the same options); without them each
+    probe makes and closes its own client.
+    """
     anonymous, backend = await asyncio.gather(
-        _limited(limiter, site.url, ProbeKind.ANONYMOUS, options, False),
-        _limited(limiter, site.probe_backend_url, ProbeKind.BACKEND, options, True),
+        _limited(limiter, site.url, ProbeKind.ANONYMOUS, options, False, clients),
+        _limited(limiter, site.probe_backend_url, ProbeKind.BACKEND, options, True, clients),
     )
     return anonymous, backend
 

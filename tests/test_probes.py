@@ -13,9 +13,11 @@ from typing import Any
 import httpx2
 import pytest
 
-from app.config import SiteConfig
+from app.check import run_check
+from app.config import SiteConfig, parse_config
 from app.models import CacheVerdict, ErrorKind, ProbeKind, ProbeResult
 from app.probes import (
+    ProbeClients,
     ProbeOptions,
     cache_verdict,
     classify_error,
@@ -25,6 +27,7 @@ from app.probes import (
     probe_site,
     status_detail,
 )
+from tests.conftest import summary_payload
 from tests.loopback import Close, Drip, Hang, LoopbackServer, Reply, Request, Stream, free_port
 
 FAST = ProbeOptions(timeout=1.0, retries=0)
@@ -262,6 +265,93 @@ def test_each_probe_and_each_retry_opens_a_fresh_connection(server: LoopbackServ
     asyncio.run(probe_site(site, options))
     peers = [r.peer for r in server.requests]
     assert len(peers) == 8 and len(set(peers)) == 8
+
+
+def test_in_a_check_each_probe_and_each_retry_opens_a_fresh_connection(
+    server: LoopbackServer,
+) -> None:
+    # The loopback server keeps HTTP/1.1 connections open: a client that pooled them, or
+    # let the server keep them, would send several probes over one connection.
+    server.route("/api/v2/summary.json", Reply.json(summary_payload()))
+    server.route("/fail", Reply(500, ""))
+    sites = "".join(f'[[site]]\nname = "s{n}"\nurl = "{server.url}/fail?{n}"\n' for n in range(4))
+    config = parse_config(f'[provider]\nstatus_page = "{server.url}"\n{sites}')
+    options = ProbeOptions(timeout=1, retries=1)
+    for _ in range(2):
+        report = asyncio.run(run_check(config, options=options))
+        assert all(s.anonymous.attempts == s.backend.attempts == 2 for s in report.sites)
+    probes = [r for r in server.requests if r.path.startswith("/fail")]
+    assert len(probes) == 2 * 4 * 2 * 2  # checks x sites x probes x attempts
+    peers = [r.peer for r in server.requests]
+    assert len(set(peers)) == len(peers)
+    assert all(r.headers["Connection"] == "close" for r in probes)
+
+
+def test_a_server_refusing_new_connections_is_seen_by_the_next_probe_on_shared_clients(
+    make_server: Any,
+) -> None:
+    srv: LoopbackServer = make_server()
+    srv.route("/", Reply(200, "ok"))
+    site = SiteConfig(name="s", url=srv.url + "/")
+
+    async def check() -> tuple[tuple[ProbeResult, ProbeResult], ...]:
+        async with ProbeClients(FAST) as clients:
+            before = await probe_site(site, FAST, None, clients)
+            # No new connections from now on; one kept open would still be answered.
+            await asyncio.to_thread(srv.close)
+            after = await probe_site(site, FAST, None, clients)
+        return before, after
+
+    before, after = asyncio.run(check())
+    assert all(p.ok for p in before)
+    assert all(p.error is ErrorKind.REFUSED for p in after)
+
+
+def _cookies(header: str | None) -> frozenset[str]:
+    return frozenset(c.strip() for c in (header or "").split(";") if c.strip())
+
+
+def test_on_shared_clients_a_sites_cookies_stay_in_its_own_probe(server: LoopbackServer) -> None:
+    server.route("/a", Reply(302, "", {"Location": "/a2", "Set-Cookie": "SESS=a; Path=/"}))
+    server.route("/a2", Reply(200, "a", {"Set-Cookie": "LAST=a; Path=/"}))
+    server.route("/b", Reply(200, "b"))
+    a = SiteConfig(name="a", url=server.url + "/a")
+    b = SiteConfig(name="b", url=server.url + "/b")
+
+    async def check() -> list[tuple[ProbeResult, ProbeResult]]:
+        async with ProbeClients(FAST) as clients:
+            return [await probe_site(s, FAST, None, clients) for s in (a, b, a)]
+
+    assert all(p.ok for pair in asyncio.run(check()) for p in pair)
+    sent = sorted((r.path, sorted(_cookies(r.headers.get("Cookie")))) for r in server.requests)
+    no_cache = ["NO_CACHE=1"]
+    assert sent == sorted([
+        # Twice each: the first probe of a, then again after b: nothing kept in between.
+        *[("/a", []), ("/a", no_cache)] * 2,
+        # Within one probe, a's cookie follows its own redirect (beside NO_CACHE=1).
+        *[("/a2", ["SESS=a"]), ("/a2", ["NO_CACHE=1", "SESS=a"])] * 2,
+        # b, probed on the same clients right after a, gets none of a's cookies.
+        ("/b", []), ("/b", no_cache),
+    ])
+
+
+def test_probe_clients_are_closed_when_the_check_ends(server: LoopbackServer) -> None:
+    server.route("/", Reply(200, "ok"))
+    made: list[ProbeClients] = []
+
+    async def check(fail: bool) -> None:
+        async with ProbeClients(FAST) as clients:
+            made.append(clients)
+            assert (await probe(server.url + "/", ANON, FAST, clients=clients)).ok
+            assert not clients.anonymous.is_closed and not clients.backend.is_closed
+            if fail:
+                raise RuntimeError("the check failed")
+
+    asyncio.run(check(fail=False))
+    with pytest.raises(RuntimeError):
+        asyncio.run(check(fail=True))
+    assert len(made) == 2
+    assert all(c.anonymous.is_closed and c.backend.is_closed for c in made)
 
 
 # --------------------------------------------------------------------------- redirects
