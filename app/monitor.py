@@ -22,8 +22,10 @@ page when it may be polled again, then turns raw results into confirmed states:
 
 Events go to subscribers synchronously on the loop thread, in a fixed order per round:
 network, platform, then each site in config order (state change or pending, reminder),
-overall, and finally CheckCompleted with the new snapshot. History writes run on a
-single background thread, so a slow disk never delays a round.
+overall, and finally CheckCompleted with the new snapshot. A round is applied in one
+loop callback, so a subscriber that batches per loop iteration gets a round at once.
+History writes run on a single background thread, so a slow disk never delays a round;
+a round's state changes are written as one job, in one transaction.
 """
 
 from __future__ import annotations
@@ -207,6 +209,7 @@ class Monitor:
         self._uptime_at = float("-inf")
         self._io: ThreadPoolExecutor | None = None
         self._io_jobs: set[asyncio.Future[Any]] = set()
+        self._to_record: list[Event] = []  # state changes of this loop iteration
         self._pruned_at = float("-inf")
         self._sync_tracks(config)
 
@@ -311,6 +314,7 @@ class Monitor:
 
     async def flush(self) -> None:
         """Wait until every queued history write is on disk."""
+        self._write_records()
         while self._io_jobs:
             await asyncio.gather(*list(self._io_jobs), return_exceptions=True)
         if self._io is not None:
@@ -801,7 +805,7 @@ class Monitor:
 
     def _emit(self, event: Event) -> None:
         if self._history is not None and isinstance(event, _RECORDED):
-            self._history_call(self._history.record, event)
+            self._queue_record(event)
         for callback in list(self._subscribers):
             try:
                 callback(event)
@@ -814,7 +818,29 @@ class Monitor:
     def _error(self, message: str) -> None:
         self._emit(MonitorError(at=self._clock.now(), message=message))
 
+    def _queue_record(self, event: Event) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # update_config before the loop runs: no history write needed
+            return
+        self._to_record.append(event)
+        if len(self._to_record) == 1:
+            # After the current callback (the whole round): one job for all its changes.
+            loop.call_soon(self._write_records)
+
+    def _write_records(self) -> None:
+        events, self._to_record = self._to_record, []
+        if events and self._history is not None:
+            self._submit(self._history.record_many, events)
+
     def _history_call(
+        self, fn: Callable[..., T], *args: Any, done: Callable[[T], None] | None = None
+    ) -> None:
+        # The changes recorded so far go first: an uptime read then sees them.
+        self._write_records()
+        self._submit(fn, *args, done=done)
+
+    def _submit(
         self, fn: Callable[..., T], *args: Any, done: Callable[[T], None] | None = None
     ) -> None:
         if self._history is None:

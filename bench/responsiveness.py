@@ -41,6 +41,7 @@ def run(reps: int) -> dict[str, Any]:
                 baseline_longest_gap_ms=got["baseline_longest_gap_ms"],
                 baseline_p99_gap_ms=got["baseline_p99_gap_ms"],
                 menu_rebuild_ms=got["menu_rebuild_ms"],
+                site_submenu_ms=got["site_submenu_ms"],
                 gui_cpu_longest_ms=got["gui_cpu_longest_ms"],
                 gui_cpu_p99_ms=got["gui_cpu_p99_ms"],
                 gui_cpu_total_ms=got["gui_cpu_total_ms"],

@@ -49,18 +49,54 @@ def test_events_arrive_as_signals_on_the_gui_thread(qtbot: Any, started: Any) ->
     monitor = FakeMonitor()
     bridge = started(monitor)
     seen: list[tuple[object, bool, str]] = []
-    bridge.event.connect(
-        lambda e: seen.append((e, on_gui_thread(), threading.current_thread().name))
+    bridge.monitorEvents.connect(
+        lambda batch: seen.extend((e, on_gui_thread(), threading.current_thread().name)
+                                  for e in batch)
     )
     change = SiteStateChanged(
         at=NOW, site="shop", previous=SiteState.OPERATIONAL, state=SiteState.DOWN,
         point_of_failure=PointOfFailure.SITE, reason="503",
     )
-    with qtbot.waitSignal(bridge.event, timeout=5000, check_params_cb=lambda e: e is change):
+    with qtbot.waitSignal(bridge.monitorEvents, timeout=5000,
+                          check_params_cb=lambda batch: change in batch):
         monitor.emit(change)
     assert seen == [(change, True, threading.main_thread().name)]
     # ...and the monitor ran on the worker thread, not this one.
     assert monitor.threads == {"lifeline-monitor"}
+
+
+def test_a_rounds_events_cross_as_one_batch(qtbot: Any, started: Any) -> None:
+    """200 state changes and the round's CheckCompleted, emitted in one loop callback as
+    the monitor does: ONE queued signal to the GUI thread, one snapshot update."""
+    monitor = FakeMonitor()
+    bridge = started(monitor)
+    batches: list[list[object]] = []
+    snapshots: list[MonitorSnapshot] = []
+    bridge.monitorEvents.connect(batches.append)
+    bridge.snapshotChanged.connect(snapshots.append)
+    qtbot.waitUntil(lambda: bridge.snapshot is monitor.current, timeout=5000)  # initial
+    batches.clear()
+    snapshots.clear()
+    changes = [
+        SiteStateChanged(
+            at=NOW, site=f"site{i}", previous=None, state=SiteState.OPERATIONAL,
+            point_of_failure=PointOfFailure.NONE, reason="",
+        )
+        for i in range(200)
+    ]
+    early = MonitorSnapshot(overall=OverallState.UNKNOWN, last_check=NOW)
+    final = MonitorSnapshot(overall=OverallState.OPERATIONAL, last_check=NOW)
+    round_events = [CheckCompleted(at=NOW, snapshot=early), *changes,
+                    CheckCompleted(at=NOW, snapshot=final)]
+    with qtbot.waitSignal(bridge.monitorEvents, timeout=5000):
+        monitor.emit(*round_events)
+    assert batches == [round_events]  # all of them, in order, at once
+    assert snapshots == [final]  # only the newest: the earlier one is already stale
+    assert bridge.snapshot is final
+    # The next round is a batch of its own.
+    with qtbot.waitSignal(bridge.monitorEvents, timeout=5000):
+        monitor.emit(CheckCompleted(at=NOW, snapshot=early))
+    assert len(batches) == 2 and snapshots == [final, early]
 
 
 def test_snapshot_kept_in_memory_from_check_completed(qtbot: Any, started: Any) -> None:
@@ -209,11 +245,12 @@ def test_real_monitor_against_loopback_sites(qtbot: Any, make_server: Any, tmp_p
     bridge = Bridge(Monitor(config, history=history), config)
     states: list[tuple[SiteState, bool]] = []
 
-    def record(event: object) -> None:
-        if isinstance(event, SiteStateChanged):
-            states.append((event.state, on_gui_thread()))
+    def record(events: list[object]) -> None:
+        for event in events:
+            if isinstance(event, SiteStateChanged):
+                states.append((event.state, on_gui_thread()))
 
-    bridge.event.connect(record)
+    bridge.monitorEvents.connect(record)
     bridge.start()
     try:
         qtbot.waitUntil(lambda: (SiteState.DOWN, True) in states, timeout=15000)

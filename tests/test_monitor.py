@@ -736,3 +736,33 @@ async def test_a_sleep_while_down_is_not_counted_as_downtime(tmp_path: Path) -> 
     assert uptime is not None and uptime > 0.4  # an hour of "down" would make it < 0.1
     history.close()
     assert awake_down < 600
+
+
+# ---------------------------------------------------------------------- history batching
+
+
+async def test_a_rounds_changes_are_one_history_transaction(tmp_path: Path) -> None:
+    """50 sites change state in one round: one job for the history thread, one commit,
+    not 50 (each would hand the GIL to the history thread and back)."""
+    names = [f"site{i:02}" for i in range(50)]
+    h = Harness(*names)
+    history = History(tmp_path / "h.sqlite3")
+    statements: list[str] = []
+    history._db().set_trace_callback(statements.append)
+    h.make(history)
+    await h.monitor.tick()  # first round: 50 initial states
+    await asyncio.sleep(0)  # the round's write is queued after the round's callback
+    await h.monitor.flush()
+    assert len(h.changes()) == 50
+    inserts = [s for s in statements if s.startswith("INSERT INTO transitions")]
+    assert len(inserts) == 51  # and the platform's first state
+    transactions: list[list[str]] = []
+    for statement in statements:
+        if statement == "BEGIN":
+            transactions.append([])
+        elif transactions and statement != "COMMIT":
+            transactions[-1].append(statement)
+    writing = [t for t in transactions if any(s in inserts for s in t)]
+    assert len(writing) == 1 and all(s in writing[0] for s in inserts)
+    assert {t.site for t in history.transitions()} == {*names, None}  # None: the platform
+    history.close()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QMenu
 
 from app.config import Config, ProviderConfig, SiteConfig
@@ -143,6 +144,7 @@ def test_menu_entries_in_order(built: tuple[QMenu, Recorder]) -> None:
 def test_site_submenu_details_and_actions(built: tuple[QMenu, Recorder]) -> None:
     menu, rec = built
     shop = next(a.menu() for a in menu.actions() if a.text().startswith("Shop"))
+    shop.aboutToShow.emit()  # filled when it opens
     texts = [a.text() for a in shop.actions() if not a.isSeparator()]
     assert texts[0] == "503 Database not Responding"
     assert texts[1].startswith("Down since ")
@@ -167,6 +169,7 @@ def test_site_without_own_dashboard_uses_the_provider_dashboard(
 ) -> None:
     menu, rec = built
     blog = next(a.menu() for a in menu.actions() if a.text().startswith("Blog"))
+    blog.aboutToShow.emit()
     trigger(blog, "Open in dashboard")
     trigger(blog, "Open site")
     assert rec.calls == [("url", "https://dashboard.example.test"), ("url", "http://blog.example.test/")]
@@ -238,6 +241,7 @@ def test_many_sites_overflow_into_a_submenu(qapp: Any) -> None:
              MenuState(now=NOW))
     more = find_action(menu, "15 more sites")
     assert more is not None and more.menu() is not None
+    more.menu().aboutToShow.emit()
     assert len(more.menu().actions()) == 15
 
 
@@ -250,6 +254,84 @@ def test_rebuilding_deletes_the_old_submenus(qtbot: Any) -> None:
 
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     assert len(menu.findChildren(QMenu)) <= 2 * (len(SNAPSHOT.sites) + 1)
+
+
+def test_site_submenus_are_built_only_when_opened(qapp: Any) -> None:
+    """200 sites: opening the menu makes a few dozen entries, not thousands; a site's
+    details and actions are made when its own submenu is about to show."""
+    sites = tuple(
+        SiteStatus(name=f"site{i:03}", url="https://x.test/", environment="live",
+                   state=SiteState.DOWN if i % 10 == 0 else SiteState.OPERATIONAL,
+                   point_of_failure=PointOfFailure.SITE, reason="503" if i % 10 == 0 else "")
+        for i in range(200)
+    )
+    menu = QMenu()
+    populate(menu, replace(SNAPSHOT, sites=sites), CONFIG, Recorder().handlers(), IconSet(),
+             MenuState(now=NOW))
+    entries = [a for a in menu.actions() if a.menu() is not None]
+    site_menus = [a.menu() for a in entries if a.text().startswith("site")]
+    assert len(site_menus) == TOP_LEVEL_SITES
+    assert all(not m.actions() for m in site_menus)  # nothing made up front
+    more = next(a.menu() for a in entries if a.text() == "180 more sites")
+    assert not more.actions()
+    first = site_menus[0]
+    first.aboutToShow.emit()
+    texts = [a.text() for a in first.actions() if not a.isSeparator()]
+    assert texts[0] == "503" and "&Check now" in texts
+    assert all(not m.actions() for m in site_menus[1:])  # the others still untouched
+    more.aboutToShow.emit()
+    assert len(more.actions()) == 180
+    assert all(not a.menu().actions() for a in more.actions())
+
+
+def test_an_open_menu_follows_the_snapshot_in_place(qtbot: Any, tray_setup: Any) -> None:
+    """The icon turns red while the menu is open: the open menu (and an open site
+    submenu) must not go on saying "confirming down", and must not close or rebuild."""
+    monitor, bridge, tray, _ = tray_setup
+    monitor.emit(CheckCompleted(at=NOW, snapshot=SNAPSHOT))
+    qtbot.waitUntil(lambda: bridge.snapshot is SNAPSHOT, timeout=5000)
+    tray.menu.popup(QPoint(10, 10))
+    qtbot.waitUntil(tray.menu.isVisible, timeout=5000)
+    wiki = next(a for a in tray.menu.actions() if a.text().startswith("\u2039b\u203aWiki"))
+    assert wiki.text().endswith("confirming down")
+    wiki_menu = wiki.menu()
+    wiki_menu.popup(QPoint(200, 10))
+    qtbot.waitUntil(wiki_menu.isVisible, timeout=5000)
+    assert any(a.text().startswith("Confirming: down") for a in wiki_menu.actions())
+    head = tray.menu.actions()[0]
+
+    confirmed = replace(SNAPSHOT, sites=(
+        SNAPSHOT.sites[0], SNAPSHOT.sites[1],
+        site("<b>Wiki</b>", SiteState.DOWN, "503", since=NOW),
+    ), last_check=NOW + timedelta(seconds=10))
+    monitor.emit(CheckCompleted(at=NOW, snapshot=confirmed))
+    qtbot.waitUntil(lambda: bridge.snapshot is confirmed, timeout=5000)
+
+    assert tray.menu.isVisible() and wiki_menu.isVisible()  # not closed
+    assert tray.menu.actions()[0] is head  # updated, not rebuilt
+    assert head.text() == "Down: 2 of 3 sites need attention"
+    assert not any("confirming" in t for t in menu_texts(tray.menu))
+    # The entry under the pointer keeps its site while open (sorted on the next opening).
+    assert wiki.text() == "\u2039b\u203aWiki\u2039/b\u203a: Down: 503"
+    open_texts = [a.text() for a in wiki_menu.actions() if not a.isSeparator()]
+    assert open_texts[0] == "503"
+    assert open_texts[1].startswith("Down since ")
+    assert not any(t.startswith("Confirming") for t in open_texts)
+    tray.menu.hide()
+
+
+def test_a_changed_shape_rebuilds_the_open_menu(qtbot: Any, tray_setup: Any) -> None:
+    monitor, bridge, tray, _ = tray_setup
+    monitor.emit(CheckCompleted(at=NOW, snapshot=SNAPSHOT))
+    qtbot.waitUntil(lambda: bridge.snapshot is SNAPSHOT, timeout=5000)
+    tray.menu.popup(QPoint(10, 10))
+    qtbot.waitUntil(tray.menu.isVisible, timeout=5000)
+    calm = replace(SNAPSHOT, platform=replace(PLATFORM, incidents=()))
+    monitor.emit(CheckCompleted(at=NOW, snapshot=calm))
+    qtbot.waitUntil(lambda: bridge.snapshot is calm, timeout=5000)
+    assert tray.menu.isVisible()
+    assert not any("investigating" in t for t in menu_texts(tray.menu))
+    tray.menu.hide()
 
 
 # --------------------------------------------------------------------------- the tray

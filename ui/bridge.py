@@ -2,7 +2,10 @@
 
 The Bridge lives on the GUI thread. Its worker thread runs an asyncio loop that hosts
 the Monitor; monitor callbacks (on the loop thread) are handed to the GUI thread through
-a queued signal, so every public signal below is emitted on the GUI thread. Commands
+a queued signal, so every public signal below is emitted on the GUI thread. The events
+of one loop iteration (a whole round: up to one per site, then CheckCompleted) cross as
+ONE list: a queued signal costs the GUI thread about 0.4 ms, and 200 of them in a row
+froze it for most of a tenth of a second. Commands
 from the UI (check now, new config, stop) reach the loop with call_soon_threadsafe.
 Blocking work of other UI parts (keyring calls, sending a ticket) goes through
 `run_in_worker`: it runs off the GUI thread and its result comes back as a callback on
@@ -12,10 +15,13 @@ the GUI thread. Errors arrive as the `error` signal, never swallowed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import inspect
 import logging
+import sys
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -28,6 +34,12 @@ from app.events import CheckCompleted, Event, MonitorError, MonitorSnapshot
 log = logging.getLogger(__name__)
 
 _STOP_GRACE = 5.0  # seconds the monitor gets to finish (flush history) on stop
+# Seconds a thread may keep the GIL while another waits for it (Python's default: 5 ms).
+# The GUI thread shares the GIL with the worker and the history thread: a slot waits for
+# each busy thread's interval in turn, and at 5 ms those waits added up to 40-70 ms
+# freezes at the end of a round; at 1 ms the longest stays under 20 ms (measured with
+# bench.gui_heartbeat), for a few more thread switches while checks run.
+GUI_SWITCH_INTERVAL = 0.001
 
 
 class MonitorLike(Protocol):
@@ -52,10 +64,10 @@ class _Done:
 
 
 class Bridge(QObject):
-    # Every monitor Event, on the GUI thread. (It shadows QObject.event() by name only:
-    # PySide does not take a Signal for a virtual override; Qt events still dispatch.)
-    event = Signal(object)  # type: ignore[assignment]
-    snapshotChanged = Signal(object)  # MonitorSnapshot (initial, then after each check)
+    # The monitor's events, on the GUI thread, in order: a list per loop iteration
+    # (a round's state changes, reminders and CheckCompleted arrive together).
+    monitorEvents = Signal(object)  # list[Event]
+    snapshotChanged = Signal(object)  # MonitorSnapshot: the newest of each batch
     configChanged = Signal(object)  # Config, after update_config
     error = Signal(str)  # a one-line message for the user; already logged
     started = Signal()
@@ -88,6 +100,7 @@ class Bridge(QObject):
         self._thread: threading.Thread | None = None
         self._running = False
         self._shutdown = asyncio.Event()  # not bound to a loop until first awaited
+        self._batch: list[Event] = []  # loop thread: events not yet sent to the GUI
         queued = Qt.ConnectionType.QueuedConnection
         self._fromLoop.connect(self._deliver, queued)
         self._jobDone.connect(self._finish_job, queued)
@@ -117,6 +130,8 @@ class Bridge(QObject):
         # Created here, run there: a loop is not bound to a thread until it runs, so
         # commands issued right after start() already have a loop to go to.
         self._loop = asyncio.new_event_loop()
+        if sys.getswitchinterval() > GUI_SWITCH_INTERVAL:
+            sys.setswitchinterval(GUI_SWITCH_INTERVAL)
         self._thread = threading.Thread(
             target=self._thread_main, args=(self._loop,), name="lifeline-monitor", daemon=True
         )
@@ -188,7 +203,8 @@ class Bridge(QObject):
         if self._factory is not None:
             # Before the loop runs: commands queued meanwhile find the monitor made.
             try:
-                self._monitor = self._factory()
+                with _imports_frozen():
+                    self._monitor = self._factory()
             except Exception as exc:
                 log.exception("the monitor could not be created")
                 self._loopError.emit(f"Monitoring could not start: {_one_line(exc)}")
@@ -208,9 +224,9 @@ class Bridge(QObject):
         if monitor is None:  # its creation failed (reported): keep the loop for jobs
             await self._shutdown.wait()
             return
-        unsubscribe = monitor.subscribe(self._fromLoop.emit)
+        unsubscribe = monitor.subscribe(self._collect)
         try:
-            self._fromLoop.emit(CheckCompleted(at=_now(), snapshot=monitor.snapshot()))
+            self._collect(CheckCompleted(at=_now(), snapshot=monitor.snapshot()))
             run = asyncio.ensure_future(monitor.run())
             shutdown = asyncio.ensure_future(self._shutdown.wait())
             await asyncio.wait({run, shutdown}, return_when=asyncio.FIRST_COMPLETED)
@@ -228,6 +244,19 @@ class Bridge(QObject):
             await shutdown
         finally:
             unsubscribe()
+            self._send_batch()  # the monitor's last events (it flushed on stop)
+
+    def _collect(self, event: Event) -> None:
+        """A monitor event, on the loop thread: kept until the loop's current callback
+        (a whole round is applied in one) is done, then sent with the rest."""
+        self._batch.append(event)
+        if len(self._batch) == 1 and self._loop is not None:
+            self._loop.call_soon(self._send_batch)
+
+    def _send_batch(self) -> None:
+        batch, self._batch = self._batch, []
+        if batch:
+            self._fromLoop.emit(batch)
 
     def _request_shutdown(self) -> None:
         self._shutdown.set()
@@ -260,14 +289,19 @@ class Bridge(QObject):
     # -- GUI thread ----------------------------------------------------------------------
 
     @Slot(object)
-    def _deliver(self, event: Event) -> None:
-        if isinstance(event, CheckCompleted):
-            self._snapshot = event.snapshot
-            self.snapshotChanged.emit(event.snapshot)
-        if isinstance(event, MonitorError):
-            log.error("monitor error: %s", event.message)
-            self.error.emit(event.message)
-        self.event.emit(event)
+    def _deliver(self, batch: list[Event]) -> None:
+        # Only the newest snapshot is shown: the ones before it are already out of date.
+        newest: MonitorSnapshot | None = None
+        for event in batch:
+            if isinstance(event, CheckCompleted):
+                newest = event.snapshot
+            elif isinstance(event, MonitorError):
+                log.error("monitor error: %s", event.message)
+                self.error.emit(event.message)
+        if newest is not None:
+            self._snapshot = newest
+            self.snapshotChanged.emit(newest)
+        self.monitorEvents.emit(batch)
 
     @Slot(object)
     def _finish_job(self, done: _Done) -> None:
@@ -289,6 +323,26 @@ class Bridge(QObject):
     def _on_finished(self) -> None:
         self._running = False
         self.finished.emit()
+
+
+@contextlib.contextmanager
+def _imports_frozen() -> Iterator[None]:
+    """No garbage collection while the check engine is imported, then everything alive
+    (the modules, classes and functions of Qt, httpx2 and the app) moved out of the
+    collector's sight with gc.freeze().
+
+    A full collection walks every tracked object while holding the GIL: with all of them
+    loaded that took 30-35 ms, during which the GUI thread could not run a single slot
+    (once amid these imports, then every few rounds). Imports make next to no garbage,
+    and frozen objects are the ones that live as long as the app anyway."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
 
 
 async def _awaitable(value: Awaitable[Any]) -> Any:

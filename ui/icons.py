@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
     QIcon,
+    QIconEngine,
     QImage,
     QPainter,
     QPainterPath,
@@ -160,13 +161,62 @@ def build_icon(
     return icon
 
 
-class IconSet:
-    """Rendered icons, cached: a state's icon is drawn once per process."""
+class _DrawnIcon(QIconEngine):
+    """Draws the icon at the size (and pixel ratio) asked for, when first asked.
 
-    def __init__(self, dprs: tuple[float, ...] = (1.0, 2.0)) -> None:
-        self._dprs = dprs
+    Building all twelve pixmaps up front cost the GUI thread 8 ms whenever a state was
+    first seen, mid-round; a tray or a menu paints one or two sizes of them."""
+
+    def __init__(self, colour: str, glyph: Glyph, pending: bool,
+                 cache: dict[tuple[int, float, QIcon.Mode], QPixmap] | None = None) -> None:
+        super().__init__()
+        self._look = (colour, glyph, pending)
+        self._cache = {} if cache is None else cache
+
+    def scaledPixmap(  # noqa: N802 (Qt's name)
+        self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float
+    ) -> QPixmap:
+        side = max(1, min(size.width(), size.height()))
+        key = (side, scale, mode)
+        pixmap = self._cache.get(key)
+        if pixmap is None:
+            pixmap = QPixmap.fromImage(render_image(*self._look, side, scale))
+            if mode is QIcon.Mode.Disabled:  # greyed as Qt greys any icon
+                pixmap = QIcon(pixmap).pixmap(QSize(side, side), scale, mode)
+            self._cache[key] = pixmap
+        return pixmap
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        return self.scaledPixmap(size, mode, state, 1.0)
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        ratio = painter.device().devicePixelRatioF() if painter.device() else 1.0
+        painter.drawPixmap(rect, self.scaledPixmap(rect.size(), mode, state, ratio))
+
+    def actualSize(  # noqa: N802 (Qt's name)
+        self, size: QSize, mode: QIcon.Mode, state: QIcon.State
+    ) -> QSize:
+        side = min(size.width(), size.height())
+        return QSize(side, side)
+
+    def availableSizes(  # noqa: N802 (Qt's name)
+        self, mode: QIcon.Mode = QIcon.Mode.Normal, state: QIcon.State = QIcon.State.Off
+    ) -> list[QSize]:
+        return [QSize(s, s) for s in SIZES]
+
+    def clone(self) -> QIconEngine:
+        return _DrawnIcon(*self._look, cache=self._cache)
+
+    def key(self) -> str:
+        return "lifeline-drawn"
+
+
+class IconSet:
+    """The icon of each look, cached: each is drawn once per size, when first painted."""
+
+    def __init__(self) -> None:
         self._cache: dict[tuple[str, Glyph, bool], QIcon] = {}
-        self.rendered = 0  # how many icons were drawn (not served from the cache)
+        self.rendered = 0  # how many icons were made (not served from the cache)
 
     def overall(self, state: OverallState, pending: bool = False) -> QIcon:
         colour, glyph = OVERALL_LOOK[state]
@@ -180,7 +230,7 @@ class IconSet:
         key = (colour, glyph, pending)
         icon = self._cache.get(key)
         if icon is None:
-            icon = build_icon(colour, glyph, pending, self._dprs)
+            icon = QIcon(_DrawnIcon(colour, glyph, pending))
             self._cache[key] = icon
             self.rendered += 1
         return icon

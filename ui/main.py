@@ -234,11 +234,10 @@ class TrayApp:
         )
         self.tray.open_newrelic = self.open_newrelic
         # Saved tickets that could not be sent are offered (never sent silently) once the
-        # checks show the network working again (issue 5).
-        offer = _optional_module("ui.outbox_offer")
-        self.outbox_offer = (
-            offer.watch_outbox(self.bridge, paths=paths, store=self.store) if offer else None
-        )
+        # checks show the network working again (issue 5). Set up from start(): its module
+        # brings the ticket machinery (New Relic, the ticket form), a tenth of a second
+        # of imports the icon should not wait for.
+        self.outbox_offer: Any = None
         # exit(), not quit(): Qt 6's quit() is refused while any window declines to close.
         self._exit = exit_app or qt_app.exit
         self.bridge.finished.connect(lambda: self._exit(0))
@@ -259,8 +258,20 @@ class TrayApp:
     def start(self, *, first_run: bool) -> None:
         self.bridge.start()
         self._show_tray_or_wait()
+        # Imported on the worker, so the GUI thread does not pay for it either; the first
+        # check (which the offer waits for) takes longer than this import.
+        self.bridge.run_in_worker(
+            lambda: _optional_module("ui.outbox_offer"), self._watch_outbox,
+            on_error=lambda exc: log.error("saved tickets cannot be offered", exc_info=exc),
+        )
         if first_run:
             self._first_run()
+
+    def _watch_outbox(self, module: ModuleType | None) -> None:
+        if module is None or self.outbox_offer is not None:
+            return
+        self.outbox_offer = module.watch_outbox(self.bridge, paths=self._paths, store=self.store)
+        self.outbox_offer.on_snapshot(self.bridge.snapshot)  # in case a check already ended
 
     def _show_tray_or_wait(self) -> None:
         from PySide6.QtWidgets import QSystemTrayIcon

@@ -1,7 +1,9 @@
 """The tray menu and tooltip, built from the snapshot already in memory.
 
 Rebuilt each time the menu opens (aboutToShow), so it is never stale and never asks
-anyone anything: no I/O, no waiting. Status-page and site text is untrusted: every
+anyone anything: no I/O, no waiting. Each site's submenu is filled only when it opens
+(200 sites would otherwise be thousands of entries made up front), and an open menu is
+updated in place when a new snapshot arrives. Status-page and site text is untrusted: every
 dynamic string goes through `plain()` (one line, bounded, no markup, `&` escaped so Qt
 does not turn it into a mnemonic).
 """
@@ -16,7 +18,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu
 
 from app.config import Config
@@ -226,6 +228,110 @@ class MenuState:
     resume_hour: int = 8  # "until tomorrow" means tomorrow at this local hour
 
 
+@dataclass(frozen=True)
+class _Build:
+    """What a site's submenu is built from, besides the site."""
+
+    config: Config
+    handlers: MenuHandlers
+    icons: IconSet
+    state: MenuState
+
+
+class LazyMenu(QMenu):
+    """A submenu filled only when it is about to show: the tray menu with 200 sites
+    opens in milliseconds instead of adding thousands of entries up front.
+
+    `bind(build)` gives it new content: built at once if the submenu is open (the user
+    sees the change), else on its next showing."""
+
+    def __init__(self, title: str, parent: QMenu, build: Callable[[QMenu], None]) -> None:
+        super().__init__(title, parent)
+        self.setToolTipsVisible(True)
+        self._build = build
+        self._built = False
+        self.aboutToShow.connect(self.fill)
+
+    def bind(self, build: Callable[[QMenu], None]) -> None:
+        self._build = build
+        self._built = False
+        if self.isVisible():
+            self.fill()
+
+    @property
+    def built(self) -> bool:
+        return self._built
+
+    def fill(self) -> None:
+        if self._built:
+            return
+        _clear(self)
+        self._build(self)
+        self._built = True
+
+
+class SiteMenu(LazyMenu):
+    """One site's entry and submenu (details and actions, built when opened)."""
+
+    def __init__(self, parent: QMenu, site: SiteStatus, build: _Build) -> None:
+        super().__init__(action_text(site_title(site), 64), parent, self._filler(site, build))
+        self.site = site
+        self.menuAction().setIcon(build.icons.site(site.state, site.pending))
+
+    def show_site(self, site: SiteStatus, build: _Build) -> None:
+        title = action_text(site_title(site), 64)
+        entry = self.menuAction()
+        if entry.text() != title:
+            entry.setText(title)
+        if (site.state, site.pending) != (self.site.state, self.site.pending):
+            entry.setIcon(build.icons.site(site.state, site.pending))
+        if site != self.site or not self.built:
+            self.site = site
+            self.bind(self._filler(site, build))
+
+    @staticmethod
+    def _filler(site: SiteStatus, build: _Build) -> Callable[[QMenu], None]:
+        return lambda menu: _fill_site(menu, site, build)
+
+
+class _MoreSites(LazyMenu):
+    """"N more sites": the sites past the first TOP_LEVEL_SITES, entries made when opened."""
+
+    def __init__(self, parent: QMenu, sites: list[SiteStatus], build: _Build) -> None:
+        super().__init__(f"{len(sites)} more sites", parent, self._filler(sites, build))
+        self.names = [site.name for site in sites]
+        self.entries: list[SiteMenu] = []
+
+    def show_sites(self, sites: list[SiteStatus], build: _Build) -> None:
+        """The same sites (in the order shown) with their new status."""
+        if self.built:
+            for entry, site in zip(self.entries, sites, strict=True):
+                entry.show_site(site, build)
+        else:
+            self.bind(self._filler(sites, build))
+
+    def _filler(self, sites: list[SiteStatus], build: _Build) -> Callable[[QMenu], None]:
+        def fill(menu: QMenu) -> None:
+            self.entries = [_add_site(menu, site, build) for site in sites]
+
+        return fill
+
+
+@dataclass
+class MenuLayout:
+    """The entries of a built tray menu that follow the snapshot, to update in place."""
+
+    head: QAction
+    platform: QAction
+    incidents: list[QAction]
+    sites: list[SiteMenu]
+    more: _MoreSites | None
+
+    def names(self) -> set[str]:
+        more = self.more.names if self.more is not None else []
+        return {entry.site.name for entry in self.sites} | set(more)
+
+
 def populate(
     menu: QMenu,
     snapshot: MonitorSnapshot,
@@ -233,50 +339,42 @@ def populate(
     handlers: MenuHandlers,
     icons: IconSet,
     state: MenuState,
-) -> None:
-    """Fill `menu` (cleared first, old submenus deleted) from the given state."""
-    for sub in menu.findChildren(QMenu, options=Qt.FindChildOption.FindDirectChildrenOnly):
-        sub.deleteLater()
-    menu.clear()
-    provider = config.provider.name
+) -> MenuLayout:
+    """Fill `menu` (cleared first, old submenus deleted) from the given state. Site
+    submenus are filled when they open; the returned layout lets `refresh` update the
+    menu in place while it is open."""
+    _clear(menu)
+    build = _Build(config, handlers, icons, state)
 
-    head = menu.addAction(
-        icons.overall(snapshot.overall, snapshot.pending), action_text(overall_line(snapshot), 100)
-    )
+    head = menu.addAction("")
     # Enabled (a disabled entry greys its icon, and the colour is the message), bold
     # to read as the heading; choosing it does nothing but close the menu.
     font = head.font()
     font.setBold(True)
     head.setFont(font)
 
-    platform = snapshot.platform
-    look = PLATFORM_AS_OVERALL[platform.state] if platform else OverallState.UNKNOWN
-    line = menu.addAction(icons.overall(look), action_text(platform_line(platform, provider), 100))
-    page_url = platform.page_url if platform and platform.page_url else config.provider.status_page
-    page = https_url(page_url)
-    if page:
-        line.setToolTip(page)
-        line.triggered.connect(lambda _=False, u=page: handlers.open_url(u))
+    line = menu.addAction("")
     # Left enabled without a link (like the heading): greyed out, its icon would lose
     # the state colour that is the point of the line.
-    for text, link in unresolved_incidents(platform):
-        incident = menu.addAction("    " + action_text(text, 90))
-        if link:
-            incident.setToolTip(link)
-            incident.triggered.connect(lambda _=False, u=link: handlers.open_url(u))
-        else:
-            incident.setEnabled(False)
+    line.triggered.connect(lambda _=False, a=line: _open_link(a, handlers))
+    incidents = []
+    for _ in unresolved_incidents(snapshot.platform):
+        incident = menu.addAction("")
+        incident.triggered.connect(lambda _=False, a=incident: _open_link(a, handlers))
+        incidents.append(incident)
 
     menu.addSeparator()
     sites = sorted(snapshot.sites, key=site_sort_key)
     if not sites:
         empty = menu.addAction("No sites configured: add them in Settings")
         empty.setEnabled(False)
-    target = menu
-    for index, site in enumerate(sites):
-        if index == TOP_LEVEL_SITES:
-            target = menu.addMenu(f"{len(sites) - TOP_LEVEL_SITES} more sites")
-        _add_site(target, site, config, handlers, icons, state)
+    top = [_add_site(menu, site, build) for site in sites[:TOP_LEVEL_SITES]]
+    more = None
+    if len(sites) > TOP_LEVEL_SITES:
+        more = _MoreSites(menu, sites[TOP_LEVEL_SITES:], build)
+        menu.addMenu(more)
+    layout = MenuLayout(head, line, incidents, top, more)
+    _show_summary(layout, snapshot, build)
 
     menu.addSeparator()
     if handlers.open_ticket_form is not None and sites:
@@ -312,18 +410,87 @@ def populate(
     menu.addSeparator()
     quit_action = menu.addAction("&Quit")
     quit_action.triggered.connect(lambda _=False: handlers.quit())
+    return layout
 
 
-def _add_site(
-    parent: QMenu,
-    site: SiteStatus,
+def refresh(
+    layout: MenuLayout,
+    snapshot: MonitorSnapshot,
     config: Config,
     handlers: MenuHandlers,
     icons: IconSet,
     state: MenuState,
-) -> None:
-    sub = parent.addMenu(icons.site(site.state, site.pending), action_text(site_title(site), 64))
-    sub.setToolTipsVisible(True)
+) -> bool:
+    """Show a new snapshot in an already built (open) menu without rebuilding it, so it
+    neither flickers nor closes an open submenu. Each entry keeps its site (an open menu
+    does not reorder under the pointer; the next opening sorts again). False when the
+    menu's shape changed (a site or an incident more or less): the caller rebuilds it."""
+    by_name = {site.name: site for site in snapshot.sites}
+    if (
+        len(unresolved_incidents(snapshot.platform)) != len(layout.incidents)
+        or len(by_name) != len(snapshot.sites)
+        or set(by_name) != layout.names()
+    ):
+        return False
+    build = _Build(config, handlers, icons, state)
+    _show_summary(layout, snapshot, build)
+    for entry in layout.sites:
+        entry.show_site(by_name[entry.site.name], build)
+    if layout.more is not None:
+        layout.more.show_sites([by_name[name] for name in layout.more.names], build)
+    return True
+
+
+def _show_summary(layout: MenuLayout, snapshot: MonitorSnapshot, build: _Build) -> None:
+    """The heading, the platform line and its incidents, set from the snapshot."""
+    icons, provider = build.icons, build.config.provider.name
+    _set(layout.head, action_text(overall_line(snapshot), 100),
+         icons.overall(snapshot.overall, snapshot.pending))
+    platform = snapshot.platform
+    look = PLATFORM_AS_OVERALL[platform.state] if platform else OverallState.UNKNOWN
+    page_url = (
+        platform.page_url if platform and platform.page_url else build.config.provider.status_page
+    )
+    _set(layout.platform, action_text(platform_line(platform, provider), 100),
+         icons.overall(look), https_url(page_url))
+    for action, (text, link) in zip(
+        layout.incidents, unresolved_incidents(platform), strict=True
+    ):
+        _set(action, "    " + action_text(text, 90), None, link)
+        action.setEnabled(link is not None)
+
+
+def _set(action: QAction, text: str, icon: QIcon | None, link: str | None = None) -> None:
+    # Only what differs: an open menu repaints just the entries that changed.
+    if action.text() != text:
+        action.setText(text)
+    if icon is not None and icon.cacheKey() != action.icon().cacheKey():
+        action.setIcon(icon)
+    if action.data() != link:
+        action.setData(link)
+        action.setToolTip(link or "")
+
+
+def _open_link(action: QAction, handlers: MenuHandlers) -> None:
+    link = action.data()
+    if isinstance(link, str) and link:
+        handlers.open_url(link)
+
+
+def _clear(menu: QMenu) -> None:
+    for sub in menu.findChildren(QMenu, options=Qt.FindChildOption.FindDirectChildrenOnly):
+        sub.deleteLater()
+    menu.clear()
+
+
+def _add_site(parent: QMenu, site: SiteStatus, build: _Build) -> SiteMenu:
+    sub = SiteMenu(parent, site, build)
+    parent.addMenu(sub)
+    return sub
+
+
+def _fill_site(sub: QMenu, site: SiteStatus, build: _Build) -> None:
+    config, handlers, state = build.config, build.handlers, build.state
     lines = []
     if site.reason:
         # Wrapped over a few entries: menus cannot wrap, and the reason is what the
@@ -372,6 +539,8 @@ def menu_texts(menu: QMenu) -> list[str]:
     out: list[str] = []
 
     def walk(m: QMenu, depth: int) -> None:
+        if isinstance(m, LazyMenu):
+            m.fill()  # what it would show when opened
         for action in m.actions():
             if action.isSeparator() or not action.isVisible():
                 continue
@@ -385,6 +554,8 @@ def menu_texts(menu: QMenu) -> list[str]:
 
 def find_action(menu: QMenu, text: str) -> QAction | None:
     """The first action (depth first) whose text, mnemonics removed, equals `text`."""
+    if isinstance(menu, LazyMenu):
+        menu.fill()
     for action in menu.actions():
         if action.text().replace("&&", "\0").replace("&", "").replace("\0", "&") == text:
             return action

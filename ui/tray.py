@@ -1,7 +1,8 @@
 """The tray icon: state-driven icon and tooltip, the menu, notifications.
 
 Driven by the bridge's signals. The icon is swapped only when (overall state, pending)
-changes; the menu is rebuilt when it is about to show, from the snapshot in memory.
+changes; the menu is rebuilt when it is about to show, from the snapshot in memory, and
+updated in place when a snapshot arrives while it is open.
 Everything it acts on comes in through the constructor.
 """
 
@@ -23,7 +24,7 @@ from app.events import Event, MonitorSnapshot
 from app.models import OverallState
 from ui.bridge import Bridge
 from ui.icons import IconSet
-from ui.menu import MenuHandlers, MenuState, populate, tooltip_lines
+from ui.menu import MenuHandlers, MenuLayout, MenuState, populate, refresh, tooltip_lines
 from ui.notifications import Level, Notification, Notifier
 
 log = logging.getLogger(__name__)
@@ -95,10 +96,12 @@ class TrayIcon(QObject):
             parent=self,
         )
         self._icon_key: tuple[OverallState, bool] | None = None
+        self._tooltip = ""
+        self._layout: MenuLayout | None = None
         self.icon_changes = 0  # how often the icon was really swapped (a figure we report)
 
         bridge.snapshotChanged.connect(self._on_snapshot)
-        bridge.event.connect(self._on_event)
+        bridge.monitorEvents.connect(self._on_events)
         bridge.error.connect(self.show_error)
         bridge.configChanged.connect(self._on_config)
         self._on_snapshot(bridge.snapshot)
@@ -129,7 +132,13 @@ class TrayIcon(QObject):
             self.tray.setIcon(self._icons.overall(*key))
             self.icon_changes += 1
             log.info("tray icon: %s%s", key[0].value, " (pending)" if key[1] else "")
-        self.tray.setToolTip(self.tooltip(snapshot))
+        tip = self.tooltip(snapshot)
+        if tip != self._tooltip:
+            self._tooltip = tip
+            self.tray.setToolTip(tip)
+        if self.menu.isVisible():
+            # An open menu must not go on saying "confirming down" once the icon is red.
+            self.refresh_menu()
 
     def tooltip(self, snapshot: MonitorSnapshot) -> str:
         lines = tooltip_lines(snapshot, self._bridge.config.provider.name, self._clock())
@@ -137,8 +146,9 @@ class TrayIcon(QObject):
         return "<p style='white-space:pre'>" + "<br>".join(html.escape(x) for x in lines) + "</p>"
 
     @Slot(object)
-    def _on_event(self, event: Event) -> None:
-        self.notifier.handle(event)
+    def _on_events(self, events: list[Event]) -> None:
+        for event in events:
+            self.notifier.handle(event)
 
     @Slot(object)
     def _on_config(self, config: Config) -> None:
@@ -152,7 +162,23 @@ class TrayIcon(QObject):
 
     @Slot()
     def rebuild_menu(self) -> None:
-        handlers = MenuHandlers(
+        bridge = self._bridge
+        self._layout = populate(
+            self.menu, bridge.snapshot, bridge.config, self._handlers(), self._icons,
+            self._menu_state(),
+        )
+
+    def refresh_menu(self) -> None:
+        """Show the current snapshot in the menu as built (in place, while it is open)."""
+        bridge = self._bridge
+        if self._layout is None or not refresh(
+            self._layout, bridge.snapshot, bridge.config, self._handlers(), self._icons,
+            self._menu_state(),
+        ):
+            self.rebuild_menu()
+
+    def _handlers(self) -> MenuHandlers:
+        return MenuHandlers(
             open_url=self._open_url,
             check_now=self._bridge.check_now,
             open_settings=self._open_settings,
@@ -163,14 +189,14 @@ class TrayIcon(QObject):
             open_newrelic=self.open_newrelic,
             set_autostart=self._set_autostart if self._autostart is not None else None,
         )
-        state = MenuState(
+
+    def _menu_state(self) -> MenuState:
+        return MenuState(
             now=self._clock(),
             paused_until=self.notifier.paused_until,
             autostart=self._autostart_state(),
             resume_hour=self.notifier.resume_hour,
         )
-        bridge = self._bridge
-        populate(self.menu, bridge.snapshot, bridge.config, handlers, self._icons, state)
 
     def _autostart_state(self) -> bool | None:
         if self._autostart is None:
