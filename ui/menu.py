@@ -256,7 +256,13 @@ class LazyMenu(QMenu):
         self._build = build
         self._built = False
         if self.isVisible():
+            before = self.geometry()
             self.fill()
+            self.adjustSize()
+            parent = self.parentWidget()
+            if parent is not None and before.right() <= parent.geometry().left():
+                # Opened to the left of its menu: grow leftwards, not over the menu.
+                self.move(before.right() + 1 - self.width(), before.top())
 
     @property
     def built(self) -> bool:
