@@ -144,7 +144,11 @@ class Harness:
         return monitor
 
     async def probe_site(
-        self, site: SiteConfig, options: ProbeOptions, limiter: object = None
+        self,
+        site: SiteConfig,
+        options: ProbeOptions,
+        limiter: object = None,
+        clients: object = None,
     ) -> tuple[ProbeResult, ProbeResult]:
         self.probed.append(site.name)
         if self.during_probe is not None:
@@ -644,7 +648,7 @@ async def test_a_failing_probe_or_round_is_an_error_event_not_a_dead_monitor() -
     original = h.probe_site
 
     async def explode_for_b(
-        site: SiteConfig, options: ProbeOptions, limiter: object = None
+        site: SiteConfig, options: ProbeOptions, limiter: object = None, clients: object = None
     ) -> tuple[ProbeResult, ProbeResult]:
         if site.name == "b":
             raise ValueError("bug in a probe")
@@ -706,7 +710,7 @@ async def test_the_snapshot_sent_after_a_check_is_not_checking() -> None:
     seen: list[bool] = []
 
     async def probe(
-        site: SiteConfig, options: ProbeOptions, limiter: object = None
+        site: SiteConfig, options: ProbeOptions, limiter: object = None, clients: object = None
     ) -> tuple[ProbeResult, ProbeResult]:
         seen.append(h.monitor.snapshot().checking)
         return await Harness.probe_site(h, site, options, limiter)
