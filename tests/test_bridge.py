@@ -48,6 +48,7 @@ def started(qtbot: Any) -> Any:
 def test_events_arrive_as_signals_on_the_gui_thread(qtbot: Any, started: Any) -> None:
     monitor = FakeMonitor()
     bridge = started(monitor)
+    qtbot.waitUntil(lambda: bridge.snapshot is monitor.current, timeout=5000)  # initial
     seen: list[tuple[object, bool, str]] = []
     bridge.monitorEvents.connect(
         lambda batch: seen.extend((e, on_gui_thread(), threading.current_thread().name)
