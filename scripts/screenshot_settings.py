@@ -9,77 +9,31 @@ combined screenshots script.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-@contextlib.contextmanager
-def isolated() -> Iterator[None]:
-    """A throwaway HOME and XDG dirs for the duration; the environment restored after."""
-    saved = dict(os.environ)
-    with tempfile.TemporaryDirectory(prefix="lifeline-shots-") as home:
-        try:
-            _isolate(Path(home))
-            yield
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+from scripts.isolation import isolated  # noqa: E402
 
 
 def shoot_settings_isolated(out_dir: Path) -> list[Path]:
-    """For scripts/screenshots.py: shoot_settings inside `isolated()`."""
+    """For scripts/screenshots.py: shoot_settings with HOME and the XDG dirs isolated."""
     with isolated():
         return shoot_settings(out_dir)
-
-
-def _isolate(home: Path) -> None:
-    for var, sub in (
-        ("XDG_CONFIG_HOME", ".config"),
-        ("XDG_DATA_HOME", ".local/share"),
-        ("XDG_STATE_HOME", ".local/state"),
-        ("XDG_CACHE_HOME", ".cache"),
-    ):
-        (home / sub).mkdir(parents=True, exist_ok=True)
-        os.environ[var] = str(home / sub)
-    (home / "run").mkdir(mode=0o700, exist_ok=True)
-    os.environ["XDG_RUNTIME_DIR"] = str(home / "run")
-    os.environ["HOME"] = str(home)
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 def shoot_settings(out_dir: Path) -> list[Path]:
     """Write the three PNGs into out_dir and return their paths."""
     import keyring
-    from keyring.backend import KeyringBackend
     from PySide6.QtWidgets import QApplication
 
     from app.config import Config, ContactConfig, SiteConfig
     from app.credentials import TICKET_TOKEN, CredentialStore
     from app.paths import default_paths
+    from tests.memory_keyring import MemoryKeyring
     from ui.settings_dialog import SettingsDialog
-
-    class MemoryKeyring(KeyringBackend):
-        priority = 1  # type: ignore[assignment]
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.store: dict[tuple[str, str], str] = {}
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self.store.get((service, username))
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            self.store[(service, username)] = password
-
-        def delete_password(self, service: str, username: str) -> None:
-            self.store.pop((service, username), None)
 
     backend = MemoryKeyring()
     backend.set_password("lifeline", TICKET_TOKEN, "not-a-real-token")

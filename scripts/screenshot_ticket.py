@@ -10,11 +10,8 @@ fallback panel is the one a user would get. Nothing is written outside a temp di
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,16 +19,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def _isolate(tmp: Path) -> None:
-    for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"),
-                     ("XDG_STATE_HOME", "state"), ("XDG_CACHE_HOME", "cache")):
-        (tmp / sub).mkdir(parents=True, exist_ok=True)
-        os.environ[var] = str(tmp / sub)
-    (tmp / "run").mkdir(mode=0o700, exist_ok=True)
-    os.environ["XDG_RUNTIME_DIR"] = str(tmp / "run")
-    os.environ["LIFELINE_TICKET_TOKEN"] = "screenshot-token"  # never read from a keyring
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from scripts.isolation import isolated  # noqa: E402
 
 
 def shoot_ticket(out_dir: Path) -> list[Path]:
@@ -132,22 +120,10 @@ def shoot_ticket(out_dir: Path) -> list[Path]:
     return shots
 
 
-@contextlib.contextmanager
-def isolated() -> Iterator[None]:
-    """Throwaway XDG dirs and a dummy token for the duration; the environment restored."""
-    saved = dict(os.environ)
-    with tempfile.TemporaryDirectory(prefix="lifeline-shots-") as tmp:
-        try:
-            _isolate(Path(tmp))
-            yield
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
-
-
 def shoot_ticket_isolated(out_dir: Path) -> list[Path]:
     """For scripts/screenshots.py: shoot_ticket inside `isolated()`."""
-    with isolated():
+    # The form reads the token from the environment: no keyring is involved.
+    with isolated(LIFELINE_TICKET_TOKEN="screenshot-token"):
         return shoot_ticket(out_dir)
 
 

@@ -19,24 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from scripts.isolation import isolated_env  # noqa: E402
 from tests.xvfb import VirtualDesktop, missing_tools, poll  # noqa: E402
 
 DOWN = "#C62828"
-
-
-def isolated_env(base: dict[str, str], home: Path) -> dict[str, str]:
-    env = dict(base)
-    for var, sub in (
-        ("XDG_CONFIG_HOME", ".config"),
-        ("XDG_DATA_HOME", ".local/share"),
-        ("XDG_STATE_HOME", ".local/state"),
-        ("XDG_CACHE_HOME", ".cache"),
-        ("XDG_RUNTIME_DIR", "run"),
-    ):
-        (home / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
-        env[var] = str(home / sub)
-    env["HOME"] = str(home)
-    return env
 
 
 def icon_is(desk: VirtualDesktop, colour: str, scratch: Path) -> bool:

@@ -11,37 +11,15 @@ from typing import Any
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 
 from app.paths import Paths, default_paths
 from tests.loopback import LoopbackServer
+from tests.memory_keyring import MemoryKeyring
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 SHARED_FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 DATA = Path(__file__).resolve().parent / "data"
-
-
-class MemoryKeyring(KeyringBackend):
-    """An in-memory keyring, so tests never read or write the real one."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        from keyring.errors import PasswordDeleteError
-
-        if self.store.pop((service, username), None) is None:
-            raise PasswordDeleteError(username)
 
 
 @pytest.fixture(autouse=True)

@@ -29,7 +29,7 @@ SECRET = "cred-test-5b2f9e0d1c7a"
 def test_keyring_round_trip(memory_keyring: MemoryKeyring) -> None:
     store = CredentialStore()
     assert store.available()
-    assert store.backend_name == "tests.conftest.MemoryKeyring"
+    assert store.backend_name == "tests.memory_keyring.MemoryKeyring"
     assert store.unavailable_reason is None
     assert store.get(TICKET_TOKEN) is None
     assert store.set(TICKET_TOKEN, f"  {SECRET}\n") == "keyring"  # pasted whitespace trimmed

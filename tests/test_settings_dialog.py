@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from app.config import Config, ContactConfig, SiteConfig, load_config, save_config
 from app.credentials import NEWRELIC_KEY, PANTHEON_TOKEN, TICKET_TOKEN, CredentialStore
 from app.paths import Paths
-from tests.conftest import MemoryKeyring
+from tests.memory_keyring import MemoryKeyring
 from ui.settings_dialog import SettingsDialog, open_first_run
 from ui.site_editor import SiteEditor
 
