@@ -14,7 +14,7 @@ import html
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox
@@ -27,7 +27,9 @@ from app.tickets.jobs import pending_if_reachable, send_pending
 from app.tickets.outbox import Draft, Outbox, pending_drafts
 from app.tickets.sender import SendResult
 from ui.bridge import Bridge
-from ui.ticket_form import RunInWorker
+
+if TYPE_CHECKING:  # the form itself loads only when the user opens it
+    from ui.ticket_form import RunInWorker
 
 RECHECK_SECONDS = 600.0
 
