@@ -46,7 +46,7 @@ def test_every_step_passes_in_process(qapp: Any, monkeypatch: pytest.MonkeyPatch
     assert all(detail.startswith("ok ") for detail in steps.values()), steps
     assert steps["icons"] == "ok 6 states x 6 sizes rendered"
     # conftest's in-memory keyring is a usable backend, and the self-test names it.
-    assert steps["keyring"].startswith("ok backend tests.conftest.MemoryKeyring")
+    assert steps["keyring"].startswith("ok backend tests.memory_keyring.MemoryKeyring")
     assert "operational" in steps["check"] and "127.0.0.1" in steps["check"]
     assert lines[-1] == "self-test passed"
 
