@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -53,12 +53,13 @@ async def run_check(
     *,
     only: Sequence[str] | None = None,
     options: ProbeOptions | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> CheckReport:
     """Probe every (selected) site, read the status page and canaries; assess the lot."""
     config = select_sites(config, only)
     options = options or probe_options(config)
     limiter = asyncio.Semaphore(options.concurrency)
-    checked_at = datetime.now(UTC).replace(microsecond=0)
+    checked_at = clock().astimezone(UTC).replace(microsecond=0)
     start = time.monotonic()
 
     async def canaries() -> bool | None:

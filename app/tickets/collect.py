@@ -5,7 +5,7 @@ Network and SQLite: run from the CLI or the worker thread, never the GUI thread.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,9 +36,10 @@ async def fresh_evidence(
     *,
     options: ProbeOptions | None = None,
     started_at: datetime | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Evidence:
     """Check this one site (and the status page) now."""
-    report = await run_check(config, only=[site.name], options=options)
+    report = await run_check(config, only=[site.name], options=options, clock=clock)
     result = report.site(site.name)
     if result is None:  # run_check checks every selected site; this is a bug if it happens
         raise LookupError(f"the check did not report {site.name!r}")
@@ -46,6 +47,6 @@ async def fresh_evidence(
         site,
         result,
         report.platform,
-        detected_at=report.checked_at or datetime.now(UTC),
+        detected_at=report.checked_at or clock(),
         started_at=started_at,
     )

@@ -11,6 +11,7 @@ import asyncio
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ def ticket_jobs(
     credentials: CredentialStore,
     verify: ssl.SSLContext | None = None,
     probe_options: ProbeOptions | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> TicketJobs:
     outbox = Outbox(outbox_path)
 
@@ -81,7 +83,11 @@ def ticket_jobs(
         evidence, newrelic = asyncio.run(
             alongside(
                 fresh_evidence(
-                    config, site, options=probe_options, started_at=history.first_failure_at
+                    config,
+                    site,
+                    options=probe_options,
+                    started_at=history.first_failure_at,
+                    clock=clock,
                 ),
                 config,
                 site,
