@@ -433,7 +433,9 @@ def page_title(body: bytes, content_type: str = "") -> str:
         charset = found.group(1)
     try:
         text = match.group(1).decode(charset, errors="replace")
-    except LookupError:
+    except (LookupError, ValueError, TypeError):
+        # Unknown names, and codecs that refuse errors="replace" ("undefined", "idna",
+        # "punycode" raise UnicodeError): a server's label never stops a probe.
         text = match.group(1).decode("utf-8", errors="replace")
     return one_line(html.unescape(text))
 

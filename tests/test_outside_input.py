@@ -1,0 +1,57 @@
+"""What a server sends is never trusted: odd charsets, deep JSON, escapes, `|` in titles.
+
+Each test is the regression test of one defect of issue 12, against a real loopback server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.cli import main
+from app.models import ErrorKind, ProbeKind
+from app.probes import ProbeOptions, probe
+from tests.conftest import summary_payload
+from tests.loopback import LoopbackServer, Reply
+
+FAST = ProbeOptions(timeout=1.0, retries=0)
+
+
+def write_config(tmp_path: Path, server: LoopbackServer, *sites: tuple[str, str]) -> Path:
+    lines = [f'[provider]\nstatus_page = "{server.url}/status"\n', "[monitor]\ntimeout = 1\n"]
+    for name, path in sites:
+        lines.append(f'[[site]]\nname = "{name}"\nurl = "{server.url}{path}"\n')
+    config = tmp_path / "config.toml"
+    config.write_text("".join(lines))
+    return config
+
+
+# ------------------------------------------------------------- defect 1: odd charsets
+
+
+@pytest.mark.parametrize("charset", ["undefined", "idna", "punycode", "rot13", "no-such"])
+def test_an_error_page_in_an_odd_charset_still_gives_its_title(
+    server: LoopbackServer, charset: str
+) -> None:
+    server.route("/", Reply(503, b"<title>Site \xff down</title>",
+                            {"Content-Type": f"text/html; charset={charset}"}))
+    result = asyncio.run(probe(f"{server.url}/", ProbeKind.ANONYMOUS, FAST))
+    assert result.error is ErrorKind.HTTP
+    assert result.detail == "503 Site \ufffd down"
+
+
+def test_check_reports_a_site_whose_error_page_says_charset_undefined(
+    tmp_path: Path, server: LoopbackServer, capsys: Any
+) -> None:
+    server.route("/status/api/v2/summary.json", Reply.json(summary_payload()))
+    server.route("/", Reply(503, "<title>Gone</title>",
+                            {"Content-Type": "text/html; charset=undefined"}))
+    config = write_config(tmp_path, server, ("shop", "/"))
+    assert main(["check", "--config", str(config), "--json"]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["sites"][0]["state"] == "down"
+    assert doc["sites"][0]["anonymous"]["detail"] == "503 Gone"
