@@ -282,6 +282,9 @@ async def fetch_platform(status_page: str, options: ProbeOptions) -> StatusFetch
         data = json.loads(got.body.decode("utf-8"))
     except UnicodeDecodeError:
         return StatusFetch(_unknown(page_url, "status page summary is not UTF-8 text"))
+    except RecursionError:
+        # 4 MiB of "[" is valid-looking JSON that exhausts the parser's stack.
+        return StatusFetch(_unknown(page_url, "status page summary is nested too deeply"))
     except json.JSONDecodeError as exc:
         ctype = got.headers.get("Content-Type", "").split(";")[0].strip() or "no type"
         return StatusFetch(

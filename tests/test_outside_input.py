@@ -55,3 +55,28 @@ def test_check_reports_a_site_whose_error_page_says_charset_undefined(
     doc = json.loads(capsys.readouterr().out)
     assert doc["sites"][0]["state"] == "down"
     assert doc["sites"][0]["anonymous"]["detail"] == "503 Gone"
+
+
+# ------------------------------------------------------ defect 4: deeply nested JSON
+
+
+@pytest.mark.parametrize("sites", [0, 1])
+def test_a_deeply_nested_summary_is_unknown_with_a_reason(
+    tmp_path: Path, server: LoopbackServer, capsys: Any, sites: int
+) -> None:
+    depth = 200_000
+    server.route("/status/api/v2/summary.json",
+                 Reply(200, "[" * depth + "]" * depth, {"Content-Type": "application/json"}))
+    server.route("/", Reply(200, "<title>Shop</title>"))
+    config = write_config(tmp_path, server, *[("shop", "/")][:sites])
+    code = main(["check", "--config", str(config), "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["platform"]["state"] == "unknown"
+    assert doc["platform"]["error"] == "status page summary is nested too deeply"
+    if sites:
+        # The sites answered: their state stands, the platform is reported unknown.
+        assert code == 0 and doc["sites"][0]["state"] == "operational"
+        assert doc["summary"].endswith("; platform status unknown")
+    else:
+        # A platform-only check cannot tell: Nagios UNKNOWN.
+        assert code == 3 and doc["overall"]["state"] == "unknown"
