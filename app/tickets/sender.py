@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import ipaddress
 import json
-import socket
+import logging
 import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -29,26 +26,33 @@ from app import __version__
 from app.config import ProviderConfig
 from app.credentials import ENV_OVERRIDES, TICKET_TOKEN, CredentialError, CredentialStore
 from app.redact import redact
+from app.tickets.transport import (
+    MAX_ANSWER_BYTES,
+    Answer,
+    FailureKind,
+    default_tls_context,
+    is_https_link,
+    is_loopback,
+    post,
+)
 
-MAX_ANSWER_BYTES = 256 * 1024  # a ticket id and a link; anything bigger is not the contract
+__all__ = [
+    "MAX_ANSWER_BYTES",
+    "FailureKind",
+    "JsonTicketSender",
+    "SendResult",
+    "TicketSender",
+    "UnavailableSender",
+    "api_reachable",
+    "default_tls_context",
+    "failed",
+    "is_loopback",
+    "sender_for",
+]
 
+log = logging.getLogger(__name__)
+SERVICE = "The ticket service"
 
-class FailureKind(StrEnum):
-    NOT_CONFIGURED = "not_configured"
-    NO_TOKEN = "no_token"
-    INSECURE = "insecure"
-    REFUSED = "refused"
-    DNS = "dns"
-    TLS = "tls"
-    TIMEOUT = "timeout"
-    CONNECTION = "connection"
-    SERVER_ERROR = "server_error"
-    TOKEN_REJECTED = "token_rejected"
-    NOT_FOUND = "not_found"
-    REDIRECT = "redirect"
-    HTTP = "http"
-    BAD_ANSWER = "bad_answer"
-    ALREADY_DONE = "already_done"
 
 
 @dataclass(frozen=True)
@@ -82,12 +86,6 @@ class TicketSender(Protocol):
 
     async def send(self, body: Mapping[str, Any], *, idempotency_key: str) -> SendResult: ...
 
-
-@functools.cache
-def default_tls_context() -> ssl.SSLContext:
-    """httpx2's default verifying context, built once: loading the CA store takes ~0.2 s,
-    which would otherwise delay even an instant "connection refused" fallback."""
-    return httpx2.create_ssl_context()
 
 
 class UnavailableSender:
@@ -130,6 +128,12 @@ class JsonTicketSender:
                 FailureKind.TIMEOUT,
                 f"The ticket service did not answer within {self.timeout:g} s",
             )
+        except Exception as exc:  # a sender never raises: the hotline must still show
+            log.warning("The ticket sender failed unexpectedly (%s)", type(exc).__name__)
+            result = failed(
+                FailureKind.UNEXPECTED,
+                f"The ticket could not be sent (unexpected {type(exc).__name__})",
+            )
         return _timed(result, time.monotonic() - started)
 
     async def _post(self, body: Mapping[str, Any], idempotency_key: str) -> SendResult:
@@ -141,57 +145,17 @@ class JsonTicketSender:
             "User-Agent": f"lifeline/{__version__}",
         }
         content = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        try:
-            async with (
-                httpx2.AsyncClient(
-                    verify=self._verify,
-                    follow_redirects=False,
-                    timeout=httpx2.Timeout(self.timeout),
-                ) as client,
-                client.stream("POST", self.endpoint, content=content, headers=headers) as answer,
-            ):
-                raw = await _read_capped(answer)
-                return self._interpret(answer.status_code, answer.headers, raw)
-        except httpx2.TimeoutException:
-            return failed(
-                FailureKind.TIMEOUT,
-                f"The ticket service did not answer within {self.timeout:g} s",
-            )
-        except httpx2.ConnectError as exc:
-            return self._connect_failure(exc)
-        except httpx2.HTTPError as exc:
-            return failed(
-                FailureKind.CONNECTION,
-                f"The connection to the ticket service failed ({type(exc).__name__})",
-            )
-        except _AnswerTooLarge:
-            return failed(FailureKind.BAD_ANSWER, "The ticket service's answer is too large")
-
-    def _connect_failure(self, exc: httpx2.ConnectError) -> SendResult:
-        chain = _causes(exc)
-        text = " ".join(str(item) for item in chain).lower()
-        if any(isinstance(item, ssl.SSLError) for item in chain) or "ssl" in text:
-            verify_errors = [i for i in chain if isinstance(i, ssl.SSLCertVerificationError)]
-            detail = str(verify_errors[0].verify_message) if verify_errors else ""
-            extra = f" ({detail})" if detail else ""
-            return failed(
-                FailureKind.TLS,
-                f"The ticket service's TLS certificate could not be verified{extra}",
-            )
-        if any(isinstance(item, socket.gaierror) for item in chain) or (
-            "name or service not known" in text
-            or "nodename nor servname" in text
-            or "getaddrinfo" in text
-            or "temporary failure in name resolution" in text
-        ):
-            return failed(
-                FailureKind.DNS, f"The ticket service's name {self._host} does not resolve"
-            )
-        if any(isinstance(item, ConnectionRefusedError) for item in chain) or "refused" in text:
-            return failed(FailureKind.REFUSED, "The ticket service refused the connection")
-        return failed(
-            FailureKind.CONNECTION, f"The ticket service could not be reached ({self._host})"
+        outcome = await post(
+            self.endpoint,
+            content=content,
+            headers=headers,
+            timeout=self.timeout,
+            service=SERVICE,
+            verify=self._verify,
         )
+        if isinstance(outcome, Answer):
+            return self._interpret(outcome.status, outcome.headers, outcome.body)
+        return failed(outcome.kind, outcome.reason)
 
     def _interpret(
         self, status: int, headers: httpx2.Headers, raw: bytes
@@ -237,43 +201,9 @@ def _parse_filed(status: int, raw: bytes) -> SendResult:
             status=status,
         )
     url = data.get("url") if isinstance(data, dict) else None
-    link = url if isinstance(url, str) and _is_https(url) else ""
+    link = url if isinstance(url, str) and is_https_link(url) else ""
     shown_id = redact(str(ticket_id))[:200]
     return SendResult(filed=True, ticket_id=shown_id, url=redact(link), status=status)
-
-
-def _is_https(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme == "https" and bool(parts.hostname) and not any(
-        ch.isspace() for ch in url
-    )
-
-
-class _AnswerTooLarge(Exception):
-    pass
-
-
-async def _read_capped(answer: httpx2.Response) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in answer.aiter_bytes():
-        size += len(chunk)
-        if size > MAX_ANSWER_BYTES:
-            raise _AnswerTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _causes(exc: BaseException) -> list[BaseException]:
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    return chain
 
 
 def _timed(result: SendResult, seconds: float) -> SendResult:
@@ -322,15 +252,6 @@ async def api_reachable(provider: ProviderConfig) -> bool:
 
 
 # --------------------------------------------------------------------------- choosing one
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def sender_for(
