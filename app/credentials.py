@@ -44,6 +44,55 @@ class NoKeyringError(CredentialError):
     """No usable keyring backend on this system."""
 
 
+ROUTE_PREFIX = "route:"
+
+
+def route_secret(route_name: str) -> str:
+    """The keyring name of a ticket route's secret (its key, token or webhook URL)."""
+    return ROUTE_PREFIX + route_name
+
+
+def route_env(route_name: str) -> str:
+    """LIFELINE_ROUTE_<NAME>: upper case, every character but ASCII letters and digits
+    turned into `_`, so any route name gives a usable variable name."""
+    tail = "".join(c if c.isascii() and c.isalnum() else "_" for c in route_name.upper())
+    return "LIFELINE_ROUTE_" + tail
+
+
+def env_override(name: str) -> str | None:
+    """The environment variable that overrides the secret `name`, if any."""
+    if name.startswith(ROUTE_PREFIX):
+        return route_env(name[len(ROUTE_PREFIX) :])
+    return ENV_OVERRIDES.get(name)
+
+
+def label(name: str) -> str:
+    """How a person knows the secret `name` (never its value)."""
+    if name.startswith(ROUTE_PREFIX):
+        return f'Secret of ticket route "{name[len(ROUTE_PREFIX) :]}"'
+    return LABELS.get(name, name)
+
+
+def clean_secret(name: str, value: str, *, origin: str = "") -> str:
+    """The secret without surrounding whitespace (a pasted no-break space, a newline from
+    a file), or CredentialError naming it when what is left cannot travel in an HTTP
+    header or URL: only visible ASCII can. The message never contains the value."""
+    value = value.strip()
+    for position, char in enumerate(value, start=1):
+        if not ("!" <= char <= "~"):
+            kind = (
+                "a space"
+                if char.isspace()
+                else ("a non-ASCII character" if not char.isascii() else "a control character")
+            )
+            where = f" ({origin})" if origin else ""
+            raise CredentialError(
+                f"{label(name)}{where} contains {kind} at position {position}; "
+                "paste it again as plain text"
+            )
+    return value
+
+
 class CredentialStore:
     def __init__(self, *, plaintext_path: Path | None = None, service: str = SERVICE) -> None:
         self._service = service
@@ -97,14 +146,16 @@ class CredentialStore:
 
     def get(self, name: str) -> str | None:
         """The secret, from the environment override, keyring, session or plaintext file."""
-        env = ENV_OVERRIDES.get(name)
-        if env and os.environ.get(env):
-            value = os.environ[env]
-            register_secret(value)
-            return value
+        env = env_override(name)
+        if env and os.environ.get(env, "").strip():
+            raw = os.environ[env]
+            register_secret(raw.strip())
+            return clean_secret(name, raw, origin=env)
         stored = self._get_stored(name)
-        register_secret(stored)
-        return stored
+        if stored is None:
+            return None
+        register_secret(stored.strip())
+        return clean_secret(name, stored) or None
 
     def _get_stored(self, name: str) -> str | None:
         backend = self._keyring()
@@ -113,8 +164,7 @@ class CredentialStore:
                 value = backend.get_password(self._service, name)
             except Exception as exc:
                 raise CredentialError(
-                    f"could not read {LABELS.get(name, name)} from the keyring "
-                    f"({type(exc).__name__})"
+                    f"could not read {label(name)} from the keyring ({type(exc).__name__})"
                 ) from None
             if value:
                 return str(value)
@@ -124,7 +174,7 @@ class CredentialStore:
 
     def set(self, name: str, value: str) -> str:
         """Store a secret. Returns where it went: 'keyring', 'session' or 'plaintext'."""
-        value = value.strip()
+        value = clean_secret(name, value)
         if not value:
             self.delete(name)
             return "deleted"
@@ -135,8 +185,7 @@ class CredentialStore:
                 backend.set_password(self._service, name, value)
             except Exception as exc:
                 raise CredentialError(
-                    f"could not save {LABELS.get(name, name)} to the keyring "
-                    f"({type(exc).__name__})"
+                    f"could not save {label(name)} to the keyring ({type(exc).__name__})"
                 ) from None
             return "keyring"
         if self.plaintext_enabled:
@@ -156,8 +205,7 @@ class CredentialStore:
             except Exception as exc:
                 if type(exc).__name__ != "PasswordDeleteError":
                     raise CredentialError(
-                        f"could not delete {LABELS.get(name, name)} from the keyring "
-                        f"({type(exc).__name__})"
+                        f"could not delete {label(name)} from the keyring ({type(exc).__name__})"
                     ) from None
         if self.plaintext_enabled:
             data = self._read_plaintext()

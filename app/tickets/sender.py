@@ -54,7 +54,6 @@ log = logging.getLogger(__name__)
 SERVICE = "The ticket service"
 
 
-
 @dataclass(frozen=True)
 class SendResult:
     filed: bool
@@ -85,7 +84,6 @@ class TicketSender(Protocol):
     """A ticket backend. Implementations never raise; they return a SendResult."""
 
     async def send(self, body: Mapping[str, Any], *, idempotency_key: str) -> SendResult: ...
-
 
 
 class UnavailableSender:
@@ -157,9 +155,7 @@ class JsonTicketSender:
             return self._interpret(outcome.status, outcome.headers, outcome.body)
         return failed(outcome.kind, outcome.reason)
 
-    def _interpret(
-        self, status: int, headers: httpx2.Headers, raw: bytes
-    ) -> SendResult:
+    def _interpret(self, status: int, headers: httpx2.Headers, raw: bytes) -> SendResult:
         if status in (200, 201):
             return _parse_filed(status, raw)
         if 300 <= status < 400:
