@@ -17,15 +17,8 @@ from dataclasses import dataclass, field
 
 from app.models import SiteState
 
-# States that need no one's attention; everything else is "bad" for confirmation.
-GOOD_STATES = frozenset({SiteState.OPERATIONAL, SiteState.ASLEEP})
-
 FLAP_WINDOW = 21  # checks kept, as in Nagios and Icinga (20 possible changes)
 FLAP_LOW_FACTOR = 2 / 3  # Nagios' defaults are 20 % low / 30 % high: the same ratio
-
-
-def is_good(state: SiteState) -> bool:
-    return state in GOOD_STATES
 
 
 @dataclass(frozen=True)
@@ -50,17 +43,17 @@ class Confirmation:
         """Feed one check's state. `may_confirm=False` (an observation that cannot be
         trusted yet, e.g. the network is in doubt) can start or keep a pending problem
         but never confirms it."""
-        if self.confirmed is None and is_good(state) and may_confirm:
+        if self.confirmed is None and state.is_good and may_confirm:
             # Nothing to confirm on the first look at a healthy site: no alarm is at stake.
             self.confirmed, self.candidate, self.streak = state, None, 0
             return Step(state, True, False, None)
         if state == self.confirmed:
             self.candidate, self.streak = None, 0
             return Step(self.confirmed, False, False, None)
-        same_direction = self.candidate is not None and is_good(self.candidate) == is_good(state)
+        same_direction = self.candidate is not None and self.candidate.is_good == state.is_good
         self.streak = self.streak + 1 if same_direction else 1
         self.candidate = state
-        needed = self.successes_to_recover if is_good(state) else self.failures_to_alert
+        needed = self.successes_to_recover if state.is_good else self.failures_to_alert
         if not may_confirm:
             self.streak = min(self.streak, needed - 1)
             if self.streak == 0:

@@ -23,9 +23,6 @@ from app.events import (
     SitePending,
     SiteStateChanged,
 )
-from app.models import PlatformState
-
-_PLATFORM_TROUBLE = frozenset({PlatformState.DEGRADED, PlatformState.OUTAGE})
 
 
 def event_record(event: Event) -> dict[str, Any] | None:
@@ -44,7 +41,7 @@ def event_record(event: Event) -> dict[str, Any] | None:
             **_base(event.at, "platform_state", None),
             "from": event.previous.value if event.previous else None,
             "to": event.state.value,
-            "point_of_failure": "platform" if event.state in _PLATFORM_TROUBLE else "none",
+            "point_of_failure": "platform" if event.state.is_trouble else "none",
             "reason": platform_reason(event),
         }
     if isinstance(event, OverallStateChanged):

@@ -38,7 +38,6 @@ REASON_MAX = 300
 INCIDENTS_MAX = 3
 DOWNTIME_STATES = frozenset({SiteState.DOWN.value})  # visitors get an error
 MAX_PER_SITE = 10_000  # transitions kept per site whatever their age: bounds the worst case
-_GOOD = frozenset({SiteState.OPERATIONAL, SiteState.ASLEEP})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS texts (
@@ -403,10 +402,10 @@ def _row(event: Event) -> _Row | None:
     if isinstance(event, SiteStateChanged):
         evidence: dict[str, Any] = {}
         # Evidence of what failed; a recovery's "200 OK" is not worth its bytes.
-        if event.result is not None and event.state not in _GOOD:
+        if event.result is not None and not event.state.is_good:
             evidence["anonymous"] = probe_evidence(event.result.anonymous)
             evidence["backend"] = probe_evidence(event.result.backend)
-        if event.platform is not None and event.state not in _GOOD:
+        if event.platform is not None and not event.state.is_good:
             evidence["platform"] = platform_evidence(event.platform)
         return (
             _ts(event.at),

@@ -26,8 +26,6 @@ from app.models import (
     SiteState,
 )
 
-PLATFORM_TROUBLE = frozenset({PlatformState.DEGRADED, PlatformState.OUTAGE})
-
 _SITE_TO_OVERALL = {
     SiteState.DOWN: OverallState.DOWN,
     SiteState.EDITORS_BLOCKED: OverallState.EDITORS_BLOCKED,
@@ -49,11 +47,11 @@ def site_state(anonymous: ProbeResult, backend: ProbeResult, *, slow: float) -> 
 
 
 def point_of_failure(state: SiteState, platform: PlatformStatus) -> PointOfFailure:
-    if state in (SiteState.OPERATIONAL, SiteState.ASLEEP):
+    if state.is_good:
         return PointOfFailure.NONE
     if state is SiteState.UNKNOWN:
         return PointOfFailure.NETWORK
-    if platform.state in PLATFORM_TROUBLE:
+    if platform.state.is_trouble:
         return PointOfFailure.PLATFORM
     return PointOfFailure.SITE
 
@@ -206,7 +204,7 @@ def overall_state(site_states: Iterable[SiteState], platform: PlatformState) -> 
             PlatformState.MAINTENANCE: OverallState.MAINTENANCE,
         }.get(platform, OverallState.OPERATIONAL)
     if overall is OverallState.OPERATIONAL:
-        if platform in PLATFORM_TROUBLE:
+        if platform.is_trouble:
             return OverallState.DEGRADED
         if platform is PlatformState.MAINTENANCE:
             return OverallState.MAINTENANCE
@@ -221,7 +219,7 @@ def overall_point_of_failure(
         return PointOfFailure.NETWORK
     if overall in (OverallState.OPERATIONAL, OverallState.MAINTENANCE, OverallState.UNKNOWN):
         return PointOfFailure.NONE
-    if platform.state in PLATFORM_TROUBLE:
+    if platform.state.is_trouble:
         return PointOfFailure.PLATFORM
     return PointOfFailure.SITE
 

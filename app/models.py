@@ -19,6 +19,18 @@ class SiteState(StrEnum):
     UNKNOWN = "unknown"  # we cannot tell: the user's own network is down
     ASLEEP = "asleep"  # a non-live Pantheon environment idling (504 Target Not Responding)
 
+    @property
+    def is_good(self) -> bool:
+        """Nothing to alarm anyone about: confirmation, history evidence, the point of
+        failure and the ticket all treat these states alike."""
+        return self in GOOD_SITE_STATES
+
+    @property
+    def label(self) -> str:
+        """The word a person reads: capitalised, as it opens a menu line or a title;
+        `label.lower()` inside a sentence (report, ticket, notification)."""
+        return _SITE_LABELS[self]
+
 
 class OverallState(StrEnum):
     OPERATIONAL = "operational"
@@ -28,6 +40,10 @@ class OverallState(StrEnum):
     DOWN = "down"
     UNKNOWN = "unknown"
 
+    @property
+    def label(self) -> str:
+        return _OVERALL_LABELS[self]
+
 
 class PlatformState(StrEnum):
     OPERATIONAL = "operational"
@@ -35,6 +51,44 @@ class PlatformState(StrEnum):
     DEGRADED = "degraded"
     OUTAGE = "outage"
     UNKNOWN = "unknown"
+
+    @property
+    def is_trouble(self) -> bool:
+        """The status page reports a problem that can explain a failing site (the point
+        of failure is then the platform). Maintenance is announced, so it is not."""
+        return self in PLATFORM_TROUBLE
+
+    @property
+    def label(self) -> str:
+        return _PLATFORM_LABELS[self]
+
+
+# Read by the properties above, at call time (the classes must exist first).
+GOOD_SITE_STATES = frozenset({SiteState.OPERATIONAL, SiteState.ASLEEP})
+PLATFORM_TROUBLE = frozenset({PlatformState.DEGRADED, PlatformState.OUTAGE})
+_SITE_LABELS: dict[SiteState, str] = {
+    SiteState.OPERATIONAL: "Operational",
+    SiteState.DEGRADED: "Degraded",
+    SiteState.EDITORS_BLOCKED: "Editors blocked",
+    SiteState.DOWN: "Down",
+    SiteState.UNKNOWN: "Unknown",
+    SiteState.ASLEEP: "Asleep",
+}
+_OVERALL_LABELS: dict[OverallState, str] = {
+    OverallState.OPERATIONAL: "Operational",
+    OverallState.MAINTENANCE: "Maintenance",
+    OverallState.DEGRADED: "Degraded",
+    OverallState.EDITORS_BLOCKED: "Editors blocked",
+    OverallState.DOWN: "Down",
+    OverallState.UNKNOWN: "Unknown",
+}
+_PLATFORM_LABELS: dict[PlatformState, str] = {
+    PlatformState.OPERATIONAL: "Operational",
+    PlatformState.MAINTENANCE: "Maintenance",
+    PlatformState.DEGRADED: "Degraded",
+    PlatformState.OUTAGE: "Outage",
+    PlatformState.UNKNOWN: "Unknown",
+}
 
 
 class PointOfFailure(StrEnum):
@@ -97,6 +151,8 @@ class Incident:
     impact: str  # none|minor|major|critical (unknown values kept as-is)
     status: str  # investigating|identified|monitoring|resolved|postmortem
     url: str  # shortlink, https only (else "")
+    components: tuple[str, ...] = ()  # the components it names ([] on the page: all)
+    counted: bool = True  # False: only components outside `[provider] components`
 
 
 @dataclass(frozen=True)
@@ -106,12 +162,16 @@ class Maintenance:
     url: str
     scheduled_for: str | None = None
     scheduled_until: str | None = None
+    components: tuple[str, ...] = ()
+    ident: str = ""  # the page's id: which maintenance a notice was sent for
+    counted: bool = True  # False: only components outside `[provider] components`
 
 
 @dataclass(frozen=True)
 class Component:
     name: str
     status: str  # operational|degraded_performance|partial_outage|major_outage|...
+    counted: bool = True  # False: outside `[provider] components` (shown, not judged)
 
 
 @dataclass(frozen=True)
@@ -125,6 +185,8 @@ class PlatformStatus:
     error: str | None = None  # why the state is unknown
     page_url: str = ""  # the human status page
     connection_failed: bool = False  # unreachable at the connection level (network hint)
+    reason: str = ""  # the evidence that decided `state`, in words (app.statuspage)
+    upcoming: tuple[Maintenance, ...] = ()  # status "scheduled", soonest first
 
 
 @dataclass(frozen=True)

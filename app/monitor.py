@@ -42,7 +42,7 @@ from typing import Any, Protocol, TypeVar
 
 from app.clock import Clock, SystemClock
 from app.config import Config, SiteConfig
-from app.confirm import Confirmation, FlapDetector, is_good
+from app.confirm import Confirmation, FlapDetector
 from app.events import (
     CheckCompleted,
     Event,
@@ -535,13 +535,13 @@ class Monitor:
         cfg = self._config.monitor
         track.result = result
         conf = track.confirmation
-        was_good = conf.confirmed is None or is_good(conf.confirmed)
+        was_good = conf.confirmed is None or conf.confirmed.is_good
         step = conf.observe(result.state, may_confirm=trusted)
         if trusted and step.confirmed is not None:
             track.flap.observe(step.confirmed)
-        if not is_good(result.state) and was_good and track.first_failure_at is None:
+        if not result.state.is_good and was_good and track.first_failure_at is None:
             track.first_failure_at = wall
-        if conf.confirmed is not None and is_good(conf.confirmed) and not conf.pending:
+        if conf.confirmed is not None and conf.confirmed.is_good and not conf.pending:
             track.first_failure_at = None
         track.next_due = mono + (cfg.retry_interval if conf.pending else cfg.interval)
 
@@ -595,7 +595,7 @@ class Monitor:
         if track.shown is not None and track.shown.state == conf.confirmed:
             return replace(track.shown, flapping=False)
         # Confirmed by earlier checks than this one (flapping just ended mid-swing).
-        if is_good(conf.confirmed):
+        if conf.confirmed.is_good:
             return _Shown(conf.confirmed, PointOfFailure.NONE, "Served normally again.")
         return _Shown(conf.confirmed, PointOfFailure.SITE, f"Still {conf.confirmed.value}.")
 
@@ -681,7 +681,7 @@ class Monitor:
         platform = self._platform or _platform_unchecked()
         statuses = [self._status(t) for t in self._tracks.values()]
         state = self._overall_of((s.state for s in statuses), platform.state)
-        bad = [s for s in statuses if not is_good(s.state)]
+        bad = [s for s in statuses if not s.state.is_good]
         if state in (OverallState.OPERATIONAL, OverallState.MAINTENANCE):
             reason = "Every site is served normally." if statuses else ""
             if state is OverallState.MAINTENANCE:

@@ -25,14 +25,6 @@ _NOTEWORTHY_PLATFORM = frozenset(
     {PlatformState.DEGRADED, PlatformState.OUTAGE, PlatformState.MAINTENANCE}
 )
 NAGIOS_WORDS = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
-STATE_LABELS = {
-    SiteState.DOWN: "down",
-    SiteState.EDITORS_BLOCKED: "editors blocked",
-    SiteState.DEGRADED: "degraded",
-    SiteState.UNKNOWN: "unknown",
-    SiteState.ASLEEP: "asleep",
-    SiteState.OPERATIONAL: "operational",
-}
 
 
 # --------------------------------------------------------------------------- JSON
@@ -172,7 +164,7 @@ def nagios_summary(r: CheckReport) -> str:
                 shown = ", ".join(f"{s.name}: {_site_brief(s)}" for s in members[:3])
                 more = f", +{len(members) - 3} more" if len(members) > 3 else ""
                 lead = f"{len(members)} of {total} sites" if state is worst else f"{len(members)}"
-                groups.append(f"{lead} {STATE_LABELS[state]} ({shown}{more})")
+                groups.append(f"{lead} {state.label.lower()} ({shown}{more})")
             text = "; ".join(groups)
         if r.platform.state in _NOTEWORTHY_PLATFORM:
             text += f"; {_platform_phrase(r.platform)}"

@@ -38,29 +38,6 @@ REASON_LIMIT = 4 * REASON_WIDTH
 TOP_LEVEL_SITES = 20  # more go into a "N more sites" submenu, so the menu fits a screen
 UNRESOLVED = frozenset({"investigating", "identified", "monitoring"})
 
-OVERALL_LABEL = {
-    OverallState.OPERATIONAL: "Operational",
-    OverallState.MAINTENANCE: "Maintenance",
-    OverallState.DEGRADED: "Degraded",
-    OverallState.EDITORS_BLOCKED: "Editors blocked",
-    OverallState.DOWN: "Down",
-    OverallState.UNKNOWN: "Unknown",
-}
-SITE_LABEL = {
-    SiteState.OPERATIONAL: "Operational",
-    SiteState.DEGRADED: "Degraded",
-    SiteState.EDITORS_BLOCKED: "Editors blocked",
-    SiteState.DOWN: "Down",
-    SiteState.UNKNOWN: "Unknown",
-    SiteState.ASLEEP: "Asleep",
-}
-PLATFORM_LABEL = {
-    PlatformState.OPERATIONAL: "Operational",
-    PlatformState.MAINTENANCE: "Maintenance",
-    PlatformState.DEGRADED: "Degraded",
-    PlatformState.OUTAGE: "Outage",
-    PlatformState.UNKNOWN: "Unknown",
-}
 PLATFORM_AS_OVERALL = {
     PlatformState.OPERATIONAL: OverallState.OPERATIONAL,
     PlatformState.MAINTENANCE: OverallState.MAINTENANCE,
@@ -139,7 +116,7 @@ def state_counts(snapshot: MonitorSnapshot) -> list[tuple[SiteState, int]]:
 
 
 def overall_line(snapshot: MonitorSnapshot) -> str:
-    label = OVERALL_LABEL[snapshot.overall]
+    label = snapshot.overall.label
     if not snapshot.sites:
         return "No sites yet: add them in Settings"
     if snapshot.last_check is None and snapshot.overall is OverallState.UNKNOWN:
@@ -160,7 +137,7 @@ def overall_line(snapshot: MonitorSnapshot) -> str:
 def platform_line(platform: PlatformStatus | None, provider: str) -> str:
     if platform is None:
         return f"{provider}: status page not read yet"
-    label = PLATFORM_LABEL[platform.state]
+    label = platform.state.label
     detail = platform.description or platform.error or ""
     if detail and detail.casefold() != label.casefold():
         return f"{provider}: {label} ({detail})"
@@ -180,11 +157,11 @@ def unresolved_incidents(platform: PlatformStatus | None) -> list[tuple[str, str
 
 
 def site_title(site: SiteStatus) -> str:
-    text = f"{site.name}: {SITE_LABEL[site.state]}"
+    text = f"{site.name}: {site.state.label}"
     if site.flapping:
         text += " (flapping)"
     if site.pending:
-        suspected = SITE_LABEL[site.suspected] if site.suspected else "a problem"
+        suspected = site.suspected.label if site.suspected else "a problem"
         text += f", confirming {suspected.lower()}"
     if site.reason and site.state is not SiteState.OPERATIONAL:
         text += f": {site.reason}"
@@ -195,7 +172,7 @@ def tooltip_lines(snapshot: MonitorSnapshot, provider: str, now: datetime) -> li
     lines = ["Lifeline", plain(overall_line(snapshot), 100)]
     counts = state_counts(snapshot)
     if counts:
-        lines.append(", ".join(f"{n} {SITE_LABEL[state].lower()}" for state, n in counts))
+        lines.append(", ".join(f"{n} {state.label.lower()}" for state, n in counts))
     if snapshot.pending:
         lines.append("A problem is being confirmed")
     lines.append(plain(platform_line(snapshot.platform, provider), 100))
@@ -504,9 +481,9 @@ def _fill_site(sub: QMenu, site: SiteStatus, build: _Build) -> None:
         reason = plain(site.reason, REASON_LIMIT)
         lines.extend(textwrap.wrap(reason, REASON_WIDTH, break_long_words=True))
     if site.pending and site.suspected is not None:
-        lines.append(f"Confirming: {SITE_LABEL[site.suspected].lower()} (not alarmed yet)")
+        lines.append(f"Confirming: {site.suspected.label.lower()} (not alarmed yet)")
     if site.since is not None:
-        lines.append(f"{SITE_LABEL[site.state]} since {local_time(site.since, state.now)}")
+        lines.append(f"{site.state.label} since {local_time(site.since, state.now)}")
     lines.append(f"Last checked: {local_time(site.last_checked, state.now)}")
     lines.append(f"Uptime 24 h: {uptime_text(site.uptime_24h)}")
     for text in lines:

@@ -25,7 +25,7 @@ from app.events import (
     SiteStateChanged,
 )
 from app.models import PlatformState, SiteState
-from ui.menu import PLATFORM_LABEL, SITE_LABEL, local_time, plain
+from ui.menu import local_time, plain
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ def _level(change: _Change) -> Level:
 
 def _line(change: _Change, provider: str, now: datetime) -> tuple[str, str]:
     if isinstance(change, PlatformStateChanged):
-        label = PLATFORM_LABEL[change.state]
+        label = change.state.label
         detail = change.platform.description or change.platform.error or ""
         names = [i.name for i in change.platform.incidents if i.status != "resolved"]
         if names:
@@ -195,12 +195,12 @@ def _line(change: _Change, provider: str, now: datetime) -> tuple[str, str]:
         return f"{provider} platform: {label}", detail
     if isinstance(change, Reminder):
         since = f" since {local_time(change.since, now)}" if change.since else ""
-        return f"Still {SITE_LABEL[change.state].lower()}{since}: {change.site}", change.reason
+        return f"Still {change.state.label.lower()}{since}: {change.site}", change.reason
     if change.flapping:
         return f"{change.site} is flapping", change.reason
     if change.state is SiteState.OPERATIONAL:
         return f"{change.site} recovered", "Operational again"
-    return f"{change.site}: {SITE_LABEL[change.state]}", change.reason
+    return f"{change.site}: {change.state.label}", change.reason
 
 
 def _summary(changes: list[_Change]) -> str:
@@ -209,11 +209,11 @@ def _summary(changes: list[_Change]) -> str:
         if isinstance(change, PlatformStateChanged):
             key = "platform"
         elif isinstance(change, Reminder):
-            key = f"still {SITE_LABEL[change.state].lower()}"
+            key = f"still {change.state.label.lower()}"
         elif change.state is SiteState.OPERATIONAL:
             key = "recovered"
         else:
-            key = "flapping" if change.flapping else SITE_LABEL[change.state].lower()
+            key = "flapping" if change.flapping else change.state.label.lower()
         counts[key] = counts.get(key, 0) + 1
     parts = ", ".join(f"{n} {key}" for key, n in counts.items())
     return f"{len(changes)} changes: {parts}"

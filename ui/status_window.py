@@ -27,7 +27,6 @@ from app.events import MonitorSnapshot
 from ui.bridge import Bridge
 from ui.icons import IconSet
 from ui.menu import (
-    OVERALL_LABEL,
     local_time,
     overall_line,
     plain,
@@ -104,7 +103,7 @@ class StatusWindow(QWidget):
         icon = self._icons.overall(snapshot.overall, snapshot.pending)
         self.setWindowIcon(icon)
         self.badge.setPixmap(icon.pixmap(24, 24))
-        self.badge.setToolTip(OVERALL_LABEL[snapshot.overall])
+        self.badge.setToolTip(snapshot.overall.label)
         self.overall.setText(plain(overall_line(snapshot), 120))
         provider = self._bridge.config.provider.name
         self.platform.setText(plain(platform_line(snapshot.platform, provider), 120))

@@ -352,7 +352,7 @@ class TicketForm(QDialog):
         if is_operational(evidence):
             text += " looks operational to Lifeline."
         else:
-            label = evidence.state.value.replace("_", " ")
+            label = evidence.state.label.lower()
             text += f": <b>{html.escape(label)}</b>"
             if evidence.reason:
                 text += f" \u2014 {html.escape(evidence.reason)}"
@@ -739,7 +739,7 @@ class SitePicker(QDialog):
             status = snapshot.site(name)
             label = name
             if status is not None and status.state is not SiteState.OPERATIONAL:
-                label += f" \u2014 {status.state.value.replace('_', ' ')}"
+                label += f" \u2014 {status.state.label.lower()}"
             item = QListWidgetItem(label)
             item.setData(Qt.ItemDataRole.UserRole, name)
             self.list.addItem(item)

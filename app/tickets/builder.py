@@ -29,12 +29,10 @@ from app.redact import redact
 
 SUBJECT_MAX = 200
 
-_STATE_WORDS: dict[SiteState, str] = {
-    SiteState.DOWN: "down",
-    SiteState.EDITORS_BLOCKED: "editors blocked",
-    SiteState.DEGRADED: "degraded",
+# The ticket's own words where the label would mislead the support engineer: an
+# "operational" site is only ever ticketed for a functional failure the probes miss.
+_TICKET_WORDS: dict[SiteState, str] = {
     SiteState.UNKNOWN: "unreachable",
-    SiteState.ASLEEP: "asleep",
     SiteState.OPERATIONAL: "functional failure",
 }
 
@@ -184,7 +182,11 @@ def evidence_from_status(
 
 
 def is_operational(evidence: Evidence) -> bool:
-    return evidence.state in (SiteState.OPERATIONAL, SiteState.ASLEEP)
+    return evidence.state.is_good
+
+
+def _ticket_word(state: SiteState) -> str:
+    return _TICKET_WORDS.get(state, state.label.lower())
 
 
 def live_only_reason(site: SiteConfig) -> str | None:
@@ -226,7 +228,7 @@ def build_ticket(
 
 def build_subject(evidence: Evidence, provider: ProviderConfig) -> str:
     site = evidence.site
-    word = _STATE_WORDS.get(evidence.state, evidence.state.value)
+    word = _ticket_word(evidence.state)
     subject = f"EMERGENCY: {site.name} ({site.environment}) {word}"
     detail = _headline_detail(evidence)
     if detail:
@@ -253,7 +255,7 @@ def build_description(evidence: Evidence, provider: ProviderConfig, *, note: str
             "functional failure that Lifeline's probes cannot see: its pages still load."
         )
     else:
-        word = _STATE_WORDS.get(evidence.state, evidence.state.value)
+        word = _ticket_word(evidence.state)
         lines.append(f"{site.name} ({site.environment} environment, {site.url}) is {word}.")
     if evidence.reason:
         lines.append(f"What is broken: {evidence.reason}")

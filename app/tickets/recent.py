@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from app.history import History, HistoryError, Transition
+from app.models import GOOD_SITE_STATES
 from app.tickets.builder import sanitize
 
 log = logging.getLogger(__name__)
@@ -50,14 +51,11 @@ def _entry(item: Transition) -> dict[str, Any]:
     return clean
 
 
-_OK_STATES = {"operational", "asleep"}
-
-
 def _problem_start(transitions: Sequence[Transition]) -> datetime | None:
     """When the current problem began: the first of the trailing non-operational run."""
     start: datetime | None = None
     for item in transitions:  # oldest first
-        if item.state in _OK_STATES:
+        if item.state in GOOD_SITE_STATES:  # a StrEnum set holds its plain strings
             start = None
         elif start is None:
             start = item.at
