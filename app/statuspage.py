@@ -1,20 +1,25 @@
 """The hosting platform's status, read from an Atlassian Statuspage (v2 summary.json).
 
-`status.indicator` alone is not trusted: real pages have shown indicator "minor" while an
-open incident's impact was "major". The indicator, every component status, the impact of
-every unresolved incident and the in-progress maintenances are combined, the worst
-winning. Anything unexpected (unreachable, 5xx, not JSON, truncated, the wrong shape)
-gives UNKNOWN with the reason: never OPERATIONAL. Unknown enum values are kept as they
-are and count as "degraded", since the page is saying something is not normal.
+The state is judged from what is true now (docs/statuspage.md has the rule as a table):
+the indicator, every component's status, every unresolved incident and the maintenances
+in progress, the worst winning. An incident's `impact` is the worst it ever reached and
+does not come down as components recover, so an incident in `monitoring` counts at most
+as degraded. `[provider] components` (glob patterns) restricts which components, and
+which incidents and maintenances naming them, count; the rest are shown, not judged.
+Anything unexpected (unreachable, 5xx, not JSON, truncated, the wrong shape) gives
+UNKNOWN with the reason: never OPERATIONAL. Unknown enum values are kept as they are and
+count as "degraded", since the page is saying something is not normal.
 """
 
 from __future__ import annotations
 
 import email.utils
+import fnmatch
 import json
 import re
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from app.models import (
@@ -30,6 +35,7 @@ from app.probes import FetchError, ProbeOptions, fetch, one_line
 SUMMARY_PATH = "/api/v2/summary.json"
 # summary.json of a large page (hundreds of components) stays well under this.
 MAX_SUMMARY_BYTES = 4 * 1024 * 1024
+ALL_COMPONENTS: tuple[str, ...] = ("*",)
 
 _RANK = {
     PlatformState.OPERATIONAL: 0,
@@ -52,16 +58,13 @@ COMPONENT_STATES = {
     "major_outage": PlatformState.OUTAGE,
     "under_maintenance": PlatformState.MAINTENANCE,
 }
-# An open incident is never "no problem", even when its impact says "none".
-IMPACT_STATES = {
-    "none": PlatformState.DEGRADED,
-    "minor": PlatformState.DEGRADED,
-    "major": PlatformState.OUTAGE,
-    "critical": PlatformState.OUTAGE,
-    "maintenance": PlatformState.MAINTENANCE,
-}
+SEVERE_IMPACT = frozenset({"major", "critical"})
+# Once an incident is being monitored the fix is in: its impact is history, not news.
+# Any other open status (including one Lifeline does not know) is taken as not fixed.
+RECOVERING_INCIDENT = frozenset({"monitoring"})
 CLOSED_INCIDENT = frozenset({"resolved", "postmortem", "completed"})
 ACTIVE_MAINTENANCE = frozenset({"in_progress", "verifying"})
+PLANNED_MAINTENANCE = "scheduled"
 
 
 @dataclass(frozen=True)
@@ -82,10 +85,12 @@ def worst(*states: PlatformState) -> PlatformState:
     return max(states, key=lambda s: _RANK.get(s, 0), default=PlatformState.OPERATIONAL)
 
 
-def parse_summary(data: object, *, page_url: str = "") -> PlatformStatus:
-    """Reduce a decoded summary.json to a PlatformStatus. Pure; never raises."""
+def parse_summary(
+    data: object, *, page_url: str = "", components: Sequence[str] = ALL_COMPONENTS
+) -> PlatformStatus:
+    """Reduce a decoded summary.json to a judged PlatformStatus. Pure; never raises."""
     try:
-        return _parse(data, page_url)
+        return judge(_parse(data, page_url), components)
     except _Shape as exc:
         return PlatformStatus(
             state=PlatformState.UNKNOWN,
@@ -94,7 +99,120 @@ def parse_summary(data: object, *, page_url: str = "") -> PlatformStatus:
         )
 
 
+# --------------------------------------------------------------------------- judging
+
+
+def indicator_state(indicator: str | None) -> PlatformState | None:
+    """The state the page itself claims (None: no indicator, nothing was read)."""
+    if indicator is None:
+        return None
+    return INDICATOR_STATES.get(indicator.lower(), PlatformState.DEGRADED)
+
+
+def incident_state(incident: Incident) -> PlatformState:
+    """Outage only while a major/critical incident is not yet fixed; otherwise degraded."""
+    recovering = incident.status.lower() in RECOVERING_INCIDENT
+    if incident.impact.lower() in SEVERE_IMPACT and not recovering:
+        return PlatformState.OUTAGE
+    return PlatformState.DEGRADED
+
+
+def watches(patterns: Sequence[str], component: str) -> bool:
+    """Whether `[provider] components` (case-insensitive globs) names this component."""
+    name = component.casefold()
+    return any(fnmatch.fnmatchcase(name, p.casefold()) for p in patterns)
+
+
+def judge(status: PlatformStatus, components: Sequence[str] = ALL_COMPONENTS) -> PlatformStatus:
+    """The state from present evidence, restricted to the watched components.
+
+    The indicator counts too, unless some of the trouble the page lists is outside the
+    watched components: the indicator sums up all of it, so the listed trouble that is
+    watched then decides alone. The evidence that decided is kept, in words, as
+    `reason`. A status that was never read (no indicator) is returned as it is.
+    """
+    page_state = indicator_state(status.indicator)
+    if status.error is not None or page_state is None:
+        return status
+
+    def named(names: tuple[str, ...]) -> bool:
+        # An incident or maintenance that names no component concerns the whole page.
+        return not names or any(watches(components, n) for n in names)
+
+    comps = tuple(replace(c, counted=watches(components, c.name)) for c in status.components)
+    incidents = tuple(replace(i, counted=named(i.components)) for i in status.incidents)
+    active = tuple(replace(m, counted=named(m.components)) for m in status.maintenances)
+    upcoming = tuple(replace(m, counted=named(m.components)) for m in status.upcoming)
+
+    evidence: list[tuple[PlatformState, str]] = []
+    evidence += [(incident_state(i), _incident_words(i)) for i in incidents if i.counted]
+    evidence += [
+        (COMPONENT_STATES.get(c.status, PlatformState.DEGRADED), _component_words(c))
+        for c in comps
+        if c.counted
+    ]
+    evidence += [(PlatformState.MAINTENANCE, _maintenance_words(m)) for m in active if m.counted]
+    listed: tuple[Component | Incident | Maintenance, ...] = (*comps, *incidents, *active)
+    ignored = [x for x in listed if not x.counted]
+    if not ignored:
+        evidence.append((page_state, f"the page's indicator is {status.indicator}"))
+    state = worst(*(s for s, _ in evidence))
+    reason = next((words for s, words in evidence if s is state), "")
+    if ignored and _RANK[state] < _RANK[page_state]:
+        outside = ", ".join(_ignored_words(x) for x in ignored[:3])
+        more = f" and {len(ignored) - 3} more" if len(ignored) > 3 else ""
+        reason = f"only what you do not watch is affected ({outside}{more})"
+    return replace(
+        status,
+        state=state,
+        reason=reason,
+        components=comps,
+        incidents=incidents,
+        maintenances=active,
+        upcoming=upcoming,
+    )
+
+
+def describe(status: PlatformStatus) -> str:
+    """The platform's state in words that never contradict the page: when Lifeline's
+    state differs from the page's indicator, say why and what the page says."""
+    if status.state is PlatformState.UNKNOWN:
+        return status.error or "the status page was not read"
+    page_state = indicator_state(status.indicator)
+    if page_state is not None and page_state is not status.state and status.reason:
+        return f"{status.reason}; the page's indicator says {status.indicator}"
+    return status.description or status.reason
+
+
+def _words(value: str) -> str:
+    return value.replace("_", " ")
+
+
+def _incident_words(incident: Incident) -> str:
+    return f"'{incident.name}' ({incident.impact}, {incident.status})"
+
+
+def _component_words(component: Component) -> str:
+    return f"'{component.name}' {_words(component.status)}"
+
+
+def _maintenance_words(maintenance: Maintenance) -> str:
+    return f"'{maintenance.name}' (maintenance {_words(maintenance.status)})"
+
+
+def _ignored_words(item: Component | Incident | Maintenance) -> str:
+    if isinstance(item, Component):
+        return _component_words(item)
+    if isinstance(item, Incident):
+        return _incident_words(item)
+    return _maintenance_words(item)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
 def _parse(data: object, page_url: str) -> PlatformStatus:
+    """The facts of a summary, not yet judged (see `judge`)."""
     if not isinstance(data, dict):
         raise _Shape(f"expected a JSON object, got {_kind(data)}")
     status = data.get("status")
@@ -110,17 +228,16 @@ def _parse(data: object, page_url: str) -> PlatformStatus:
         url = _opt_text(page, "url")
         if url and url.startswith("https://"):
             human_url = url.rstrip("/")
-    states = [INDICATOR_STATES.get(indicator.lower(), PlatformState.DEGRADED)]
 
     components: list[Component] = []
     for raw in _list(data, "components"):
-        name = _opt_text(raw, "name") or "(unnamed component)"
+        name = one_line(_opt_text(raw, "name") or "(unnamed component)")
         value = (_opt_text(raw, "status") or "").lower()
         if not value:
             raise _Shape(f"component {name!r} has no status")
-        state = COMPONENT_STATES.get(value, PlatformState.DEGRADED)
-        states.append(state)
-        if state is not PlatformState.OPERATIONAL or value not in COMPONENT_STATES:
+        if raw.get("group") is True:
+            continue  # a group's status is its worst member's; the members are listed
+        if value != "operational":
             components.append(Component(name=name, status=value))
 
     incidents: list[Incident] = []
@@ -128,41 +245,58 @@ def _parse(data: object, page_url: str) -> PlatformStatus:
         status_value = (_opt_text(raw, "status") or "").lower()
         if status_value in CLOSED_INCIDENT:
             continue
-        impact = (_opt_text(raw, "impact") or "none").lower()
-        states.append(IMPACT_STATES.get(impact, PlatformState.DEGRADED))
         incidents.append(
             Incident(
                 name=one_line(_opt_text(raw, "name") or "(unnamed incident)"),
-                impact=impact,
+                impact=(_opt_text(raw, "impact") or "none").lower(),
                 status=status_value or "unknown",
                 url=_link(raw, human_url, "incidents"),
+                components=_component_names(raw),
             )
         )
 
-    maintenances: list[Maintenance] = []
+    active: list[Maintenance] = []
+    planned: list[Maintenance] = []
     for raw in _list(data, "scheduled_maintenances"):
         status_value = (_opt_text(raw, "status") or "").lower()
-        if status_value not in ACTIVE_MAINTENANCE:
+        if status_value not in ACTIVE_MAINTENANCE and status_value != PLANNED_MAINTENANCE:
             continue
-        states.append(PlatformState.MAINTENANCE)
-        maintenances.append(
-            Maintenance(
-                name=one_line(_opt_text(raw, "name") or "(unnamed maintenance)"),
-                status=status_value,
-                url=_link(raw, human_url, "incidents"),
-                scheduled_for=_opt_text(raw, "scheduled_for"),
-                scheduled_until=_opt_text(raw, "scheduled_until"),
-            )
+        ident = raw.get("id")
+        maintenance = Maintenance(
+            name=one_line(_opt_text(raw, "name") or "(unnamed maintenance)"),
+            status=status_value,
+            url=_link(raw, human_url, "incidents"),
+            scheduled_for=_opt_text(raw, "scheduled_for"),
+            scheduled_until=_opt_text(raw, "scheduled_until"),
+            components=_component_names(raw),
+            ident=ident if isinstance(ident, str) and _ID.fullmatch(ident) else "",
         )
+        (planned if status_value == PLANNED_MAINTENANCE else active).append(maintenance)
+    # ISO 8601 in UTC sorts as text; a maintenance without a start goes last.
+    planned.sort(key=lambda m: (m.scheduled_for is None, m.scheduled_for or ""))
 
     return PlatformStatus(
-        state=worst(*states),
+        state=PlatformState.UNKNOWN,  # until judged
         indicator=indicator,
         description=one_line(description),
         incidents=tuple(incidents),
-        maintenances=tuple(maintenances),
+        maintenances=tuple(active),
         components=tuple(components),
         page_url=human_url,
+        upcoming=tuple(planned),
+    )
+
+
+def _component_names(raw: dict[str, Any]) -> tuple[str, ...]:
+    """The names of the components an incident or maintenance lists. Lenient: a
+    malformed list costs the names, never the incident itself."""
+    value = raw.get("components")
+    if not isinstance(value, list):
+        return ()
+    return tuple(
+        one_line(item["name"])
+        for item in value
+        if isinstance(item, dict) and isinstance(item.get("name"), str)
     )
 
 
