@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMessageBox
 
 from app import APP_DISPLAY_NAME
+from app.redact import redact
 
 log = logging.getLogger("lifeline.errors")
 
@@ -66,7 +67,8 @@ class ErrorReporter(QObject):
             return
         self.count += 1
         log.error("unexpected error", exc_info=(kind, exc, tb))
-        summary = " ".join(f"{kind.__name__}: {exc}".split())[:300]
+        # The exception's text may quote a URL with its token (the log is redacted too).
+        summary = redact(" ".join(f"{kind.__name__}: {exc}".split()))[:300]
         # Queued even on the GUI thread: the hook may run inside a paint or a menu.
         self._report.emit(summary)
 
@@ -77,7 +79,7 @@ class ErrorReporter(QObject):
     def report(self, message: str) -> None:
         """An error that is not an exception (e.g. the bridge's error signal)."""
         log.error("%s", message)
-        self._report.emit(message)
+        self._report.emit(redact(message))
 
     @Slot(str)
     def _present(self, summary: str) -> None:
