@@ -3,19 +3,16 @@
 Rebuilt each time the menu opens (aboutToShow), so it is never stale and never asks
 anyone anything: no I/O, no waiting. Each site's submenu is filled only when it opens
 (200 sites would otherwise be thousands of entries made up front), and an open menu is
-updated in place when a new snapshot arrives. Status-page and site text is untrusted: every
-dynamic string goes through `plain()` (one line, bounded, no markup, `&` escaped so Qt
-does not turn it into a mnemonic).
+updated in place when a new snapshot arrives. The texts come from app.presentation; every
+entry's text goes through `action_text()` (`plain()` with `&` escaped so Qt does not turn
+it into a mnemonic).
 """
 
 from __future__ import annotations
 
-import re
-import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QIcon
@@ -23,161 +20,28 @@ from PySide6.QtWidgets import QMenu
 
 from app.config import Config
 from app.events import MonitorSnapshot, SiteStatus
-from app.models import (
-    SITE_SEVERITY,
-    OverallState,
-    PlatformState,
-    PlatformStatus,
-    PointOfFailure,
-    SiteState,
+from app.models import OverallState
+from app.presentation import (
+    PLATFORM_AS_OVERALL,
+    https_url,
+    local_time,
+    overall_line,
+    plain,
+    platform_line,
+    site_detail_lines,
+    site_sort_key,
+    site_title,
+    unresolved_incidents,
+    web_url,
 )
 from ui.icons import IconSet
 
-REASON_WIDTH = 56  # characters per submenu line
-REASON_LIMIT = 4 * REASON_WIDTH
 TOP_LEVEL_SITES = 20  # more go into a "N more sites" submenu, so the menu fits a screen
-UNRESOLVED = frozenset({"investigating", "identified", "monitoring"})
-
-PLATFORM_AS_OVERALL = {
-    PlatformState.OPERATIONAL: OverallState.OPERATIONAL,
-    PlatformState.MAINTENANCE: OverallState.MAINTENANCE,
-    PlatformState.DEGRADED: OverallState.DEGRADED,
-    PlatformState.OUTAGE: OverallState.DOWN,
-    PlatformState.UNKNOWN: OverallState.UNKNOWN,
-}
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-
-
-def plain(text: object, limit: int = 80) -> str:
-    """One bounded line of plain text, safe for a QAction, tooltip or notification."""
-    line = " ".join(_CONTROL.sub(" ", str(text)).split())
-    # No angle brackets: Qt guesses rich text from a tag ("<b>"); these look the same.
-    line = line.replace("<", "\u2039").replace(">", "\u203a")
-    if len(line) > limit:
-        line = line[: limit - 1].rstrip() + "\u2026"
-    return line
 
 
 def action_text(text: object, limit: int = 80) -> str:
     """`plain()` for a menu entry: `&` doubled, or Qt eats it as a mnemonic marker."""
     return plain(text, limit).replace("&", "&&")
-
-
-def https_url(url: str) -> str | None:
-    """The URL if it is a well-formed https link, else None (never open anything else)."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    if parts.scheme.lower() != "https" or not parts.hostname:
-        return None
-    return url.strip()
-
-
-def web_url(url: str) -> str | None:
-    """An http(s) URL for a site the user configured (their own sites may be plain http)."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return url.strip()
-
-
-def local_time(at: datetime | None, now: datetime) -> str:
-    if at is None:
-        return "never"
-    local = at.astimezone()
-    if local.date() == now.astimezone().date():
-        return local.strftime("%H:%M:%S")
-    return local.strftime("%Y-%m-%d %H:%M")
-
-
-def uptime_text(uptime: float | None) -> str:
-    if uptime is None:
-        return "no history yet"
-    percent = uptime * 100
-    if percent >= 99.995:
-        return "100 %"
-    return f"{percent:.2f} %"
-
-
-def site_sort_key(site: SiteStatus) -> tuple[int, int, str]:
-    return (-SITE_SEVERITY[site.state], 0 if site.pending else 1, site.name.casefold())
-
-
-def state_counts(snapshot: MonitorSnapshot) -> list[tuple[SiteState, int]]:
-    counts: dict[SiteState, int] = {}
-    for site in snapshot.sites:
-        counts[site.state] = counts.get(site.state, 0) + 1
-    return sorted(counts.items(), key=lambda kv: (-SITE_SEVERITY[kv[0]], kv[0].value))
-
-
-def overall_line(snapshot: MonitorSnapshot) -> str:
-    label = snapshot.overall.label
-    if not snapshot.sites:
-        return "No sites yet: add them in Settings"
-    if snapshot.last_check is None and snapshot.overall is OverallState.UNKNOWN:
-        return "First check in progress\u2026"
-    if snapshot.point_of_failure is PointOfFailure.NETWORK:
-        return f"{label}: your own network seems down"
-    total = len(snapshot.sites)
-    bad = sum(1 for s in snapshot.sites if SITE_SEVERITY[s.state] > 0)
-    if not bad:
-        detail = "the only site is fine" if total == 1 else f"all {total} sites fine"
-    else:
-        detail = f"{bad} of {total} sites need attention"
-    if snapshot.point_of_failure is PointOfFailure.PLATFORM:
-        detail += " (platform problem)"
-    return f"{label}: {detail}"
-
-
-def platform_line(platform: PlatformStatus | None, provider: str) -> str:
-    if platform is None:
-        return f"{provider}: status page not read yet"
-    label = platform.state.label
-    detail = platform.description or platform.error or ""
-    if detail and detail.casefold() != label.casefold():
-        return f"{provider}: {label} ({detail})"
-    return f"{provider}: {label}"
-
-
-def unresolved_incidents(platform: PlatformStatus | None) -> list[tuple[str, str | None]]:
-    """(text, https link or None) for each incident that is not resolved."""
-    if platform is None:
-        return []
-    out = []
-    for incident in platform.incidents:
-        if incident.status.lower() not in UNRESOLVED:
-            continue
-        out.append((f"{incident.name} ({incident.status})", https_url(incident.url)))
-    return out
-
-
-def site_title(site: SiteStatus) -> str:
-    text = f"{site.name}: {site.state.label}"
-    if site.flapping:
-        text += " (flapping)"
-    if site.pending:
-        suspected = site.suspected.label if site.suspected else "a problem"
-        text += f", confirming {suspected.lower()}"
-    if site.reason and site.state is not SiteState.OPERATIONAL:
-        text += f": {site.reason}"
-    return text
-
-
-def tooltip_lines(snapshot: MonitorSnapshot, provider: str, now: datetime) -> list[str]:
-    lines = ["Lifeline", plain(overall_line(snapshot), 100)]
-    counts = state_counts(snapshot)
-    if counts:
-        lines.append(", ".join(f"{n} {state.label.lower()}" for state, n in counts))
-    if snapshot.pending:
-        lines.append("A problem is being confirmed")
-    lines.append(plain(platform_line(snapshot.platform, provider), 100))
-    lines.append(f"Last check: {local_time(snapshot.last_check, now)}")
-    return lines
 
 
 @dataclass(frozen=True)
@@ -474,19 +338,7 @@ def _add_site(parent: QMenu, site: SiteStatus, build: _Build) -> SiteMenu:
 
 def _fill_site(sub: QMenu, site: SiteStatus, build: _Build) -> None:
     config, handlers, state = build.config, build.handlers, build.state
-    lines = []
-    if site.reason:
-        # Wrapped over a few entries: menus cannot wrap, and the reason is what the
-        # user opened the submenu to read.
-        reason = plain(site.reason, REASON_LIMIT)
-        lines.extend(textwrap.wrap(reason, REASON_WIDTH, break_long_words=True))
-    if site.pending and site.suspected is not None:
-        lines.append(f"Confirming: {site.suspected.label.lower()} (not alarmed yet)")
-    if site.since is not None:
-        lines.append(f"{site.state.label} since {local_time(site.since, state.now)}")
-    lines.append(f"Last checked: {local_time(site.last_checked, state.now)}")
-    lines.append(f"Uptime 24 h: {uptime_text(site.uptime_24h)}")
-    for text in lines:
+    for text in site_detail_lines(site, state.now):
         info = sub.addAction(action_text(text, 100))
         info.setEnabled(False)
     sub.addSeparator()

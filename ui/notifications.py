@@ -25,7 +25,7 @@ from app.events import (
     SiteStateChanged,
 )
 from app.models import PlatformState, SiteState
-from ui.menu import local_time, plain
+from app.presentation import local_time, plain
 
 log = logging.getLogger(__name__)
 

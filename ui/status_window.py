@@ -24,9 +24,7 @@ from PySide6.QtWidgets import (
 
 from app import APP_DISPLAY_NAME
 from app.events import MonitorSnapshot
-from ui.bridge import Bridge
-from ui.icons import IconSet
-from ui.menu import (
+from app.presentation import (
     local_time,
     overall_line,
     plain,
@@ -35,6 +33,8 @@ from ui.menu import (
     site_title,
     uptime_text,
 )
+from ui.bridge import Bridge
+from ui.icons import IconSet
 from ui.notifications import Notification
 
 

@@ -41,8 +41,9 @@ from PySide6.QtWidgets import (
 from app.config import Config, ContactConfig, ProviderConfig, SiteConfig
 from app.credentials import CredentialStore
 from app.events import MonitorSnapshot, SiteStatus
-from app.models import SITE_SEVERITY, Incident, PlatformStatus, PointOfFailure, SiteState
+from app.models import Incident, PlatformStatus, PointOfFailure, SiteState
 from app.paths import Paths
+from app.presentation import impacted_sites
 from app.tickets.builder import (
     Ticket,
     build_description,
@@ -702,21 +703,6 @@ class TicketForm(QDialog):
 
 
 # --------------------------------------------------------------------------- choosing a site
-
-
-IMPACTED = frozenset(
-    {SiteState.DOWN, SiteState.EDITORS_BLOCKED, SiteState.DEGRADED, SiteState.UNKNOWN}
-)
-
-
-def impacted_sites(snapshot: MonitorSnapshot, config: Config) -> list[SiteStatus]:
-    """Live sites with a problem (confirmed or being confirmed), worst first."""
-    live = {s.name for s in config.sites if s.is_live}
-    found = [
-        s for s in snapshot.sites
-        if s.name in live and (s.state in IMPACTED or (s.pending and s.suspected in IMPACTED))
-    ]
-    return sorted(found, key=lambda s: (-SITE_SEVERITY.get(s.state, 0), s.name.casefold()))
 
 
 class SitePicker(QDialog):
