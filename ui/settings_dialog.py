@@ -13,7 +13,7 @@ import contextlib
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -45,7 +45,6 @@ from app.config import (
     Config,
     ContactConfig,
     SiteConfig,
-    save_config,
     with_site,
     without_site,
 )
@@ -55,15 +54,20 @@ from app.credentials import (
     NEWRELIC_KEY,
     PANTHEON_TOKEN,
     TICKET_TOKEN,
-    CredentialError,
     CredentialStore,
 )
 from app.paths import Paths
+from app.settings_save import (
+    SECRET_NAMES,
+    SaveOutcome,
+    SecretsStatus,
+    read_secrets_status,
+    save_everything,
+)
 from ui.site_editor import ERROR_STYLE, SiteEditor, ValidatedField
 
 T = TypeVar("T")
 
-SECRET_NAMES = (TICKET_TOKEN, PANTHEON_TOKEN, NEWRELIC_KEY)
 SECRET_MNEMONIC_LABELS = {
     TICKET_TOKEN: "Ticket API t&oken",
     PANTHEON_TOKEN: "Pant&heon machine token",
@@ -123,77 +127,6 @@ class ThreadWorker(QObject):
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
-
-
-# --------------------------------------------------------------------------- worker jobs
-
-
-@dataclass(frozen=True)
-class SecretsStatus:
-    available: bool
-    reason: str
-    backend: str
-    plaintext: bool
-    saved: dict[str, bool]
-    errors: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SaveOutcome:
-    config: Config
-    stored: dict[str, str]  # secret name -> 'keyring' | 'session' | 'plaintext' | 'deleted'
-    errors: dict[str, str]
-    status: SecretsStatus
-
-
-def read_secrets_status(store: CredentialStore) -> SecretsStatus:
-    """Runs on the worker: where secrets live, and which are set (never their values)."""
-    available = store.available()
-    saved: dict[str, bool] = {}
-    errors: dict[str, str] = {}
-    for name in SECRET_NAMES:
-        try:
-            saved[name] = store.get(name) is not None
-        except CredentialError as exc:
-            saved[name] = False
-            errors[name] = str(exc)
-    return SecretsStatus(
-        available=available,
-        reason=store.unavailable_reason or "",
-        backend=store.backend_name,
-        plaintext=store.plaintext_enabled,
-        saved=saved,
-        errors=errors,
-    )
-
-
-def save_everything(
-    config: Config,
-    path: Path,
-    store: CredentialStore,
-    changes: dict[str, str | None],
-    plaintext_consent: bool,
-) -> SaveOutcome:
-    """Runs on the worker: the config first (atomically), then each secret on its own."""
-    save_config(config, path)
-    stored: dict[str, str] = {}
-    errors: dict[str, str] = {}
-    if plaintext_consent and not store.available() and not store.plaintext_enabled:
-        # Also moves what was kept for this session so far into the file.
-        try:
-            store.enable_plaintext()
-        except CredentialError as exc:
-            errors["plaintext"] = str(exc)
-    for name, value in changes.items():
-        try:
-            if value is None:
-                store.delete(name)
-                stored[name] = "deleted"
-            else:
-                stored[name] = store.set(name, value)
-        except CredentialError as exc:
-            errors[name] = str(exc)
-    return SaveOutcome(config, stored, errors, read_secrets_status(store))
 
 
 # --------------------------------------------------------------------------- the dialog
