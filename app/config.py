@@ -1,24 +1,52 @@
-"""config.toml: parse, validate, modify and write, as pure functions.
+"""config.toml: its schema, declared once; parse, validate, modify and write, as pure functions.
 
 The file is the user's preferences only (sites, provider, monitor numbers, contact).
 Runtime state lives in the data dir; secrets live in the keyring. Every problem is
 reported as one ConfigError naming the file, the key, the line when it can be found,
 and what is wrong, so the CLI prints one line and exits 3 instead of a traceback.
+
+The schema is the dataclasses below plus SECTIONS. Each field carries its rule, label
+and help (`setting(...)`, see app/config_rules.py); the loader, `validate_field`, the
+writer, the Settings form and the tests all read them from here.
+
+To add a key: add one field to its dataclass,
+
+    cert_warn_days: int = setting(14, rules.integer(minimum=0), "Certificate &warning (days)",
+                                  "Warn this many days before a certificate expires")
+
+then document it in docs/config.md (a test checks both). `in_form=False` keeps it out of
+Settings (it is still loaded and written back).
+
+To add a table: write its dataclass (every field a `setting`), add the attribute to
+Config, and one Section to SECTIONS:
+
+    routes: tuple[RouteConfig, ...] = ()                                  # in Config
+    Section("route", RouteConfig, "routes", many=True, unique="name")
+
+`many=True` makes it an array of tables ([[route]]), held as a tuple; without it, a
+single [table] held as one dataclass (all fields need defaults). A field whose default
+is REQUIRED must be in every entry of a [[table]] (as a site's name and url). A `check` on the
+Section sees each built entry and may raise rules.KeyProblem for rules across keys;
+CONFIG_CHECKS see the whole Config (e.g. a route naming a site that does not exist).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import tomli_w
 
+from app import config_rules as rules
 from app.atomic import atomic_write_text
+from app.config_rules import REQUIRED, SPEC, KeyProblem, Kind, Spec, setting, validate_url
+
+__all__ = ["validate_url"]  # re-exported: callers check URLs with the loader's rule
 
 DEFAULT_STATUS_PAGE = "https://status.pantheon.io"
 DEFAULT_HOTLINE = "1-866-415-7624"
@@ -50,45 +78,96 @@ class ConfigMissing(ConfigError):
     """No config file yet (first run)."""
 
 
+# --------------------------------------------------------------------------- the schema
+
+
 @dataclass(frozen=True)
 class ProviderConfig:
-    name: str = "Pantheon"
-    status_page: str = DEFAULT_STATUS_PAGE
-    hotline: str = DEFAULT_HOTLINE
-    ticket_api: str = ""
-    dashboard: str = DEFAULT_DASHBOARD
-    ticket_timeout: float = 8.0
-    api: str = DEFAULT_PANTHEON_API
+    name: str = setting("Pantheon", rules.name, "Name", "The host's name, as shown in "
+                        "messages and tickets", in_form=False)
+    status_page: str = setting(
+        DEFAULT_STATUS_PAGE, rules.url, "Status pa&ge",
+        "Atlassian Statuspage base URL; /api/v2/summary.json is read under it",
+        accessible="Status page URL")
+    hotline: str = setting(DEFAULT_HOTLINE, rules.name, "&Hotline",
+                           "The emergency phone number, shown when a ticket cannot be filed",
+                           accessible="Emergency hotline phone number")
+    ticket_api: str = setting("", rules.optional_url, "Ticket &API",
+                              "Base URL of the ticket API; empty: tickets are drafted, not sent",
+                              accessible="Ticket API base URL (optional)", placeholder="optional")
+    dashboard: str = setting(DEFAULT_DASHBOARD, rules.url, "&Dashboard",
+                             "The host's dashboard, opened from the menu",
+                             accessible="Dashboard URL")
+    ticket_timeout: float = setting(8.0, rules.number(minimum=0.0, exclusive=True),
+                                    "Ticket time&out (seconds)",
+                                    "Deadline for filing one ticket before the hotline shows",
+                                    accessible="Ticket timeout in seconds")
+    api: str = setting(DEFAULT_PANTHEON_API, rules.url, "Pantheon API",
+                       "Pantheon API base, used to import sites from an account", in_form=False)
 
 
 @dataclass(frozen=True)
 class MonitorConfig:
-    interval: float = 60.0
-    timeout: float = 10.0
-    slow: float = 3.0
-    retries: int = 1
-    canaries: tuple[str, ...] = ()
-    concurrency: int = 100
-    failures_to_alert: int = 2
-    successes_to_recover: int = 2
-    retry_interval: float = 10.0
-    flap_threshold: float = 0.3
-    remind_every: float = 1800.0
-    history_days: int = 90
+    interval: float = setting(60.0, rules.number(minimum=1.0), "&Interval (seconds)",
+                              "How often every site is checked",
+                              accessible="Seconds between checks")
+    timeout: float = setting(10.0, rules.number(minimum=0.0, exclusive=True),
+                             "Time&out (seconds)",
+                             "Hard deadline for one whole request, body included",
+                             accessible="Request timeout in seconds")
+    slow: float = setting(3.0, rules.number(minimum=0.0, exclusive=True),
+                          "Slo&w after (seconds)",
+                          "A response slower than this makes the site degraded",
+                          accessible="Slow threshold in seconds")
+    retries: int = setting(1, rules.integer(minimum=0, maximum=10), "&Retries",
+                           "Immediate re-checks of a failing probe before it counts as failed",
+                           accessible="Immediate retries of a failing probe")
+    retry_interval: float = setting(10.0, rules.number(minimum=0.0, exclusive=True),
+                                    "Retr&y interval (seconds)",
+                                    "While a problem is being confirmed, check this often",
+                                    accessible="Seconds between confirming checks")
+    failures_to_alert: int = setting(2, rules.integer(minimum=1, maximum=100),
+                                     "&Failures to alert",
+                                     "Consecutive failed checks before a problem is confirmed",
+                                     accessible="Failed checks before an alert")
+    successes_to_recover: int = setting(2, rules.integer(minimum=1, maximum=100),
+                                        "Successes to reco&ver",
+                                        "Consecutive good checks before a recovery is confirmed",
+                                        accessible="Good checks before recovery")
+    remind_every: float = setting(1800.0, rules.number(minimum=0.0), "Remi&nd every (seconds)",
+                                  "Remind of an ongoing problem this often; 0 turns reminders off",
+                                  accessible="Reminder interval in seconds")
+    canaries: tuple[str, ...] = setting(
+        (), rules.urls, "C&anaries",
+        "Extra URLs that prove your own network works, separated by spaces",
+        accessible="Canary URLs, separated by spaces", placeholder="optional")
+    concurrency: int = setting(100, rules.integer(minimum=1, maximum=2000), "Concurrency",
+                               "At most this many probes in flight at once", in_form=False)
+    flap_threshold: float = setting(0.3, rules.fraction, "Flap threshold",
+                                    "Share of state changes above which a site is flapping",
+                                    in_form=False)
+    history_days: int = setting(90, rules.integer(minimum=1, maximum=3650), "History (days)",
+                                "Days of state history kept", in_form=False)
 
 
 @dataclass(frozen=True)
 class ContactConfig:
-    name: str = ""
-    email: str = ""
-    phone: str = ""
+    name: str = setting("", rules.text, "&Name", "Put on every emergency ticket",
+                        accessible="Your name")
+    email: str = setting("", rules.text, "Em&ail", "Put on every emergency ticket",
+                         accessible="Your email address")
+    phone: str = setting("", rules.text, "P&hone", "Put on every emergency ticket",
+                         accessible="Your phone number")
 
 
 @dataclass(frozen=True)
 class NewRelicConfig:
-    account_id: int | None = None
-    region: str = "us"
-    endpoint: str = ""
+    account_id: int | None = setting(None, rules.integer(minimum=1), "Account id",
+                                     "New Relic account id", in_form=False)
+    region: str = setting("us", rules.one_of("us", "eu"), "Region", '"us" or "eu"',
+                          in_form=False)
+    endpoint: str = setting("", rules.optional_url, "Endpoint",
+                            "Override of the NerdGraph URL (tests, proxies)", in_form=False)
 
     @property
     def graphql_url(self) -> str:
@@ -101,12 +180,26 @@ class NewRelicConfig:
 
 @dataclass(frozen=True)
 class SiteConfig:
-    name: str
-    url: str
-    backend_url: str = ""
-    environment: str = "live"
-    newrelic_app: str = ""
-    dashboard_url: str = ""
+    name: str = setting(REQUIRED, rules.name, "&Name", "A short unique name",
+                        accessible="Site name", placeholder="shop")
+    url: str = setting(REQUIRED, rules.url, "&URL", "The page visitors load",
+                       accessible="Site URL", placeholder="https://live-shop.pantheonsite.io/")
+    backend_url: str = setting(
+        "", rules.optional_url, "&Backend URL",
+        "A page that is never served from the cache. Empty: the URL above.",
+        accessible="Backend URL (optional)",
+        placeholder="optional, e.g. https://live-shop.pantheonsite.io/user/login")
+    environment: str = setting("live", rules.environment, "En&vironment",
+                               "live, test, dev or a multidev name", accessible="Environment",
+                               placeholder="live", empty_means_default=True,
+                               suggestions=("live", "test", "dev"))
+    newrelic_app: str = setting("", rules.text, "New &Relic app",
+                                "New Relic application name or id",
+                                accessible="New Relic application", placeholder="optional")
+    dashboard_url: str = setting("", rules.optional_url, "&Dashboard URL",
+                                 "This site's page on the host's dashboard",
+                                 accessible="Dashboard URL (optional)",
+                                 placeholder="optional: this site's page in the host's dashboard")
 
     @property
     def probe_backend_url(self) -> str:
@@ -130,11 +223,104 @@ class Config:
         return next((s for s in self.sites if s.name == name), None)
 
 
+@dataclass(frozen=True)
+class Key:
+    """One key of a section, as the form and the docs test see it."""
+
+    section: str
+    name: str
+    spec: Spec
+    kind: Kind
+    default: Any
+
+
+@dataclass(frozen=True)
+class Section:
+    """One table of the file and where it lives on Config."""
+
+    key: str  # the TOML name: [key], or [[key]] when many
+    cls: type[Any]
+    attr: str  # the Config attribute holding it
+    many: bool = False
+    unique: str = ""  # ([[...]]) the key whose values must differ, ignoring case
+    tab: str = ""  # the Settings tab generated from it ("" = none); `&` marks the mnemonic
+    intro: str = ""  # one sentence on top of that tab
+    always_written: bool = False  # written with its defaults, so users see them
+    check: Callable[[Any], None] | None = None  # rules across keys; raises KeyProblem
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The keys without a default: every entry must have them."""
+        return tuple(f.name for f in fields(self.cls) if f.default is REQUIRED
+                     and f.default_factory is REQUIRED)
+
+    @property
+    def header(self) -> str:
+        return f"[[{self.key}]]" if self.many else f"[{self.key}]"
+
+    def settings(self) -> tuple[Key, ...]:
+        return tuple(
+            Key(self.key, f.name, _spec(f), _spec(f).kind or rules.kind_of(f.type), f.default)
+            for f in fields(self.cls)
+        )
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("provider", ProviderConfig, "provider", tab="&Provider",
+            intro="Where your sites are hosted: its status page, and how to reach it.",
+            always_written=True),
+    Section("monitor", MonitorConfig, "monitor", tab="&Monitor", always_written=True),
+    Section("contact", ContactConfig, "contact", tab="&Contact",
+            intro="Put on every emergency ticket, so the support team can reach you."),
+    Section("newrelic", NewRelicConfig, "newrelic"),
+    Section("site", SiteConfig, "sites", many=True, unique="name"),
+)
+SECTION = {s.key: s for s in SECTIONS}
+
+# Rules that need the whole config; each raises KeyProblem("site[2].name", "...").
+CONFIG_CHECKS: list[Callable[[Config], None]] = []
+
+
+def _spec(f: Field[Any]) -> Spec:
+    spec = f.metadata.get(SPEC)
+    if not isinstance(spec, Spec):
+        raise TypeError(f"config field {f.name!r} has no setting(...): rule, label, help")
+    return spec
+
+
+def _check_schema() -> None:
+    # At import, so a key without a rule or label fails every test, not one user's load.
+    attrs = {f.name for f in fields(Config)} - {"source"}
+    if attrs != {s.attr for s in SECTIONS}:
+        raise TypeError(f"Config attributes {sorted(attrs)} do not match SECTIONS")
+    for section in SECTIONS:
+        for key in section.settings():
+            if not key.spec.label:
+                raise TypeError(f"{section.key}.{key.name} has no label")
+
+
+_check_schema()
+
+
+def validate_field(section: str, key: str, value: Any) -> Any:
+    """Validate one value as the loader would (for forms). Raises ValueError."""
+    return _spec(_field(SECTION[section].cls, key)).rule(value)
+
+
+def _field(cls: type[Any], key: str) -> Field[Any]:
+    return next(f for f in fields(cls) if f.name == key)
+
+
 # --------------------------------------------------------------------------- parsing
 
 
 def load_config(path: Path) -> Config:
     """Read and validate a config file. Raises ConfigError (ConfigMissing if absent)."""
+    return parse_config(read_config_text(path), source=str(path))
+
+
+def read_config_text(path: Path) -> str:
+    """The file's text. Raises ConfigError (ConfigMissing if absent)."""
     source = str(path)
     try:
         raw = path.read_bytes()
@@ -146,12 +332,19 @@ def load_config(path: Path) -> Config:
     except OSError as exc:
         raise ConfigError(f"cannot read the file ({exc.strerror})", source=source) from None
     try:
-        text = raw.decode("utf-8-sig")  # a BOM (some Windows editors add one) is fine
+        return raw.decode("utf-8-sig")  # a BOM (some Windows editors add one) is fine
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"the file is not UTF-8 text (byte {exc.start})", source=source
         ) from None
-    return parse_config(text, source=source)
+
+
+def fingerprint(path: Path) -> str | None:
+    """What the file holds now, to tell whether someone changed it; None when absent."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
 
 
 _TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
@@ -172,81 +365,102 @@ def parse_config(text: str, *, source: str = "config.toml") -> Config:
     return config_from_dict(data, source=source, text=text)
 
 
+Fail = Callable[..., ConfigError]
+
+
 def config_from_dict(data: Mapping[str, Any], *, source: str = "", text: str = "") -> Config:
     locate = _Locator(text)
 
-    def fail(key: str, message: str, *, table: str = "", index: int | None = None) -> ConfigError:
-        return ConfigError(
-            message, source=source, key=key, line=locate.find(table, index, key.split(".")[-1])
-        )
+    def fail(
+        key: str,
+        message: str,
+        *,
+        table: str = "",
+        index: int | None = None,
+        near: str | None = "",
+    ) -> ConfigError:
+        # The line: of `near` (default: the key's last part) in that table; None: its header.
+        wanted = key.split(".")[-1] if near == "" else near
+        return ConfigError(message, source=source, key=key, line=locate.find(table, index, wanted))
 
-    _reject_unknown(data, {"provider", "monitor", "contact", "newrelic", "site"}, "", fail)
-
-    provider = _section(data, "provider", ProviderConfig, fail)
-    monitor = _section(data, "monitor", MonitorConfig, fail)
-    contact = _section(data, "contact", ContactConfig, fail)
-    newrelic = _section(data, "newrelic", NewRelicConfig, fail)
-
-    raw_sites = data.get("site", [])
-    if not isinstance(raw_sites, list):
-        raise fail("site", "must be a list of [[site]] tables")
-    sites: list[SiteConfig] = []
-    seen: dict[str, int] = {}
-    for index, raw in enumerate(raw_sites):
-        label = f"site[{index + 1}]"
-        if not isinstance(raw, dict):
-            raise ConfigError(
-                "must be a [[site]] table",
-                source=source,
-                key=label,
-                line=locate.find("", None, "site"),
-            )
-        for required in ("name", "url"):
-            if required not in raw:
-                raise ConfigError(
-                    "is missing (every [[site]] needs a name and a url)",
-                    source=source,
-                    key=f"{label}.{required}",
-                    line=locate.find("site", index, None),
-                )
-        site = _build(SiteConfig, raw, f"{label}", fail, table="site", index=index)
-        folded = site.name.casefold()
-        if folded in seen:
-            raise fail(
-                f"{label}.name",
-                f"{site.name!r} is already the name of site[{seen[folded] + 1}]; "
-                "names must be unique",
-                table="site",
-                index=index,
-            )
-        seen[folded] = index
-        sites.append(site)
-
-    config = Config(
-        provider=provider,
-        monitor=monitor,
-        contact=contact,
-        newrelic=newrelic,
-        sites=tuple(sites),
-        source=source,
-    )
+    _reject_unknown(data, set(SECTION), "", fail)
+    values: dict[str, Any] = {}
+    for section in SECTIONS:
+        if section.many:
+            values[section.attr] = _many(data, section, fail)
+        else:
+            values[section.attr] = _single(data, section, fail)
+    config = Config(**values, source=source)
+    for check in CONFIG_CHECKS:
+        try:
+            check(config)
+        except KeyProblem as exc:
+            table, index = _where(exc.key)
+            raise fail(exc.key, exc.message, table=table, index=index) from None
     return config
 
 
-def _section(
-    data: Mapping[str, Any], name: str, cls: type[Any], fail: Callable[..., ConfigError]
-) -> Any:
-    raw = data.get(name, {})
+def _where(key: str) -> tuple[str, int | None]:
+    """'site[2].name' -> ('site', 1): the table a dotted key lives in, for its line."""
+    match = re.match(r"(\w+)(?:\[(\d+)\])?", key)
+    if not match or match.group(1) not in SECTION:
+        return "", None
+    return match.group(1), int(match.group(2)) - 1 if match.group(2) else None
+
+
+def _single(data: Mapping[str, Any], section: Section, fail: Fail) -> Any:
+    raw = data.get(section.key, {})
     if not isinstance(raw, dict):
-        raise fail(name, f"must be a [{name}] table")
-    return _build(cls, raw, name, fail, table=name, index=None)
+        raise fail(section.key, f"must be a {section.header} table")
+    return _build(section, raw, section.key, fail, index=None)
+
+
+def _many(data: Mapping[str, Any], section: Section, fail: Fail) -> tuple[Any, ...]:
+    raw_entries = data.get(section.key, [])
+    if not isinstance(raw_entries, list):
+        raise fail(section.key, f"must be a list of {section.header} tables")
+    entries: list[Any] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(raw_entries):
+        label = f"{section.key}[{index + 1}]"
+        if not isinstance(raw, dict):
+            raise fail(label, f"must be a {section.header} table", near=section.key)
+        for required in section.required:
+            if required not in raw:
+                raise fail(
+                    f"{label}.{required}",
+                    f"is missing (every {section.header} needs {_listing(section.required)})",
+                    table=section.key,
+                    index=index,
+                    near=None,
+                )
+        entry = _build(section, raw, label, fail, index=index)
+        if section.unique:
+            value = str(getattr(entry, section.unique))
+            folded = value.casefold()
+            if folded in seen:
+                raise fail(
+                    f"{label}.{section.unique}",
+                    f"{value!r} is already the {section.unique} of {section.key}"
+                    f"[{seen[folded] + 1}]; {section.unique}s must be unique",
+                    table=section.key,
+                    index=index,
+                )
+            seen[folded] = index
+        entries.append(entry)
+    return tuple(entries)
+
+
+def _listing(keys: tuple[str, ...]) -> str:
+    worded = [f"{'an' if k[:1] in 'aeiou' else 'a'} {k}" for k in keys]
+    return " and ".join(worded)
 
 
 def _reject_unknown(
     raw: Mapping[str, Any],
     allowed: set[str],
     prefix: str,
-    fail: Callable[..., ConfigError],
+    fail: Fail,
     *,
     table: str = "",
     index: int | None = None,
@@ -272,198 +486,25 @@ def _closest(key: str, allowed: set[str]) -> str | None:
 
 
 def _build(
-    cls: type[Any],
-    raw: Mapping[str, Any],
-    prefix: str,
-    fail: Callable[..., ConfigError],
-    *,
-    table: str,
-    index: int | None,
+    section: Section, raw: Mapping[str, Any], prefix: str, fail: Fail, *, index: int | None
 ) -> Any:
-    known = {f.name for f in fields(cls) if f.name != "source"}
-    _reject_unknown(raw, known, prefix, fail, table=table, index=index)
+    specs = {f.name: _spec(f) for f in fields(section.cls)}
+    _reject_unknown(raw, set(specs), prefix, fail, table=section.key, index=index)
     values: dict[str, Any] = {}
     for key, value in raw.items():
-        check = _VALIDATORS.get((cls.__name__, key))
-        name = f"{prefix}.{key}"
-        if check is None:  # pragma: no cover - every field has a validator
-            raise AssertionError(f"no validator for {cls.__name__}.{key}")
         try:
-            values[key] = check(value)
+            values[key] = specs[key].rule(value)
         except ValueError as exc:
-            raise fail(name, str(exc), table=table, index=index) from None
-    return cls(**values)
-
-
-# --------------------------------------------------------------------------- validators
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"must be a string, not {_type_name(value)}")
-    return value.strip()
-
-
-def _name(value: Any) -> str:
-    text = _text(value)
-    if not text:
-        raise ValueError("must not be empty")
-    if any(ch in text for ch in "\n\r\t"):
-        raise ValueError("must be one line")
-    return text
-
-
-def _environment(value: Any) -> str:
-    text = _text(value).lower()
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,31}", text):
-        raise ValueError(
-            f"{value!r} is not an environment name (live, test, dev or a multidev name)"
-        )
-    return text
-
-
-def validate_url(value: Any, *, allow_empty: bool = False) -> str:
-    """An absolute http(s) URL without credentials in it. Raises ValueError."""
-    text = _text(value)
-    if not text:
-        if allow_empty:
-            return ""
-        raise ValueError("must not be empty")
-    if any(ch.isspace() for ch in text):
-        raise ValueError(f"{text!r} contains spaces")
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in ("http", "https"):
-        shown = f"{parts.scheme}:" if parts.scheme else "no scheme"
-        raise ValueError(f"{text!r} is not an http or https URL ({shown})")
-    if not parts.hostname:
-        raise ValueError(f"{text!r} has no host name")
-    if parts.username is not None or parts.password is not None:
-        raise ValueError(
-            "must not contain a user name or password (they would end up in logs and "
-            "tickets); Lifeline keeps secrets in the keyring"
-        )
-    try:
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError:
-        raise ValueError(f"{text!r} has an invalid port") from None
-    return text
-
-
-def _url(value: Any) -> str:
-    return validate_url(value)
-
-
-def _optional_url(value: Any) -> str:
-    return validate_url(value, allow_empty=True)
-
-
-def _urls(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        raise ValueError(f"must be a list of URLs, not {_type_name(value)}")
-    return tuple(validate_url(item) for item in value)
-
-
-def _number(*, minimum: float, exclusive: bool = False) -> Callable[[Any], float]:
-    def check(value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"must be a number, not {_type_name(value)}")
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError("must be a finite number")
-        if value < minimum or (exclusive and value == minimum):
-            relation = "greater than" if exclusive else "at least"
-            raise ValueError(f"must be {relation} {minimum:g} (got {value:g})")
-        return float(value)
-
-    return check
-
-
-def _integer(*, minimum: int, maximum: int | None = None) -> Callable[[Any], int]:
-    def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"must be a whole number, not {_type_name(value)}")
-        if value < minimum:
-            raise ValueError(f"must be at least {minimum} (got {value})")
-        if maximum is not None and value > maximum:
-            raise ValueError(f"must be at most {maximum} (got {value})")
-        return value
-
-    return check
-
-
-def _fraction(value: Any) -> float:
-    number = _number(minimum=0.0, exclusive=True)(value)
-    if number >= 1:
-        raise ValueError(f"must be between 0 and 1 (got {number:g})")
-    return number
-
-
-def _region(value: Any) -> str:
-    text = _text(value).lower()
-    if text not in ("us", "eu"):
-        raise ValueError(f"must be \"us\" or \"eu\" (got {value!r})")
-    return text
-
-
-def _account_id(value: Any) -> int:
-    return _integer(minimum=1)(value)
-
-
-def _type_name(value: Any) -> str:
-    return {
-        bool: "true/false",
-        int: "a whole number",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "a table",
-    }.get(type(value), type(value).__name__)
-
-
-_VALIDATORS: dict[tuple[str, str], Callable[[Any], Any]] = {
-    ("ProviderConfig", "name"): _name,
-    ("ProviderConfig", "status_page"): _url,
-    ("ProviderConfig", "hotline"): _name,
-    ("ProviderConfig", "ticket_api"): _optional_url,
-    ("ProviderConfig", "dashboard"): _url,
-    ("ProviderConfig", "ticket_timeout"): _number(minimum=0.0, exclusive=True),
-    ("ProviderConfig", "api"): _url,
-    ("MonitorConfig", "interval"): _number(minimum=1.0),
-    ("MonitorConfig", "timeout"): _number(minimum=0.0, exclusive=True),
-    ("MonitorConfig", "slow"): _number(minimum=0.0, exclusive=True),
-    ("MonitorConfig", "retries"): _integer(minimum=0, maximum=10),
-    ("MonitorConfig", "canaries"): _urls,
-    ("MonitorConfig", "concurrency"): _integer(minimum=1, maximum=2000),
-    ("MonitorConfig", "failures_to_alert"): _integer(minimum=1, maximum=100),
-    ("MonitorConfig", "successes_to_recover"): _integer(minimum=1, maximum=100),
-    ("MonitorConfig", "retry_interval"): _number(minimum=0.0, exclusive=True),
-    ("MonitorConfig", "flap_threshold"): _fraction,
-    ("MonitorConfig", "remind_every"): _number(minimum=0.0),
-    ("MonitorConfig", "history_days"): _integer(minimum=1, maximum=3650),
-    ("ContactConfig", "name"): _text,
-    ("ContactConfig", "email"): _text,
-    ("ContactConfig", "phone"): _text,
-    ("NewRelicConfig", "account_id"): _account_id,
-    ("NewRelicConfig", "region"): _region,
-    ("NewRelicConfig", "endpoint"): _optional_url,
-    ("SiteConfig", "name"): _name,
-    ("SiteConfig", "url"): _url,
-    ("SiteConfig", "backend_url"): _optional_url,
-    ("SiteConfig", "environment"): _environment,
-    ("SiteConfig", "newrelic_app"): _text,
-    ("SiteConfig", "dashboard_url"): _optional_url,
-}
-
-
-def validate_field(section: str, key: str, value: Any) -> Any:
-    """Validate one value as the loader would (for forms). Raises ValueError."""
-    cls = {
-        "provider": "ProviderConfig",
-        "monitor": "MonitorConfig",
-        "contact": "ContactConfig",
-        "newrelic": "NewRelicConfig",
-        "site": "SiteConfig",
-    }[section]
-    return _VALIDATORS[(cls, key)](value)
+            raise fail(f"{prefix}.{key}", str(exc), table=section.key, index=index) from None
+    entry = section.cls(**values)
+    if section.check is not None:
+        try:
+            section.check(entry)
+        except KeyProblem as exc:
+            raise fail(
+                f"{prefix}.{exc.key}", exc.message, table=section.key, index=index
+            ) from None
+    return entry
 
 
 class _Locator:
@@ -505,33 +546,45 @@ class _Locator:
 # --------------------------------------------------------------------------- writing
 
 
+def _clean(value: Any) -> Any:
+    """A value TOML can hold: tuples as lists, lone surrogates (from outside) replaced."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate (a broken \\ud800 escape in some API's JSON) cannot be
+            # written as UTF-8; a pair is joined back into its character.
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return value
+    if isinstance(value, tuple | list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _table(obj: Any) -> dict[str, Any]:
+    return {
+        f.name: _clean(getattr(obj, f.name))
+        for f in fields(obj)
+        if getattr(obj, f.name) is not None
+    }
+
+
 def config_to_dict(config: Config) -> dict[str, Any]:
     """The TOML document for a config: every section, defaults included, so users see them."""
-
-    def table(obj: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for f in fields(obj):
-            value = getattr(obj, f.name)
-            if value is None:
-                continue
-            out[f.name] = list(value) if isinstance(value, tuple) else value
-        return out
-
-    doc: dict[str, Any] = {
-        "provider": table(config.provider),
-        "monitor": table(config.monitor),
-    }
-    contact = table(config.contact)
-    if any(contact.values()):
-        doc["contact"] = contact
-    if config.newrelic != NewRelicConfig():
-        doc["newrelic"] = table(config.newrelic)
-    sites = []
-    for site in config.sites:
-        entry = {k: v for k, v in table(site).items() if v != "" or k in ("name", "url")}
-        sites.append(entry)
-    if sites:
-        doc["site"] = sites
+    doc: dict[str, Any] = {}
+    for section in SECTIONS:
+        value = getattr(config, section.attr)
+        if not section.many:
+            if section.always_written or value != section.cls():
+                doc[section.key] = _table(value)
+            continue
+        entries = [
+            {k: v for k, v in _table(entry).items()
+             if k in section.required or v not in ("", [])}
+            for entry in value
+        ]
+        if entries:
+            doc[section.key] = entries
     return doc
 
 
@@ -540,11 +593,14 @@ def config_to_toml(config: Config) -> str:
     return header + tomli_w.dumps(config_to_dict(config))
 
 
-def save_config(config: Config, path: Path) -> None:
-    """Validate by round-tripping, then write atomically: a crash leaves the old file."""
+def save_config(config: Config, path: Path) -> Config:
+    """Validate by round-tripping, then write atomically: a crash leaves the old file.
+
+    Returns the config as written (text from outside may have been made writable)."""
     text = config_to_toml(config)
-    parse_config(text, source=str(path))  # never write a file we could not read back
+    written = parse_config(text, source=str(path))  # never write a file we could not read
     atomic_write_text(path, text, mode=0o600)
+    return written
 
 
 # --------------------------------------------------------------------------- modifying

@@ -11,16 +11,21 @@ import pytest
 
 from app.cli import main
 from app.config import (
+    SECTIONS,
     Config,
     ConfigError,
     ConfigMissing,
     MonitorConfig,
     ProviderConfig,
+    Section,
     SiteConfig,
     config_to_toml,
     load_config,
     parse_config,
+    save_config,
+    validate_field,
 )
+from app.config_rules import REQUIRED
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -190,20 +195,62 @@ def test_config_missing_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_every_key_is_documented() -> None:
-    from dataclasses import fields
-
-    from app.config import ContactConfig, NewRelicConfig
-
     doc = (ROOT / "docs" / "config.md").read_text()
-    for section, cls in (
-        ("[provider]", ProviderConfig),
-        ("[monitor]", MonitorConfig),
-        ("[[site]]", SiteConfig),
-        ("[contact]", ContactConfig),
-        ("[newrelic]", NewRelicConfig),
-    ):
-        start = doc.index(f"## `{section}`")
+    for section in SECTIONS:
+        start = doc.index(f"## `{section.header}`")
         end = doc.find("\n## ", start + 1)
         part = doc[start : end if end > 0 else None]
-        for f in fields(cls):
-            assert f"| `{f.name}` |" in part, f"{section} {f.name} is not in docs/config.md"
+        for key in section.settings():
+            assert f"| `{key.name}` |" in part, f"{section.header} {key.name} not in the docs"
+
+
+def test_every_key_has_a_rule_a_label_and_a_form_kind() -> None:
+    for section in SECTIONS:
+        assert getattr(Config(), section.attr) is not None
+        for key in section.settings():
+            where = f"{section.key}.{key.name}"
+            assert callable(key.spec.rule), where
+            assert key.spec.label.strip() and key.spec.help.strip(), where
+            assert key.kind in ("text", "int", "float", "list", "bool"), where
+            if key.default not in (REQUIRED, None):
+                # every default passes its own rule (None means "unset": never checked)
+                as_toml = list(key.default) if isinstance(key.default, tuple) else key.default
+                assert key.spec.rule(as_toml) == key.default, where
+            elif key.default is REQUIRED:
+                assert section.many and key.name in section.required, where
+
+
+def test_a_field_without_a_setting_is_refused_at_import() -> None:
+    from dataclasses import dataclass, fields
+
+    @dataclass(frozen=True)
+    class Bare:
+        value: int = 1
+
+    with pytest.raises(TypeError, match="has no setting"):
+        Section("bare", Bare, "bare").settings()
+    assert fields(Bare)
+
+
+def test_validate_field_is_the_loaders_rule() -> None:
+    assert validate_field("monitor", "retries", 3) == 3
+    with pytest.raises(ValueError, match="at most 10"):
+        validate_field("monitor", "retries", 11)
+    with pytest.raises(ValueError, match="not an http or https URL"):
+        validate_field("site", "url", "ftp://x/")
+    text = '[monitor]\nretries = 11\n'
+    with pytest.raises(ConfigError, match="at most 10"):
+        parse_config(text)
+
+
+def test_a_lone_surrogate_from_outside_is_replaced_on_save(tmp_path: Path) -> None:
+    """Issue 12, defect 13c: a Pantheon label with a broken \\ud800 escape made save raise."""
+    import json
+
+    label = json.loads('"Caf\\ud800 shop \\ud83d\\ude00"')  # as the API's JSON decodes
+    config = Config(sites=(SiteConfig(name=label, url="https://live-cafe.example/"),))
+    path = tmp_path / "config.toml"
+    written = save_config(config, path)
+    assert written.sites[0].name == "Caf\ufffd shop \U0001f600"
+    assert load_config(path) == written
+    assert path.read_bytes().decode("utf-8")  # valid UTF-8 on disk

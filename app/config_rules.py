@@ -1,0 +1,215 @@
+"""The rules one config value must follow, and the schema entry that names them.
+
+A rule takes what TOML (or a form) produced and returns the value the config holds, or
+raises ValueError with a message written for the person who typed it. `setting()` is
+how app/config.py attaches a rule, a label and a help text to each dataclass field, so
+the loader, `validate_field`, the Settings form and the docs test all read one table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+Rule = Callable[[Any], Any]
+# How a form turns typed text into a value before the rule runs.
+Kind = Literal["text", "int", "float", "list", "bool"]
+
+SPEC = "lifeline.spec"  # the dataclass field metadata key
+REQUIRED: Any = MISSING  # as a setting's default: the key has none and must be given
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One key's schema: its rule and how a person is told about it."""
+
+    rule: Rule
+    label: str  # the form label; `&` marks the mnemonic
+    help: str = ""  # one sentence: tooltip in Settings
+    accessible: str = ""  # the screen-reader name; default: the label without `&`
+    kind: Kind | None = None  # default: from the field's type
+    placeholder: str = ""
+    in_form: bool = True  # False: kept as written, not shown in Settings
+    empty_means_default: bool = False  # an empty form field stands for the default
+    suggestions: tuple[str, ...] = ()  # completions offered in the form
+
+    @property
+    def plain_label(self) -> str:
+        return self.label.replace("&&", "\0").replace("&", "").replace("\0", "&")
+
+
+def setting(
+    default: Any,
+    rule: Rule,
+    label: str,
+    help: str = "",
+    **options: Any,
+) -> Any:
+    """A dataclass field with its schema entry. Typed Any so `x: float = setting(...)`."""
+    return field(default=default, metadata={SPEC: Spec(rule, label, help, **options)})
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, not {type_name(value)}")
+    return value.strip()
+
+
+def name(value: Any) -> str:
+    result = text(value)
+    if not result:
+        raise ValueError("must not be empty")
+    if any(ch in result for ch in "\n\r\t"):
+        raise ValueError("must be one line")
+    return result
+
+
+def environment(value: Any) -> str:
+    result = text(value).lower()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,31}", result):
+        raise ValueError(
+            f"{value!r} is not an environment name (live, test, dev or a multidev name)"
+        )
+    return result
+
+
+def validate_url(value: Any, *, allow_empty: bool = False) -> str:
+    """An absolute http(s) URL without credentials in it. Raises ValueError."""
+    result = text(value)
+    if not result:
+        if allow_empty:
+            return ""
+        raise ValueError("must not be empty")
+    if any(ch.isspace() for ch in result):
+        raise ValueError(f"{result!r} contains spaces")
+    parts = urlsplit(result)
+    if parts.scheme.lower() not in ("http", "https"):
+        shown = f"{parts.scheme}:" if parts.scheme else "no scheme"
+        raise ValueError(f"{result!r} is not an http or https URL ({shown})")
+    if not parts.hostname:
+        raise ValueError(f"{result!r} has no host name")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(
+            "must not contain a user name or password (they would end up in logs and "
+            "tickets); Lifeline keeps secrets in the keyring"
+        )
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise ValueError(f"{result!r} has an invalid port") from None
+    return result
+
+
+def url(value: Any) -> str:
+    return validate_url(value)
+
+
+def optional_url(value: Any) -> str:
+    return validate_url(value, allow_empty=True)
+
+
+def urls(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"must be a list of URLs, not {type_name(value)}")
+    return tuple(validate_url(item) for item in value)
+
+
+def texts(value: Any) -> tuple[str, ...]:
+    """A list of one-line strings (e.g. words to look for in a page)."""
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"must be a list of strings, not {type_name(value)}")
+    return tuple(name(item) for item in value)
+
+
+def boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"must be true or false, not {type_name(value)}")
+    return value
+
+
+def number(*, minimum: float, exclusive: bool = False) -> Rule:
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"must be a number, not {type_name(value)}")
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError("must be a finite number")
+        if value < minimum or (exclusive and value == minimum):
+            relation = "greater than" if exclusive else "at least"
+            raise ValueError(f"must be {relation} {minimum:g} (got {value:g})")
+        return float(value)
+
+    return check
+
+
+def integer(*, minimum: int, maximum: int | None = None) -> Rule:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"must be a whole number, not {type_name(value)}")
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum} (got {value})")
+        if maximum is not None and value > maximum:
+            raise ValueError(f"must be at most {maximum} (got {value})")
+        return value
+
+    return check
+
+
+def fraction(value: Any) -> float:
+    result: float = number(minimum=0.0, exclusive=True)(value)
+    if result >= 1:
+        raise ValueError(f"must be between 0 and 1 (got {result:g})")
+    return result
+
+
+def one_of(*choices: str) -> Rule:
+    def check(value: Any) -> str:
+        result = text(value).lower()
+        if result not in choices:
+            options = " or ".join(f'"{c}"' for c in choices)
+            raise ValueError(f"must be {options} (got {value!r})")
+        return result
+
+    return check
+
+
+class KeyProblem(ValueError):
+    """A rule across keys failed (e.g. start after end): names the key to point at."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
+_KINDS: dict[str, Kind] = {
+    "bool": "bool",
+    "int": "int",
+    "int|None": "int",
+    "float": "float",
+    "float|None": "float",
+}
+
+
+def kind_of(annotation: object) -> Kind:
+    """The form kind for a field's type (a string under `from __future__ import annotations`)."""
+    spelled = str(annotation).replace(" ", "")
+    if spelled.startswith("tuple["):
+        return "list"
+    return _KINDS.get(spelled, "text")
+
+
+def type_name(value: Any) -> str:
+    return {
+        bool: "true/false",
+        int: "a whole number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
