@@ -36,6 +36,11 @@ class Paths:
         return self.data_dir / "outbox.sqlite3"
 
     @property
+    def planned_notices(self) -> Path:
+        """Which planned-maintenance notices were shown (so a restart does not repeat them)."""
+        return self.data_dir / "planned-notices.json"
+
+    @property
     def log_file(self) -> Path:
         return self.log_dir / "lifeline.log"
 

@@ -6,8 +6,11 @@ perfdata after '|'), so `lifeline check` can be dropped into Nagios, Icinga or a
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from app import planned
+from app.clock import iso
 from app.models import (
     EXIT_CODES,
     SITE_SEVERITY,
@@ -20,6 +23,7 @@ from app.models import (
     SiteResult,
     SiteState,
 )
+from app.platform_rule import describe
 
 _NOTEWORTHY_PLATFORM = frozenset(
     {PlatformState.DEGRADED, PlatformState.OUTAGE, PlatformState.MAINTENANCE}
@@ -60,13 +64,23 @@ def site_to_json(s: SiteResult) -> dict[str, Any]:
     }
 
 
-def platform_to_json(p: PlatformStatus) -> dict[str, Any]:
+def platform_to_json(p: PlatformStatus, now: datetime | None = None) -> dict[str, Any]:
+    """`now`: the check's time, from which `upcoming` (the next 7 days) is counted;
+    without it, every planned maintenance the page lists."""
     return {
         "state": p.state.value,
         "indicator": p.indicator,
         "description": p.description,
+        "reason": p.reason,
         "incidents": [
-            {"name": i.name, "impact": i.impact, "status": i.status, "url": i.url}
+            {
+                "name": i.name,
+                "impact": i.impact,
+                "status": i.status,
+                "url": i.url,
+                "components": list(i.components),
+                "counted": i.counted,
+            }
             for i in p.incidents
         ],
         "maintenances": [
@@ -76,10 +90,23 @@ def platform_to_json(p: PlatformStatus) -> dict[str, Any]:
                 "url": m.url,
                 "scheduled_for": m.scheduled_for,
                 "scheduled_until": m.scheduled_until,
+                "components": list(m.components),
             }
             for m in p.maintenances
         ],
-        "components": [{"name": c.name, "status": c.status} for c in p.components],
+        "upcoming": [
+            {
+                "name": m.name,
+                "starts": iso(start) if (start := planned.starts(m)) else None,
+                "ends": iso(end) if (end := planned.ends(m)) else None,
+                "components": list(m.components),
+                "url": m.url,
+            }
+            for m in (planned.upcoming(p, now) if now is not None else p.upcoming)
+        ],
+        "components": [
+            {"name": c.name, "status": c.status, "counted": c.counted} for c in p.components
+        ],
         "error": p.error,
         "page_url": p.page_url,
     }
@@ -89,7 +116,7 @@ def report_to_json(r: CheckReport) -> dict[str, Any]:
     return {
         "checked_at": r.checked_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "overall": {"state": r.overall.value, "point_of_failure": r.point_of_failure.value},
-        "platform": platform_to_json(r.platform),
+        "platform": platform_to_json(r.platform, r.checked_at),
         "sites": [site_to_json(s) for s in r.sites],
         "canaries_ok": r.canaries_ok,
         "duration": round(r.duration, 3),
@@ -217,17 +244,20 @@ def format_report(r: CheckReport) -> str:
     head = f"Platform: {p.state.value}"
     if p.indicator:
         head += f" (indicator {p.indicator})"
-    if p.description:
-        head += f" - {p.description}"
-    if p.error:
-        head += f" - {p.error}"
+    words = describe(p)
+    if words:
+        head += f" - {words}"
     lines.append(head)
     for i in p.incidents:
         lines.append(f"  incident: {i.name} [{i.impact}, {i.status}] {i.url}".rstrip())
     for m in p.maintenances:
         lines.append(f"  maintenance: {m.name} [{m.status}] {m.url}".rstrip())
+    for m in planned.upcoming(p, r.checked_at):
+        when = planned.window_text(m, r.checked_at)
+        lines.append(f"  planned: {m.name} [{when}] {m.url}".rstrip())
     for c in p.components:
-        lines.append(f"  component: {c.name} [{c.status}]")
+        ignored = "" if c.counted else " (not watched)"
+        lines.append(f"  component: {c.name} [{c.status}]{ignored}")
     if r.canaries_ok is not None:
         lines.append(f"Canaries: {'reachable' if r.canaries_ok else 'unreachable'}")
     lines.append(f"Checked at {r.checked_at:%Y-%m-%d %H:%M:%S} UTC in {r.duration:.1f} s")
