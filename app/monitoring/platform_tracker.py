@@ -32,9 +32,7 @@ def platform_unchecked() -> PlatformStatus:
 
 
 class PlatformTracker:
-    def __init__(
-        self, clock: Clock, fetch: FetchPlatform, on_error: Callable[[str], None]
-    ) -> None:
+    def __init__(self, clock: Clock, fetch: FetchPlatform, on_error: Callable[[str], None]) -> None:
         self._clock = clock
         self._fetch = fetch
         self._on_error = on_error
