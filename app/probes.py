@@ -33,13 +33,13 @@ import httpx2
 from app import __version__
 from app.config import SiteConfig
 from app.models import CacheVerdict, ErrorKind, ProbeKind, ProbeResult
+from app.text import exception_chain, one_line
 
 MAX_REDIRECTS = 10
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CACHE_HEADERS = ("Age", "X-Cache", "X-Cache-Hits", "X-Served-By")
 # Pantheon's documented way to reach the origin past the CDN cache.
 BYPASS_COOKIE = ("NO_CACHE", "1")
-_DETAIL_MAX = 160
 
 
 @dataclass(frozen=True)
@@ -370,18 +370,9 @@ async def read_prefix(response: httpx2.Response, limit: int) -> tuple[bytes, boo
 # --------------------------------------------------------------------------- errors
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in seen:
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    return seen
-
-
 def classify_error(exc: BaseException) -> tuple[ErrorKind, str]:
     """Map a transport exception to an error kind and a one-line detail."""
-    chain = _chain(exc)
+    chain = exception_chain(exc)
     for item in chain:
         if isinstance(item, ssl.SSLCertVerificationError):
             return ErrorKind.TLS, f"certificate not trusted: {item.verify_message or item.reason}"
@@ -409,11 +400,6 @@ def classify_error(exc: BaseException) -> tuple[ErrorKind, str]:
     if isinstance(exc, ConnectionError):
         return ErrorKind.REFUSED, f"cannot connect ({exc.strerror or exc})"
     return ErrorKind.PROTOCOL, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
-def one_line(text: str, limit: int = _DETAIL_MAX) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "\u2026"
 
 
 # --------------------------------------------------------------------------- evidence

@@ -28,7 +28,8 @@ from app.models import (
     PlatformStatus,
 )
 from app.platform_rule import ALL_COMPONENTS, judge, worst
-from app.probes import FetchError, ProbeOptions, fetch, one_line
+from app.probes import FetchError, ProbeOptions, fetch
+from app.text import one_line
 
 SUMMARY_PATH = "/api/v2/summary.json"
 # summary.json of a large page (hundreds of components) stays well under this.

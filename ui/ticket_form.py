@@ -44,6 +44,7 @@ from app.events import MonitorSnapshot, SiteStatus
 from app.models import Incident, PlatformStatus, PointOfFailure, SiteState
 from app.paths import Paths
 from app.presentation import impacted_sites
+from app.text import error_line
 from app.tickets.builder import (
     Ticket,
     build_description,
@@ -458,7 +459,7 @@ class TicketForm(QDialog):
     def _on_save_failed(self, exc: BaseException) -> None:
         log.warning("could not save the ticket draft: %s", exc)
         self.status_label.setText(
-            f"Could not save the draft ({_one_line(exc)}). Copy the text before closing."
+            f"Could not save the draft ({error_line(exc, 200)}). Copy the text before closing."
         )
 
     # ------------------------------------------------------------------ fresh check
@@ -489,7 +490,8 @@ class TicketForm(QDialog):
     def _on_refresh_failed(self, exc: BaseException) -> None:
         log.warning("fresh check for the ticket failed: %s", exc)
         self.fresh_label.setText(
-            f"The fresh check failed ({_one_line(exc)}); the diagnostics are from the last check."
+            f"The fresh check failed ({error_line(exc, 200)}); "
+            "the diagnostics are from the last check."
         )
 
     # ------------------------------------------------------------------ sending
@@ -554,7 +556,7 @@ class TicketForm(QDialog):
         self.sending = False
         self.send_button.setText("Send emergency ticket")
         self.fallback_panel.set_retrying(False)
-        self._show_fallback(f"Lifeline could not send it ({_one_line(exc)})")
+        self._show_fallback(f"Lifeline could not send it ({error_line(exc, 200)})")
 
     def _on_watchdog(self) -> None:
         # The sender has its own deadline; this one also covers a keyring prompt or a
@@ -648,7 +650,7 @@ class TicketForm(QDialog):
     def _on_handled_failed(self, exc: BaseException) -> None:
         self.fallback_panel.show_handled(
             f"Noted: Lifeline will not send it from this window (the outbox could not be "
-            f"updated: {_one_line(exc)})."
+            f"updated: {error_line(exc, 200)})."
         )
         self.handled.emit()
 
@@ -842,6 +844,3 @@ def _open_in_browser(url: str) -> None:
     QDesktopServices.openUrl(QUrl(url))
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "\u2026"

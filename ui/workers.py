@@ -35,6 +35,8 @@ from typing import Any, TypeVar
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from app.text import error_line
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -191,7 +193,7 @@ class Workers(QObject):
         if job.error is not None:
             if job.on_error is None:
                 log.error("background job failed", exc_info=job.error)
-                self.error.emit(_one_line(job.error))
+                self.error.emit(error_line(job.error))
             elif _alive(job.on_error, job.owner):
                 job.on_error(job.error)
             return
@@ -258,6 +260,3 @@ def _alive(callback: Callable[..., object], owner: QObject | None) -> bool:
     return True
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 300 else text[:297] + "\u2026"

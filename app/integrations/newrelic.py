@@ -23,6 +23,7 @@ from app import __version__
 from app.config import Config, NewRelicConfig, SiteConfig
 from app.credentials import ENV_OVERRIDES, NEWRELIC_KEY, CredentialError, CredentialStore
 from app.redact import redact, register_secret
+from app.text import exception_chain
 
 T = TypeVar("T")
 
@@ -330,14 +331,10 @@ def _first_error(errors: list[Any]) -> str:
 
 
 def _reason(exc: BaseException) -> str:
-    current: BaseException | None = exc
-    for _ in range(10):
-        if current is None:
-            break
+    for current in exception_chain(exc):
         if isinstance(current, ConnectionRefusedError):
             return "connection refused"
         name = type(current).__name__
         if "SSL" in name or "Certificate" in name:
             return "TLS failed"
-        current = current.__cause__ or current.__context__
     return type(exc).__name__

@@ -29,6 +29,7 @@ from app import __version__
 from app.config import DEFAULT_DASHBOARD
 from app.redact import register_secret
 from app.sites_import import ImportCandidate, SkippedSite
+from app.text import exception_chain
 
 PAGE_SIZE = 100
 MAX_PAGES = 200  # 20,000 sites: a runaway pager stops here instead of looping forever
@@ -332,10 +333,7 @@ class TerminusClient:
 
 def _connect_reason(exc: BaseException) -> str:
     # httpx2 wraps the socket error a few levels down; the innermost one says why.
-    current: BaseException | None = exc
-    for _ in range(10):
-        if current is None:
-            break
+    for current in exception_chain(exc):
         if isinstance(current, ssl.SSLError):
             return "TLS certificate not trusted" if isinstance(
                 current, ssl.SSLCertVerificationError
@@ -344,5 +342,4 @@ def _connect_reason(exc: BaseException) -> str:
             return "host name not found"
         if isinstance(current, ConnectionRefusedError):
             return "connection refused"
-        current = current.__cause__ or current.__context__
     return "connection failed"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from app.clock import iso
 from app.config import ContactConfig, ProviderConfig, SiteConfig
 from app.events import SiteStatus
 from app.models import (
@@ -454,12 +455,6 @@ _SECRET_KEYS = frozenset(
 
 def contact_dict(contact: ContactConfig) -> dict[str, str]:
     return {"name": contact.name, "email": contact.email, "phone": contact.phone}
-
-
-def iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _clock(moment: datetime, reference: datetime) -> str:

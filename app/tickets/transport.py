@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import httpx2
 
 from app.redact import redact
+from app.text import exception_chain
 
 MAX_ANSWER_BYTES = 256 * 1024
 
@@ -171,7 +172,7 @@ def timeout_failure(service: str, timeout: float) -> Failure:
 
 
 def _connect_failure(exc: httpx2.ConnectError, service: str, host: str) -> Failure:
-    chain = _causes(exc)
+    chain = exception_chain(exc)
     text = " ".join(str(item) for item in chain).lower()
     if any(isinstance(item, ssl.SSLError) for item in chain) or "ssl" in text:
         verify_errors = [i for i in chain if isinstance(i, ssl.SSLCertVerificationError)]
@@ -212,10 +213,3 @@ async def _read_capped(answer: httpx2.Response) -> bytes:
     return b"".join(chunks)
 
 
-def _causes(exc: BaseException) -> list[BaseException]:
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    return chain
