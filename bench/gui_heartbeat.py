@@ -48,10 +48,12 @@ def main() -> None:
     from bench.sites import write_config
     from ui.bridge import Bridge
     from ui.icons import IconSet
+    from ui.interpreter import imports_frozen, tune_for_gui
     from ui.tray import TrayIcon
 
     base, limit = sys.argv[1], float(sys.argv[2])
     control = sys.argv[3:] == ["control"]
+    tune_for_gui()  # as ui.main.run() does
     app = QApplication([])
     tmp = Path(tempfile.mkdtemp(prefix="bench-gui-"))
     config = load_config(
@@ -59,8 +61,13 @@ def main() -> None:
                      paths=_paths())
     )
     history = History(tmp / "history.sqlite3")
-    # As ui.main.TrayApp does: the monitor is made on the worker thread.
-    bridge = Bridge(lambda: Monitor(config, history=history), config)
+    # As ui.main.TrayApp does: the monitor is made on the worker thread, and the engine's
+    # objects frozen out of the GC once made.
+    def make_monitor() -> Monitor:
+        with imports_frozen():
+            return Monitor(config, history=history)
+
+    bridge = Bridge(make_monitor, config)
     tray = TrayIcon(bridge, IconSet(), open_settings=lambda: None, on_quit=lambda: None)
 
     gaps: list[float] = []

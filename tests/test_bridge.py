@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -151,16 +153,19 @@ def test_a_crashing_monitor_is_reported_not_swallowed(qtbot: Any, started: Any) 
     with qtbot.waitSignal(bridge.error, timeout=5000) as blocker:
         bridge.start()
     assert "boom in run()" in blocker.args[0]
-    # The loop outlives the monitor: background jobs still work.
-    with qtbot.waitSignal(bridge._jobDone, timeout=5000):
-        results: list[int] = []
-        bridge.run_in_worker(lambda: 41 + 1, results.append)
-    qtbot.waitUntil(lambda: results == [42], timeout=5000)
+    # The loop outlives the monitor: background jobs still run on it.
+    results: list[str] = []
+
+    async def where() -> str:
+        return threading.current_thread().name
+
+    bridge.workers.submit(where, results.append)
+    qtbot.waitUntil(lambda: results == ["lifeline-monitor"], timeout=5000)
     with qtbot.waitSignal(bridge.finished, timeout=5000):
         bridge.stop()
 
 
-def test_run_in_worker_runs_off_the_gui_thread(qtbot: Any, started: Any) -> None:
+def test_jobs_run_off_the_gui_thread(qtbot: Any, started: Any) -> None:
     bridge = started(FakeMonitor())
     ran_on: list[str] = []
     delivered: list[tuple[object, bool]] = []
@@ -170,23 +175,23 @@ def test_run_in_worker_runs_off_the_gui_thread(qtbot: Any, started: Any) -> None
         threading.Event().wait(0.05)  # stands in for a keyring prompt
         return "secret saved"
 
-    bridge.run_in_worker(blocking, lambda r: delivered.append((r, on_gui_thread())))
+    bridge.workers.submit(blocking, lambda r: delivered.append((r, on_gui_thread())))
     qtbot.waitUntil(lambda: delivered == [("secret saved", True)], timeout=5000)
     assert ran_on and ran_on[0] != threading.main_thread().name
 
 
-def test_run_in_worker_awaits_coroutines_on_the_loop(qtbot: Any, started: Any) -> None:
+def test_coroutine_jobs_run_on_the_monitors_loop(qtbot: Any, started: Any) -> None:
     bridge = started(FakeMonitor())
     delivered: list[object] = []
 
     async def send_ticket() -> str:
         return threading.current_thread().name
 
-    bridge.run_in_worker(send_ticket, delivered.append)
+    bridge.workers.submit(send_ticket, delivered.append)
     qtbot.waitUntil(lambda: delivered == ["lifeline-monitor"], timeout=5000)
 
 
-def test_run_in_worker_errors_reach_on_error_or_the_error_signal(
+def test_job_errors_reach_on_error_or_the_error_signal(
     qtbot: Any, started: Any
 ) -> None:
     bridge = started(FakeMonitor())
@@ -195,15 +200,48 @@ def test_run_in_worker_errors_reach_on_error_or_the_error_signal(
     def fail() -> None:
         raise PermissionError("keyring locked")
 
-    bridge.run_in_worker(
+    bridge.workers.submit(
         fail, lambda _r: None, on_error=lambda e: errors.append((e, on_gui_thread()))
     )
     qtbot.waitUntil(lambda: len(errors) == 1, timeout=5000)
     assert isinstance(errors[0][0], PermissionError) and errors[0][1]
 
     with qtbot.waitSignal(bridge.error, timeout=5000) as blocker:
-        bridge.run_in_worker(fail)
+        bridge.workers.submit(fail)
     assert blocker.args == ["keyring locked"]
+
+
+def test_after_stop_jobs_go_to_the_standalone_loop(qtbot: Any) -> None:
+    """A dialog still open when the monitor has stopped can still save."""
+    bridge = Bridge(FakeMonitor(), Config())
+    bridge.start()
+    with qtbot.waitSignal(bridge.finished, timeout=5000):
+        bridge.stop()
+    assert bridge.join(5)
+
+    async def where() -> str:
+        return threading.current_thread().name
+
+    seen: list[str] = []
+    bridge.workers.submit(where, seen.append)
+    qtbot.waitUntil(lambda: seen == ["lifeline-workers"], timeout=5000)
+    bridge.workers.shutdown()
+
+
+def test_the_bridge_changes_nothing_process_wide(qtbot: Any, started: Any) -> None:
+    """Interpreter tuning is the app's explicit choice (ui.interpreter), not a side
+    effect of hosting a monitor."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)  # Python's default, whatever ran before this test
+    try:
+        frozen = gc.get_freeze_count()
+        monitor = FakeMonitor()
+        bridge = started(lambda: monitor)
+        qtbot.waitUntil(lambda: bridge.snapshot is monitor.current, timeout=5000)
+        assert sys.getswitchinterval() == 0.005
+        assert gc.get_freeze_count() == frozen
+    finally:
+        sys.setswitchinterval(previous)
 
 
 def test_stop_ends_the_loop_and_the_thread(qtbot: Any) -> None:

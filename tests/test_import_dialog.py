@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,26 +16,18 @@ from app.credentials import PANTHEON_TOKEN, CredentialStore
 from app.paths import Paths
 from tests.loopback import LoopbackServer, free_port
 from tests.pantheon_fake import FakeSite, PantheonFake
+from tests.recording_workers import RecordingWorkers
 from ui.import_dialog import ImportDialog
-from ui.settings_dialog import ThreadWorker
 
 TOKEN = "mt-DIALOG-PLANTED-55aa66bb77cc"
 EXISTING = SiteConfig(name="Shop", url="https://shop.example.com/", newrelic_app="Shop")
 
 
-class RecordingWorker:
-    """ThreadWorker, noting which thread each job ran on."""
-
-    def __init__(self, worker: ThreadWorker) -> None:
-        self.worker = worker
-        self.threads: list[int] = []
-
-    def __call__(self, fn: Callable[[], Any], done: Callable[[Any], None], /) -> None:
-        def job() -> Any:
-            self.threads.append(threading.get_ident())
-            return fn()
-
-        self.worker(job, done)
+@pytest.fixture
+def workers() -> Iterator[RecordingWorkers]:
+    made = RecordingWorkers()
+    yield made
+    made.shutdown()
 
 
 @pytest.fixture
@@ -53,28 +45,28 @@ def account(server: LoopbackServer) -> PantheonFake:
 
 
 def make_dialog(
-    qtbot: Any, config: Config, paths: Paths, **kwargs: Any
-) -> tuple[ImportDialog, RecordingWorker]:
+    qtbot: Any, config: Config, paths: Paths, workers: RecordingWorkers | None = None,
+    **kwargs: Any,
+) -> tuple[ImportDialog, RecordingWorkers | None]:
     store = CredentialStore(plaintext_path=paths.plaintext_secrets)
-    worker = RecordingWorker(ThreadWorker())
-    dialog = ImportDialog(config, store=store, run_in_worker=worker, **kwargs)
+    dialog = ImportDialog(config, store=store, workers=workers, **kwargs)
     qtbot.addWidget(dialog)
-    dialog.finished.connect(worker.worker.shutdown)
-    return dialog, worker
+    return dialog, workers
 
 
 def test_shows_what_will_be_added_off_the_gui_thread(
-    qtbot: Any, paths: Paths, account: PantheonFake, monkeypatch: pytest.MonkeyPatch
+    qtbot: Any, paths: Paths, account: PantheonFake, monkeypatch: pytest.MonkeyPatch,
+    workers: RecordingWorkers,
 ) -> None:
     monkeypatch.setenv("LIFELINE_PANTHEON_TOKEN", TOKEN)
     config = Config(provider=ProviderConfig(api=account.api), sites=(EXISTING,))
     added: list[tuple[SiteConfig, ...]] = []
-    dialog, worker = make_dialog(qtbot, config, paths, on_import=added.append)
+    dialog, worker = make_dialog(qtbot, config, paths, workers, on_import=added.append)
     dialog.show()
     assert dialog.status.text() == "Asking Pantheon for your sites…"
     qtbot.waitUntil(lambda: dialog.plan is not None, timeout=10_000)
 
-    assert worker.threads and threading.get_ident() not in worker.threads
+    assert worker and worker.threads and threading.get_ident() not in worker.threads
     assert dialog.table.rowCount() == 2
     rows = [
         tuple(dialog.table.item(r, c).text() for c in range(3))  # type: ignore[union-attr]
@@ -104,15 +96,16 @@ def test_gui_stays_responsive_and_close_cancels_a_hanging_api(
     account.hang = True
     config = Config(provider=ProviderConfig(api=account.api))
     started = time.monotonic()
-    dialog, worker = make_dialog(qtbot, config, paths, on_import=lambda sites: None)
+    dialog, _ = make_dialog(qtbot, config, paths, on_import=lambda sites: None)
     dialog.show()
     assert time.monotonic() - started < 0.5  # the constructor did not wait for Pantheon
     qtbot.waitUntil(lambda: bool(account.server.requests), timeout=5_000)
     assert dialog.plan is None and dialog.status.text().startswith("Asking Pantheon")
     job = dialog._job
+    assert job.running
     dialog.reject()
-    # The request is cancelled: the worker's loop finishes well before the 120 s deadline.
-    qtbot.waitUntil(lambda: job._loop is None, timeout=5_000)
+    # The request is cancelled: the job ends well before the 120 s deadline.
+    qtbot.waitUntil(lambda: not job.running, timeout=5_000)
 
 
 def test_rejected_token_is_one_line(
@@ -160,17 +153,17 @@ def test_unreachable_api(
 
 def test_standalone_writes_the_config_atomically(
     qtbot: Any, tmp_path: Path, paths: Paths, account: PantheonFake,
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, workers: RecordingWorkers,
 ) -> None:
     monkeypatch.setenv("LIFELINE_PANTHEON_TOKEN", TOKEN)
     path = tmp_path / "config.toml"
     save_config(Config(provider=ProviderConfig(api=account.api), sites=(EXISTING,)), path)
     config = load_config(path)
-    dialog, worker = make_dialog(qtbot, config, paths)
+    dialog, _ = make_dialog(qtbot, config, paths, workers)
     qtbot.waitUntil(lambda: dialog.add_button.isEnabled(), timeout=10_000)
     with qtbot.waitSignal(dialog.accepted, timeout=5_000):
         qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
-    assert len(set(worker.threads)) == 1 and threading.get_ident() not in worker.threads
+    assert len(workers.threads) == 2 and threading.get_ident() not in workers.threads
     saved = load_config(path)
     assert saved.sites[0] == EXISTING
     assert [s.name for s in saved.sites] == ["Shop", "Blog", "Docs"]

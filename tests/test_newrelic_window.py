@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,10 +16,10 @@ from app.models import OverallState, PointOfFailure, SiteState
 from app.paths import Paths
 from tests.loopback import LoopbackServer
 from tests.newrelic_fake import KEY, NerdGraphFake
+from tests.recording_workers import RecordingWorkers
 from ui.icons import IconSet
 from ui.menu import MenuHandlers, MenuState, find_action, populate
 from ui.newrelic_window import NewRelicWindow
-from ui.settings_dialog import ThreadWorker
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 SHOP = SiteConfig(name="Shop", url="https://shop.example.test/", newrelic_app="Shop (live)")
@@ -69,19 +68,6 @@ def test_no_entry_without_a_handler(qapp: Any) -> None:
     assert find_action(build_menu(None), ENTRY) is None
 
 
-class RecordingWorker:
-    def __init__(self, worker: ThreadWorker) -> None:
-        self.worker = worker
-        self.threads: list[int] = []
-
-    def __call__(self, fn: Callable[[], Any], done: Callable[[Any], None], /) -> None:
-        def job() -> Any:
-            self.threads.append(threading.get_ident())
-            return fn()
-
-        self.worker(job, done)
-
-
 def test_window_shows_findings_fetched_off_the_gui_thread(
     qtbot: Any, server: LoopbackServer, paths: Paths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -90,17 +76,17 @@ def test_window_shows_findings_fetched_off_the_gui_thread(
     config = Config(
         newrelic=NewRelicConfig(account_id=fake.account, endpoint=fake.endpoint), sites=(SHOP,)
     )
-    worker = RecordingWorker(ThreadWorker())
+    workers = RecordingWorkers()
     window = NewRelicWindow(
         config, SHOP, store=CredentialStore(plaintext_path=paths.plaintext_secrets),
-        run_in_worker=worker,
+        workers=workers,
     )
     qtbot.addWidget(window)
-    window.finished.connect(worker.worker.shutdown)
+    window.finished.connect(lambda _code: workers.shutdown())
     window.show()
     assert window.status.text() == "Asking New Relic about Shop (live)…"
     qtbot.waitUntil(lambda: window.findings is not None, timeout=10_000)
-    assert worker.threads and threading.get_ident() not in worker.threads
+    assert workers.threads and threading.get_ident() not in workers.threads
     text = window.text.toPlainText()
     assert "WebTransaction/Action/cart: 6.50 s / 12.25 s, 31" in text
     assert "error rate 3.5% of 420 requests" in text

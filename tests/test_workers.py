@@ -156,8 +156,7 @@ def test_a_failed_job_does_not_block_its_lane(qtbot: Any, workers: Workers) -> N
 def test_without_an_attached_loop_the_standalone_one_is_started_lazily(
     qtbot: Any, workers: Workers, loop_thread: asyncio.AbstractEventLoop
 ) -> None:
-    names = {t.name for t in threading.enumerate()}
-    assert "lifeline-workers" not in names  # nothing started until needed
+    assert workers._own_thread is None  # nothing started until needed
 
     async def where() -> str:
         return threading.current_thread().name
@@ -166,7 +165,7 @@ def test_without_an_attached_loop_the_standalone_one_is_started_lazily(
     workers.attach(loop_thread)
     workers.submit(where, seen.append)
     qtbot.waitUntil(lambda: len(seen) == 1, timeout=WAIT)
-    assert "lifeline-workers" not in {t.name for t in threading.enumerate()}
+    assert workers._own_thread is None
     workers.detach(loop_thread)  # the monitor stopped: a dialog still works
     workers.submit(where, seen.append)
     qtbot.waitUntil(lambda: len(seen) == 2, timeout=WAIT)
@@ -189,13 +188,14 @@ def test_a_job_cut_short_by_the_loop_ending_reports_it(
     qtbot: Any, workers: Workers
 ) -> None:
     errors: list[BaseException] = []
+    running = threading.Event()
 
     async def forever() -> None:
+        running.set()
         await asyncio.Event().wait()
 
     workers.submit(forever, None, errors.append)
-    qtbot.waitUntil(lambda: "lifeline-workers" in {t.name for t in threading.enumerate()},
-                    timeout=WAIT)
+    qtbot.waitUntil(running.is_set, timeout=WAIT)
     workers.shutdown()
     qtbot.waitUntil(lambda: bool(errors), timeout=WAIT)
     assert isinstance(errors[0], WorkerStopped)

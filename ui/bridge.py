@@ -1,4 +1,4 @@
-"""The one background pattern: the monitor's asyncio loop in a worker thread, Qt signals out.
+"""The monitor's asyncio loop in a worker thread, Qt signals out.
 
 The Bridge lives on the GUI thread. Its worker thread runs an asyncio loop that hosts
 the Monitor; monitor callbacks (on the loop thread) are handed to the GUI thread through
@@ -7,22 +7,20 @@ of one loop iteration (a whole round: up to one per site, then CheckCompleted) c
 ONE list: a queued signal costs the GUI thread about 0.4 ms, and 200 of them in a row
 froze it for most of a tenth of a second. Commands
 from the UI (check now, new config, stop) reach the loop with call_soon_threadsafe.
-Blocking work of other UI parts (keyring calls, sending a ticket) goes through
-`run_in_worker`: it runs off the GUI thread and its result comes back as a callback on
-the GUI thread. Errors arrive as the `error` signal, never swallowed.
+Background work of other UI parts (keyring calls, sending a ticket) goes through
+ui.workers.Workers: the bridge hands it this loop while it runs, and forwards its errors
+(jobs without on_error) to the `error` signal, never swallowed.
+
+The bridge changes nothing process-wide: interpreter tuning is ui.interpreter's, called
+by the app's run().
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import gc
-import inspect
 import logging
-import sys
 import threading
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -30,17 +28,12 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from app.config import Config
 from app.events import CheckCompleted, Event, MonitorError, MonitorSnapshot
+from app.text import error_line
+from ui.workers import Workers, cancel_pending
 
 log = logging.getLogger(__name__)
 
 _STOP_GRACE = 5.0  # seconds the monitor gets to finish (flush history) on stop
-# Seconds a thread may keep the GIL while another waits for it (Python's default: 5 ms).
-# The GUI thread shares the GIL with the worker and the history thread: a slot waits for
-# the busy threads' intervals, hand-off after hand-off, and at 5 ms those waits added up
-# to 40-70 ms freezes at the end of a round. Measured with bench.gui_heartbeat: 1 ms
-# left 25-33 ms, 0.5 ms 19-26 ms, 0.2 ms 13-16 ms, with no measurable extra CPU (the
-# interval only matters while a thread waits for the GIL, never when the app idles).
-GUI_SWITCH_INTERVAL = 0.0002
 
 
 class MonitorLike(Protocol):
@@ -52,16 +45,6 @@ class MonitorLike(Protocol):
     def update_config(self, config: Config) -> None: ...
     def check_now(self, site: str | None = None) -> None: ...
     def snapshot(self) -> MonitorSnapshot: ...
-
-
-@dataclass(frozen=True)
-class _Done:
-    """The outcome of one run_in_worker job, carried to the GUI thread."""
-
-    callback: Callable[[Any], None] | None
-    on_error: Callable[[BaseException], None] | None
-    result: Any = None
-    error: BaseException | None = None
 
 
 class Bridge(QObject):
@@ -76,7 +59,6 @@ class Bridge(QObject):
 
     # Internal hops from the loop thread to the GUI thread (queued connections).
     _fromLoop = Signal(object)
-    _jobDone = Signal(object)
     _loopError = Signal(str)
     _loopFinished = Signal()
 
@@ -85,10 +67,15 @@ class Bridge(QObject):
         monitor: MonitorLike | Callable[[], MonitorLike],
         config: Config,
         parent: QObject | None = None,
+        *,
+        workers: Workers | None = None,
     ) -> None:
         """`monitor` is a Monitor, or a function making one: then it is made (and its
-        modules imported) on the worker thread, while the GUI thread shows the icon."""
+        modules imported) on the worker thread, while the GUI thread shows the icon.
+        `workers` gets this loop while it runs (a Workers of its own by default)."""
         super().__init__(parent)
+        self.workers = workers if workers is not None else Workers(self)
+        self.workers.error.connect(self.error)
         self._monitor: MonitorLike | None = None
         self._factory: Callable[[], MonitorLike] | None = None
         if hasattr(monitor, "subscribe"):
@@ -104,7 +91,6 @@ class Bridge(QObject):
         self._batch: list[Event] = []  # loop thread: events not yet sent to the GUI
         queued = Qt.ConnectionType.QueuedConnection
         self._fromLoop.connect(self._deliver, queued)
-        self._jobDone.connect(self._finish_job, queued)
         self._loopError.connect(self._report_error, queued)
         self._loopFinished.connect(self._on_finished, queued)
 
@@ -131,8 +117,7 @@ class Bridge(QObject):
         # Created here, run there: a loop is not bound to a thread until it runs, so
         # commands issued right after start() already have a loop to go to.
         self._loop = asyncio.new_event_loop()
-        if sys.getswitchinterval() > GUI_SWITCH_INTERVAL:
-            sys.setswitchinterval(GUI_SWITCH_INTERVAL)
+        self.workers.attach(self._loop)
         self._thread = threading.Thread(
             target=self._thread_main, args=(self._loop,), name="lifeline-monitor", daemon=True
         )
@@ -169,33 +154,8 @@ class Bridge(QObject):
         *,
         on_error: Callable[[BaseException], None] | None = None,
     ) -> None:
-        """Run `fn` off the GUI thread; deliver its result to `callback` on the GUI thread.
-
-        A plain function runs in the loop's thread pool (a blocking keyring prompt does
-        not stall monitoring); a coroutine function runs on the loop itself. If it
-        raises, `on_error(exc)` runs on the GUI thread; without `on_error` the error is
-        logged and emitted as the `error` signal.
-        """
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            stopped = RuntimeError("the background worker is not running")
-            self._jobDone.emit(_Done(callback, on_error, error=stopped))
-            return
-
-        async def job() -> None:
-            try:
-                if inspect.iscoroutinefunction(fn):
-                    result = await fn()
-                else:
-                    result = await loop.run_in_executor(None, fn)
-                    if inspect.isawaitable(result):
-                        result = await _awaitable(result)
-            except Exception as exc:  # delivered to the caller, not swallowed
-                self._jobDone.emit(_Done(callback, on_error, error=exc))
-            else:
-                self._jobDone.emit(_Done(callback, on_error, result=result))
-
-        loop.call_soon_threadsafe(lambda: loop.create_task(job()))
+        """Deprecated: `self.workers.submit`. Kept until the ticket form moves over."""
+        self.workers.submit(fn, callback, on_error)
 
     # -- loop thread -------------------------------------------------------------------
 
@@ -204,16 +164,16 @@ class Bridge(QObject):
         if self._factory is not None:
             # Before the loop runs: commands queued meanwhile find the monitor made.
             try:
-                with _imports_frozen():
-                    self._monitor = self._factory()
+                self._monitor = self._factory()
             except Exception as exc:
                 log.exception("the monitor could not be created")
-                self._loopError.emit(f"Monitoring could not start: {_one_line(exc)}")
+                self._loopError.emit(f"Monitoring could not start: {error_line(exc)}")
         try:
             loop.run_until_complete(self._main())
         finally:
+            self.workers.detach(loop)  # jobs from now on go to the standalone loop
             try:
-                _cancel_pending(loop)
+                cancel_pending(loop)
                 loop.run_until_complete(loop.shutdown_asyncgens())
                 loop.run_until_complete(loop.shutdown_default_executor())
             finally:
@@ -239,8 +199,8 @@ class Bridge(QObject):
                     log.warning("the monitor did not stop within %s s; cancelled", _STOP_GRACE)
             elif (exc := run.exception()) is not None:
                 log.error("the monitor stopped with an error", exc_info=exc)
-                self._loopError.emit(f"Monitoring stopped: {_one_line(exc)}")
-            # The loop outlives a failed monitor, so run_in_worker jobs (a ticket being
+                self._loopError.emit(f"Monitoring stopped: {error_line(exc)}")
+            # The loop outlives a failed monitor, so background jobs (a ticket being
             # sent, a secret being saved) still complete; it ends on stop().
             await shutdown
         finally:
@@ -280,7 +240,7 @@ class Bridge(QObject):
                 fn(*args)
             except Exception as exc:
                 log.exception("monitor command %s failed", what)
-                self._loopError.emit(f"{what} failed: {_one_line(exc)}")
+                self._loopError.emit(f"{what} failed: {error_line(exc)}")
 
         try:
             loop.call_soon_threadsafe(guarded)
@@ -304,18 +264,6 @@ class Bridge(QObject):
             self.snapshotChanged.emit(newest)
         self.monitorEvents.emit(batch)
 
-    @Slot(object)
-    def _finish_job(self, done: _Done) -> None:
-        if done.error is not None:
-            if done.on_error is not None:
-                done.on_error(done.error)
-                return
-            log.error("background job failed", exc_info=done.error)
-            self.error.emit(_one_line(done.error))
-            return
-        if done.callback is not None:
-            done.callback(done.result)
-
     @Slot(str)
     def _report_error(self, message: str) -> None:
         self.error.emit(message)
@@ -326,41 +274,6 @@ class Bridge(QObject):
         self.finished.emit()
 
 
-@contextlib.contextmanager
-def _imports_frozen() -> Iterator[None]:
-    """No garbage collection while the check engine is imported, then everything alive
-    (the modules, classes and functions of Qt, httpx2 and the app) moved out of the
-    collector's sight with gc.freeze().
-
-    A full collection walks every tracked object while holding the GIL: with all of them
-    loaded that took 30-35 ms, during which the GUI thread could not run a single slot
-    (once amid these imports, then every few rounds). Imports make next to no garbage,
-    and frozen objects are the ones that live as long as the app anyway."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if was_enabled:
-            gc.enable()
-
-
-async def _awaitable(value: Awaitable[Any]) -> Any:
-    return await value
-
-
-def _cancel_pending(loop: asyncio.AbstractEventLoop) -> None:
-    tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
-    for task in tasks:
-        task.cancel()
-    if tasks:
-        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 300 else text[:297] + "…"
 
 
 def _now() -> datetime:

@@ -1,10 +1,10 @@
 """"Import my Pantheon sites…": list the account's live sites, let the user pick, add them.
 
-The Pantheon API call (and the keyring read for the token) runs off the GUI thread
-through a RunInWorker; the dialog shows "Asking Pantheon…" meanwhile and can be closed
-at any time (the request is cancelled). What will be added is shown before anything
-changes; sites already configured (same URL) and sites that cannot be imported are
-listed with the reason. Nothing existing is removed or edited.
+The Pantheon API call runs on the Workers' loop and the keyring read for the token in
+its thread pool, never on the GUI thread; the dialog shows "Asking Pantheon…" meanwhile
+and can be closed at any time (the request is cancelled). What will be added is shown
+before anything changes; sites already configured (same URL) and sites that cannot be
+imported are listed with the reason. Nothing existing is removed or edited.
 
 Two ways to finish: inside Settings, `on_import(sites)` hands the chosen sites to the
 Settings dialog (which writes them atomically on Save, with the user's other edits);
@@ -37,7 +37,7 @@ from app.credentials import ENV_OVERRIDES, PANTHEON_TOKEN, CredentialStore
 from app.integrations.pantheon import AccountListing, PantheonApiError, SiteSource, TerminusClient
 from app.redact import redact
 from app.sites_import import ImportPlan, plan_import
-from ui.settings_dialog import RunInWorker, ThreadWorker
+from ui.workers import Workers
 
 SourceFactory = Callable[[Config, str], SiteSource]
 
@@ -55,8 +55,8 @@ def terminus_source(config: Config, token: str) -> SiteSource:
 
 
 class FetchJob:
-    """Runs a SiteSource on its own event loop in the worker thread; cancellable from
-    the GUI thread (closing the dialog must not leave a request running for minutes)."""
+    """Lists the account's sites on the Workers' loop; cancellable from the GUI thread
+    (closing the dialog must not leave a request running for minutes)."""
 
     def __init__(
         self,
@@ -71,32 +71,39 @@ class FetchJob:
         self._factory = source_factory
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[AccountListing] | None = None
+        self._task: asyncio.Task[object] | None = None
         self._cancelled = False
+        self.running = False
 
-    def __call__(self) -> AccountListing:
-        token = self._typed or self._store.get(PANTHEON_TOKEN)  # keyring: worker thread only
-        if not token:
-            raise NoToken(
-                "No Pantheon machine token yet: type it on the Secrets tab (or set "
-                f"{ENV_OVERRIDES[PANTHEON_TOKEN]}), then try again."
-            )
-        source = self._factory(self._config, token)
-        loop = asyncio.new_event_loop()
+    async def run(self) -> AccountListing:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if self._cancelled:
+                raise _Cancelled()
+            self._loop, self._task = loop, asyncio.current_task()
+            self.running = True
         try:
-            with self._lock:
-                if self._cancelled:
-                    raise _Cancelled()
-                self._loop = loop
-                self._task = loop.create_task(_run(source))
-            try:
-                return loop.run_until_complete(self._task)
-            except asyncio.CancelledError:
+            # The keyring may block (an unlock prompt): its thread pool, not the loop.
+            token: str | None = self._typed
+            if not token:
+                token = await loop.run_in_executor(None, self._stored_token)
+            if not token:
+                raise NoToken(
+                    "No Pantheon machine token yet: type it on the Secrets tab (or set "
+                    f"{ENV_OVERRIDES[PANTHEON_TOKEN]}), then try again."
+                )
+            return await self._factory(self._config, token).list_sites()
+        except asyncio.CancelledError:
+            if self._cancelled:
                 raise _Cancelled() from None
+            raise  # the loop itself is ending
         finally:
             with self._lock:
-                self._loop = None
-            loop.close()
+                self._loop = self._task = None
+                self.running = False
+
+    def _stored_token(self) -> str | None:
+        return self._store.get(PANTHEON_TOKEN)
 
     def cancel(self) -> None:
         with self._lock:
@@ -104,10 +111,6 @@ class FetchJob:
             loop, task = self._loop, self._task
             if loop is not None and task is not None and not loop.is_closed():
                 loop.call_soon_threadsafe(task.cancel)
-
-
-async def _run(source: SiteSource) -> AccountListing:
-    return await source.list_sites()
 
 
 class ImportDialog(QDialog):
@@ -121,7 +124,8 @@ class ImportDialog(QDialog):
         on_import: Callable[[tuple[SiteConfig, ...]], None] | None = None,
         config_path: Path | None = None,
         typed_token: str = "",
-        run_in_worker: RunInWorker | None = None,
+        workers: Workers | None = None,
+        run_in_worker: object = None,
         source_factory: SourceFactory = terminus_source,
         parent: QWidget | None = None,
     ) -> None:
@@ -134,11 +138,13 @@ class ImportDialog(QDialog):
         self._config_path = config_path or (Path(config.source) if config.source else None)
         if on_import is None and self._config_path is None:
             raise ValueError("ImportDialog needs on_import or a config path to write to")
-        if run_in_worker is None:
-            worker = ThreadWorker(self)
-            self.finished.connect(worker.shutdown)
-            run_in_worker = worker
-        self._run: RunInWorker = run_in_worker
+        # `run_in_worker` is ignored: the Settings dialog still passes its old worker
+        # until it moves to Workers; then the parameter goes.
+        del run_in_worker
+        if workers is None:
+            workers = Workers(self)
+            self.finished.connect(lambda _code: workers.shutdown())
+        self._workers = workers
         self.plan: ImportPlan | None = None
         self.listing: AccountListing | None = None
         self.done_message = ""
@@ -189,20 +195,21 @@ class ImportDialog(QDialog):
 
         self._job = FetchJob(config, store, typed_token, source_factory)
         self.finished.connect(lambda _code: self._job.cancel())
-        self._run(self._job, self._listing_arrived)
+        self._workers.submit(self._job.run, self._listing_arrived, self._listing_failed,
+                             owner=self)
 
     # ----------------------------------------------------------------------- results
 
-    def _listing_arrived(self, result: AccountListing | Exception) -> None:
-        if isinstance(result, _Cancelled):
+    def _listing_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, _Cancelled):
             return
-        if isinstance(result, Exception):
-            if isinstance(result, NoToken | PantheonApiError):
-                text = str(result)
-            else:
-                text = f"Could not list your Pantheon sites ({type(result).__name__}: {result})"
-            self._show_error(redact(text[:1].upper() + text[1:]))
-            return
+        if isinstance(exc, NoToken | PantheonApiError):
+            text = str(exc)
+        else:
+            text = f"Could not list your Pantheon sites ({type(exc).__name__}: {exc})"
+        self._show_error(redact(text[:1].upper() + text[1:]))
+
+    def _listing_arrived(self, result: AccountListing) -> None:
         self.listing = result
         self.plan = plan_import(self._config, result.sites)
         self._show_plan(self.plan, result)
@@ -276,13 +283,14 @@ class ImportDialog(QDialog):
             config = with_site(config, site)
         self.add_button.setEnabled(False)
         self.status.setText("Saving…")
-        self._run(lambda: save_config(config, path), self._saved)
+        self._workers.submit(lambda: save_config(config, path), self._saved,
+                             self._not_saved, owner=self)
 
-    def _saved(self, result: object) -> None:
-        if isinstance(result, Exception):
-            reason = getattr(result, "strerror", None) or result
-            self._show_error(redact(f"Could not write {self._config_path}: {reason}"))
-            self._update_button()
-            return
+    def _not_saved(self, exc: BaseException) -> None:
+        reason = getattr(exc, "strerror", None) or exc
+        self._show_error(redact(f"Could not write {self._config_path}: {reason}"))
+        self._update_button()
+
+    def _saved(self, _result: object) -> None:
         self.done_message = f"Added to {self._config_path}"
         self.accept()

@@ -70,8 +70,15 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     # Qt is imported only now: `lifeline check` and the no-display path never load it.
     from PySide6.QtWidgets import QApplication
 
+    from ui.interpreter import tune_for_gui
     from ui.single_instance import SingleInstance
 
+    # The GUI thread shares this process (and its GIL) with the monitor: with Python's
+    # 5 ms switch interval a slot waited 40-70 ms at the end of a round; at 0.2 ms the
+    # longest gap measured by bench.gui_heartbeat is 13-16 ms, at no measurable CPU cost.
+    # The engine's imports are also frozen out of the GC (TrayApp, freeze_imports): a
+    # full collection over them held the GIL for 30-35 ms. Both in ui/interpreter.py.
+    tune_for_gui()
     qt_app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "lifeline"])
     assert isinstance(qt_app, QApplication)
     qt_app.setApplicationName("lifeline")
@@ -112,7 +119,8 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
                 config, first_run = Config(source=str(config_path)), True
             except ConfigError as exc:
                 return _config_problem(exc)
-        tray_app = TrayApp(qt_app, paths, config, config_path=config_path, started=started)
+        tray_app = TrayApp(qt_app, paths, config, config_path=config_path, started=started,
+                           freeze_imports=True)
         tray_app.start(first_run=first_run)
         instance.requested.connect(tray_app.handle_request)
         code = qt_app.exec()
@@ -194,7 +202,9 @@ class TrayApp:
         tray_wait_ms: int = TRAY_WAIT_MS,
         tray_retry_ms: int = TRAY_RETRY_MS,
         exit_app: Callable[[int], None] | None = None,
+        freeze_imports: bool = False,
     ) -> None:
+        """`freeze_imports`: gc.freeze() the check engine once imported (see run())."""
         from PySide6.QtCore import QTimer
 
         from app.credentials import CredentialStore
@@ -202,11 +212,13 @@ class TrayApp:
         from ui.errors import ErrorReporter
         from ui.icons import IconSet
         from ui.tray import TrayIcon
+        from ui.workers import Workers
 
         self._qt_app = qt_app
         self._paths = paths
         self._config_path = config_path
         self._started = started
+        self._freeze_imports = freeze_imports
         self._tray_wait_ms = tray_wait_ms
         self._waited_ms = 0
         self._settings: Any = None
@@ -219,7 +231,10 @@ class TrayApp:
         self.history: Any = None
         # Made on the worker thread: importing the check engine (httpx2 and all) takes
         # a good part of a second, and the icon should not wait for it.
-        self.bridge = Bridge(lambda: self._make_monitor(config), config)
+        # Every background job of every window runs through these, on the monitor's loop
+        # while it runs (and on a loop of their own before or after).
+        self.workers = Workers()
+        self.bridge = Bridge(lambda: self._make_monitor(config), config, workers=self.workers)
         self.icons = IconSet()
         autostart = _optional_module("app.autostart")
         self.tray = TrayIcon(
@@ -247,11 +262,14 @@ class TrayApp:
         self._signals = _SignalWakeup(lambda: self.quit(force=True))
 
     def _make_monitor(self, config: Config) -> Any:
-        from app.history import History
-        from app.monitor import Monitor
+        from ui.interpreter import imports_frozen
 
-        self.history = History(self._paths.history_db)
-        return Monitor(config, history=self.history)
+        with imports_frozen() if self._freeze_imports else contextlib.nullcontext():
+            from app.history import History
+            from app.monitor import Monitor
+
+            self.history = History(self._paths.history_db)
+            return Monitor(config, history=self.history)
 
     # -- start-up ------------------------------------------------------------------------
 
@@ -260,7 +278,7 @@ class TrayApp:
         self._show_tray_or_wait()
         # Imported on the worker, so the GUI thread does not pay for it either; the first
         # check (which the offer waits for) takes longer than this import.
-        self.bridge.run_in_worker(
+        self.workers.submit(
             lambda: _optional_module("ui.outbox_offer"), self._watch_outbox,
             on_error=lambda exc: log.error("saved tickets cannot be offered", exc_info=exc),
         )
@@ -364,8 +382,9 @@ class TrayApp:
         dialog.activateWindow()
 
     def _run_in_worker(self, fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
-        # The settings dialog's contract: `done` gets the result or the exception.
-        self.bridge.run_in_worker(fn, done, on_error=done)
+        # The settings dialog's contract until it takes a Workers: `done` gets the result
+        # or the exception. One lane: keyring calls never race (one unlock prompt).
+        self.workers.submit(fn, done, done, lane="settings")
 
     def _on_saved(self, config: Config) -> None:
         log.info("settings saved: %d sites", len(config.sites))
@@ -400,7 +419,7 @@ class TrayApp:
         site = config.site(site_name)
         if site is None:
             return
-        window = NewRelicWindow(config, site, store=self.store, run_in_worker=self._run_in_worker)
+        window = NewRelicWindow(config, site, store=self.store, workers=self.workers)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._newrelic_window = window  # kept alive while open
         window.show()
@@ -454,6 +473,7 @@ class TrayApp:
                 log.exception("closing the history database failed")
         else:
             log.warning("the worker thread is still busy (a hung keyring prompt or lookup?)")
+        self.workers.shutdown()
         self.errors.uninstall()
         self._signals.close()
         return finished

@@ -1,13 +1,12 @@
 """A site's New Relic findings (slowest transactions, error rate), opened from the tray.
 
-The query runs through a RunInWorker (the tray's bridge), never on the GUI thread; the
+The query runs on the Workers' loop (the monitor's), never on the GUI thread; the
 window shows "Asking New Relic…" meanwhile and the findings, or why there are none,
 when they arrive. Each query has New Relic's short deadline (3 s).
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -24,14 +23,7 @@ from PySide6.QtWidgets import (
 from app.config import Config, SiteConfig
 from app.credentials import CredentialStore
 from app.integrations.newrelic import findings_lines, ticket_findings
-from ui.settings_dialog import RunInWorker, ThreadWorker
-
-
-def fetch_findings_blocking(
-    config: Config, site: SiteConfig, store: CredentialStore
-) -> dict[str, Any]:
-    """For a worker thread: the findings dict (or {"error": why}); never raises."""
-    return asyncio.run(ticket_findings(config, site, store))
+from ui.workers import Workers
 
 
 class NewRelicWindow(QDialog):
@@ -41,7 +33,7 @@ class NewRelicWindow(QDialog):
         site: SiteConfig,
         *,
         store: CredentialStore,
-        run_in_worker: RunInWorker | None = None,
+        workers: Workers | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -51,11 +43,10 @@ class NewRelicWindow(QDialog):
         self._config = config
         self._site = site
         self._store = store
-        if run_in_worker is None:
-            worker = ThreadWorker(self)
-            self.finished.connect(worker.shutdown)
-            run_in_worker = worker
-        self._run: RunInWorker = run_in_worker
+        if workers is None:
+            workers = Workers(self)
+            self.finished.connect(lambda _code: workers.shutdown())
+        self._workers = workers
         self.findings: dict[str, Any] | None = None
         self._busy = False
 
@@ -86,13 +77,17 @@ class NewRelicWindow(QDialog):
         self.refresh_button.setEnabled(False)
         self.status.setText(f"Asking New Relic about {self._site.newrelic_app}…")
         config, site, store = self._config, self._site, self._store
-        self._run(lambda: fetch_findings_blocking(config, site, store), self._arrived)
+        # ticket_findings never raises and keeps the keyring read off the loop.
+        self._workers.submit(lambda: ticket_findings(config, site, store), self._arrived,
+                             self._failed, owner=self)
 
-    def _arrived(self, result: dict[str, Any] | Exception) -> None:
+    def _failed(self, exc: BaseException) -> None:
+        # Only a bug (or the app quitting) gets here; said in the window, not swallowed.
+        self._arrived({"error": f"{type(exc).__name__}: {exc}"})
+
+    def _arrived(self, result: dict[str, Any]) -> None:
         self._busy = False
         self.refresh_button.setEnabled(True)
-        if isinstance(result, Exception):  # ticket_findings never raises; a bug if it did
-            result = {"error": f"{type(result).__name__}: {result}"}
         self.findings = result
         if "error" in result:
             self.status.setText(f"No New Relic findings: {result['error']}")
