@@ -74,7 +74,11 @@ async def run_check(
             *(probe_site(s, options, limiter, clients) for s in config.sites)
         )
         platform_fetch, canaries_ok, pairs = await asyncio.gather(
-            fetch_platform(config.provider.status_page, options), canaries(), site_results
+            fetch_platform(
+                config.provider.status_page, options, components=config.provider.components
+            ),
+            canaries(),
+            site_results,
         )
     probes: dict[str, tuple[ProbeResult, ProbeResult]] = {
         site.name: pair for site, pair in zip(config.sites, pairs, strict=True)

@@ -104,6 +104,10 @@ class ProviderConfig:
                                     accessible="Ticket timeout in seconds")
     api: str = setting(DEFAULT_PANTHEON_API, rules.url, "Pantheon API",
                        "Pantheon API base, used to import sites from an account", in_form=False)
+    components: tuple[str, ...] = setting(
+        ("*",), rules.patterns, "Components",
+        "Status-page components that affect your sites (glob patterns); others are shown "
+        "but do not count", in_form=False)
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,14 @@ def texts(value: Any) -> tuple[str, ...]:
     return tuple(name(item) for item in value)
 
 
+def patterns(value: Any) -> tuple[str, ...]:
+    """A non-empty list of glob patterns ("*" matches everything)."""
+    result = texts(value)
+    if not result:
+        raise ValueError('must name at least one pattern ("*" for all)')
+    return result
+
+
 def boolean(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"must be true or false, not {type_name(value)}")

@@ -12,6 +12,7 @@ import textwrap
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from app import planned
 from app.config import Config
 from app.events import MonitorSnapshot, SiteStatus
 from app.models import (
@@ -22,6 +23,7 @@ from app.models import (
     PointOfFailure,
     SiteState,
 )
+from app.platform_rule import describe
 
 REASON_WIDTH = 56  # characters per submenu line
 REASON_LIMIT = 4 * REASON_WIDTH
@@ -119,13 +121,42 @@ def overall_line(snapshot: MonitorSnapshot) -> str:
 
 
 def platform_line(platform: PlatformStatus | None, provider: str) -> str:
+    """"Pantheon: Outage ('Packages unavailable' (major, identified); the page's
+    indicator says minor)": never contradicting the page (app.platform_rule.describe)."""
     if platform is None:
         return f"{provider}: status page not read yet"
     label = platform.state.label
-    detail = platform.description or platform.error or ""
+    detail = describe(platform)
     if detail and detail.casefold() != label.casefold():
         return f"{provider}: {label} ({detail})"
     return f"{provider}: {label}"
+
+
+def planned_lines(platform: PlatformStatus | None, now: datetime) -> list[tuple[str, str | None]]:
+    """("Planned: Database upgrade, Tue 22:00–23:00 (CET)", https link or None) for each
+    maintenance planned in the next 7 days, soonest first, in the zone of `now`."""
+    return [
+        (f"Planned: {m.name}, {planned.window_text(m, now)}", https_url(m.url))
+        for m in planned.upcoming(platform, now)
+    ]
+
+
+def platform_detail_lines(platform: PlatformStatus | None) -> list[str]:
+    """Under the platform line: why Lifeline says what it says, wrapped, and what the
+    page reports for components outside `[provider] components`."""
+    if platform is None:
+        return ["The status page has not been read yet."]
+    lines = textwrap.wrap(
+        plain(describe(platform) or platform.state.label, REASON_LIMIT),
+        REASON_WIDTH,
+        break_long_words=True,
+    )
+    ignored = [c for c in platform.components if not c.counted]
+    if ignored:
+        shown = ", ".join(f"{c.name} ({c.status.replace('_', ' ')})" for c in ignored[:3])
+        more = f" and {len(ignored) - 3} more" if len(ignored) > 3 else ""
+        lines.append(plain(f"Not watched: {shown}{more}", 100))
+    return lines
 
 
 def unresolved_incidents(platform: PlatformStatus | None) -> list[tuple[str, str | None]]:

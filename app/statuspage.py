@@ -231,8 +231,11 @@ def _unknown(page_url: str, reason: str, *, connection_failed: bool = False) -> 
     )
 
 
-async def fetch_platform(status_page: str, options: ProbeOptions) -> StatusFetch:
-    """Read and reduce `{status_page}/api/v2/summary.json`. Never raises for bad input."""
+async def fetch_platform(
+    status_page: str, options: ProbeOptions, *, components: Sequence[str] = ALL_COMPONENTS
+) -> StatusFetch:
+    """Read and judge `{status_page}/api/v2/summary.json`, counting only the components
+    `components` names (`[provider] components`). Never raises for bad input."""
     page_url = status_page.rstrip("/")
     url = summary_url(status_page)
     attempts = 0
@@ -285,4 +288,4 @@ async def fetch_platform(status_page: str, options: ProbeOptions) -> StatusFetch
         return StatusFetch(
             _unknown(page_url, f"status page summary is not valid JSON ({ctype}; {exc.msg})")
         )
-    return StatusFetch(parse_summary(data, page_url=page_url))
+    return StatusFetch(parse_summary(data, page_url=page_url, components=components))

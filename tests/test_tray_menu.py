@@ -183,8 +183,10 @@ def test_incident_links_open_https_only(built: tuple[QMenu, Recorder]) -> None:
     entries[0].trigger()
     assert rec.calls == [("url", "https://stspg.io/abc")]
     assert not entries[1].isEnabled()  # http link: shown, never opened
-    trigger(menu, "Pantheon: Degraded (Partial \u2039i\u203aoutage\u2039/i\u203a & slowness)")
-    assert rec.calls[-1] == ("url", "https://status.example.test")
+    # The platform line is a submenu: the status page and its subscribe button.
+    trigger(menu, "Open the status page")
+    trigger(menu, "Subscribe to status updates\u2026")
+    assert rec.calls[-2:] == [("url", "https://status.example.test")] * 2
 
 
 def test_fixed_entries_call_their_handlers(built: tuple[QMenu, Recorder]) -> None:

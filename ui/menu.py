@@ -20,13 +20,15 @@ from PySide6.QtWidgets import QMenu
 
 from app.config import Config
 from app.events import MonitorSnapshot, SiteStatus
-from app.models import OverallState
+from app.models import OverallState, PlatformStatus
 from app.presentation import (
     PLATFORM_AS_OVERALL,
     https_url,
     local_time,
     overall_line,
     plain,
+    planned_lines,
+    platform_detail_lines,
     platform_line,
     site_detail_lines,
     site_sort_key,
@@ -173,6 +175,8 @@ class MenuLayout:
     incidents: list[QAction]
     sites: list[SiteMenu]
     more: _MoreSites | None
+    platform_menu: LazyMenu | None = None  # `platform` is its entry
+    planned: QAction | None = None  # the next planned maintenance, when there is one
 
     def names(self) -> set[str]:
         more = self.more.names if self.more is not None else []
@@ -200,15 +204,20 @@ def populate(
     font.setBold(True)
     head.setFont(font)
 
-    line = menu.addAction("")
-    # Left enabled without a link (like the heading): greyed out, its icon would lose
-    # the state colour that is the point of the line.
-    line.triggered.connect(lambda _=False, a=line: _open_link(a, handlers))
+    # The platform line opens a submenu: why Lifeline says what it says, the planned
+    # maintenances, the status page and its subscribe button (issue 19).
+    platform_menu = LazyMenu("", menu, lambda _menu: None)
+    menu.addMenu(platform_menu)
+    line = platform_menu.menuAction()
     incidents = []
     for _ in unresolved_incidents(snapshot.platform):
         incident = menu.addAction("")
         incident.triggered.connect(lambda _=False, a=incident: _open_link(a, handlers))
         incidents.append(incident)
+    next_planned = None
+    if planned_lines(snapshot.platform, state.now):
+        next_planned = menu.addAction("")
+        next_planned.triggered.connect(lambda _=False, a=next_planned: _open_link(a, handlers))
 
     menu.addSeparator()
     sites = sorted(snapshot.sites, key=site_sort_key)
@@ -220,7 +229,7 @@ def populate(
     if len(sites) > TOP_LEVEL_SITES:
         more = _MoreSites(menu, sites[TOP_LEVEL_SITES:], build)
         menu.addMenu(more)
-    layout = MenuLayout(head, line, incidents, top, more)
+    layout = MenuLayout(head, line, incidents, top, more, platform_menu, next_planned)
     _show_summary(layout, snapshot, build)
 
     menu.addSeparator()
@@ -275,6 +284,7 @@ def refresh(
     by_name = {site.name: site for site in snapshot.sites}
     if (
         len(unresolved_incidents(snapshot.platform)) != len(layout.incidents)
+        or bool(planned_lines(snapshot.platform, state.now)) != (layout.planned is not None)
         or len(by_name) != len(snapshot.sites)
         or set(by_name) != layout.names()
     ):
@@ -305,6 +315,36 @@ def _show_summary(layout: MenuLayout, snapshot: MonitorSnapshot, build: _Build) 
     ):
         _set(action, "    " + action_text(text, 90), None, link)
         action.setEnabled(link is not None)
+    upcoming = planned_lines(platform, build.state.now)
+    if layout.planned is not None and upcoming:
+        text, link = upcoming[0]
+        _set(layout.planned, "    " + action_text(text, 90), None, link)
+        layout.planned.setEnabled(link is not None)
+    if layout.platform_menu is not None:
+        page_link = https_url(page_url)
+        layout.platform_menu.bind(lambda sub: _fill_platform(sub, platform, page_link, build))
+
+
+def _fill_platform(
+    sub: QMenu, platform: PlatformStatus | None, page_link: str | None, build: _Build
+) -> None:
+    handlers = build.handlers
+    for text in platform_detail_lines(platform):
+        info = sub.addAction(action_text(text, 100))
+        info.setEnabled(False)
+    for text, link in planned_lines(platform, build.state.now):
+        entry = sub.addAction(action_text(text, 100))
+        _set(entry, entry.text(), None, link)
+        entry.setEnabled(link is not None)
+        entry.triggered.connect(lambda _=False, a=entry: _open_link(a, handlers))
+    sub.addSeparator()
+    # Statuspage's own subscribe button (e-mail, SMS, webhook, RSS) is on the page itself.
+    for label in ("&Open the status page", "&Subscribe to status updates…"):
+        action = sub.addAction(label)
+        action.setEnabled(page_link is not None)
+        if page_link is not None:
+            action.setToolTip(page_link)
+            action.triggered.connect(lambda _=False, u=page_link: handlers.open_url(u))
 
 
 def _set(action: QAction, text: str, icon: QIcon | None, link: str | None = None) -> None:
