@@ -9,6 +9,12 @@ network down) is neither uptime nor downtime. `prune(days)` bounds the file.
 
 One connection, guarded by a lock, so the monitor's history thread and a reader on another
 thread can share an instance. Opening is lazy: constructing a History touches no disk.
+
+The file's schema version is SQLite's `user_version`, read at open. `MIGRATIONS[n]`
+turns a version n-1 file into version n (0 is a new, empty file) and all the steps a file
+needs run in one transaction, so a failed upgrade leaves the file as it was. A new schema
+is one new step at the end (an old step is never edited: files in the field went through
+it). A file from a newer Lifeline is refused with one message and left untouched.
 """
 
 from __future__ import annotations
@@ -17,10 +23,11 @@ import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from app.clock import iso
@@ -32,14 +39,15 @@ from app.events import (
 )
 from app.models import PlatformStatus, ProbeResult, SiteState
 
-SCHEMA_VERSION = 1
 DETAIL_MAX = 120
 REASON_MAX = 300
 INCIDENTS_MAX = 3
 DOWNTIME_STATES = frozenset({SiteState.DOWN.value})  # visitors get an error
 MAX_PER_SITE = 10_000  # transitions kept per site whatever their age: bounds the worst case
 
-_SCHEMA = """
+# Version 1, as first released. IF NOT EXISTS: files from before versioning (user_version
+# 0, the same tables) are adopted as they are.
+_SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS texts (
     id INTEGER PRIMARY KEY,
     text TEXT NOT NULL UNIQUE
@@ -65,6 +73,19 @@ CREATE TABLE IF NOT EXISTS coverage (
 );
 CREATE INDEX IF NOT EXISTS coverage_end ON coverage (end);
 """
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _create_v1(db: sqlite3.Connection) -> None:
+    # One statement at a time: executescript would commit the migration's transaction.
+    for statement in _SCHEMA_V1.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+MIGRATIONS: Mapping[int, Migration] = MappingProxyType({1: _create_v1})
+SCHEMA_VERSION = max(MIGRATIONS)  # the version this code reads and writes
 
 
 @dataclass(frozen=True)
@@ -98,8 +119,9 @@ class HistoryError(Exception):
 
 
 class History:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, migrations: Mapping[int, Migration] = MIGRATIONS) -> None:
         self.path = path
+        self._migrations = migrations
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._span: int | None = None  # the coverage span this process is extending
@@ -116,6 +138,7 @@ class History:
                 self.path, check_same_thread=False, isolation_level=None, timeout=5.0
             )
             try:
+                self._refuse_newer(_user_version(conn))  # before anything writes to it
                 if fresh:
                     self.path.chmod(0o600)
                     # Only takes effect before the first table exists; lets prune give pages back.
@@ -126,15 +149,51 @@ class History:
                 # (1 MiB) and trim the file back, so the WAL stays small as well.
                 conn.execute("PRAGMA wal_autocheckpoint = 256")
                 conn.execute("PRAGMA journal_size_limit = 1048576")
-                conn.executescript(_SCHEMA)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            except sqlite3.Error:
+                self._migrate(conn)
+            except BaseException:
                 conn.close()
                 raise
         except (sqlite3.Error, OSError) as exc:
             raise HistoryError(f"cannot open the history file {self.path}: {exc}") from exc
         self._conn = conn
         return conn
+
+    def _refuse_newer(self, version: int) -> None:
+        known = max(self._migrations)
+        if version > known:
+            raise HistoryError(
+                f"the history file {self.path} was written by a newer Lifeline (schema "
+                f"version {version}; this one reads up to {known}). It was left untouched: "
+                "update Lifeline, or move the file away to start a new history."
+            )
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        target = max(self._migrations)
+        if _user_version(conn) == target:
+            return
+        conn.execute("BEGIN IMMEDIATE")  # another process opening the file waits here
+        try:
+            version = _user_version(conn)  # as it is now that no one else can write
+            self._refuse_newer(version)
+            for step in range(version + 1, target + 1):
+                try:
+                    self._migrations[step](conn)
+                except sqlite3.Error as exc:
+                    raise HistoryError(
+                        f"cannot upgrade the history file {self.path} from schema version "
+                        f"{version} to {step}: {exc}. The file was left as it was."
+                    ) from exc
+            conn.execute(f"PRAGMA user_version = {target}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @property
+    def schema_version(self) -> int:
+        """The open file's schema version (opens it)."""
+        with self._lock:
+            return _user_version(self._db())
 
     def close(self) -> None:
         with self._lock:
@@ -491,6 +550,10 @@ def _segments(
         state = new_state
     if end > cursor:
         yield cursor, end, state
+
+
+def _user_version(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
 def _dumps(data: dict[str, Any]) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -11,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.events import NetworkChanged, PlatformStateChanged, SitePending, SiteStateChanged
-from app.history import History, HistoryError
+from app.history import MIGRATIONS, SCHEMA_VERSION, History, HistoryError
 from app.models import (
     ErrorKind,
     Incident,
@@ -23,6 +25,7 @@ from app.models import (
     SiteResult,
     SiteState,
 )
+from app.paths import Paths
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -269,3 +272,148 @@ def test_a_corrupt_file_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(HistoryError, match="history file"):
         h.transitions()
     h.close()
+
+
+# ---------------------------------------------------------------------- schema versions
+
+# The file as Lifeline wrote it when schema versions were introduced (version 1), frozen
+# here: a later edit of app.history must keep opening exactly this.
+TODAYS_SCHEMA = """
+CREATE TABLE texts (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
+CREATE TABLE transitions (
+    id INTEGER PRIMARY KEY, at REAL NOT NULL, kind TEXT NOT NULL, site TEXT, previous TEXT,
+    state TEXT NOT NULL, pof TEXT NOT NULL DEFAULT 'none',
+    flapping INTEGER NOT NULL DEFAULT 0, reason INTEGER REFERENCES texts(id), evidence TEXT
+);
+CREATE INDEX transitions_site_at ON transitions (site, at);
+CREATE INDEX transitions_at ON transitions (at);
+CREATE TABLE coverage (id INTEGER PRIMARY KEY, start REAL NOT NULL, end REAL NOT NULL);
+CREATE INDEX coverage_end ON coverage (end);
+"""
+
+
+def _todays_file(path: Path, *, user_version: int = 1) -> Path:
+    """A history file with today's tables and a short outage of "shop" in it."""
+    db = sqlite3.connect(path)
+    db.executescript(TODAYS_SCHEMA)
+    db.execute("INSERT INTO texts (id, text) VALUES (1, 'Visitors get an error.')")
+    rows = [
+        (T0.timestamp(), "site", "shop", None, "operational", "none", None, None),
+        (T0.timestamp() + 3600, "site", "shop", "operational", "down", "site", 1, '{"x":1}'),
+        (T0.timestamp() + 5400, "site", "shop", "down", "operational", "none", None, None),
+    ]
+    db.executemany(
+        "INSERT INTO transitions (at, kind, site, previous, state, pof, reason, evidence) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    db.execute(
+        "INSERT INTO coverage (start, end) VALUES (?, ?)",
+        (T0.timestamp(), T0.timestamp() + 4 * 3600),
+    )
+    db.execute(f"PRAGMA user_version = {user_version}")
+    db.commit()
+    db.close()
+    return path
+
+
+def _add_round_stats(db: sqlite3.Connection) -> None:
+    """A plausible version 2: per-round figures per site (the history writer's seam)."""
+    db.execute("CREATE TABLE round_stats (at REAL NOT NULL, site TEXT NOT NULL, hits REAL)")
+    db.execute("ALTER TABLE coverage ADD COLUMN source TEXT NOT NULL DEFAULT 'monitor'")
+
+
+def _shop_outage(h: History) -> None:
+    assert [(t.previous, t.state) for t in h.transitions(site="shop")] == [
+        (None, "operational"),
+        ("operational", "down"),
+        ("down", "operational"),
+    ]
+    assert h.transitions(site="shop")[1].reason == "Visitors get an error."
+    uptime = h.uptime("shop", timedelta(hours=4), now=T0 + timedelta(hours=4))
+    assert uptime == pytest.approx(1 - 0.5 / 4)
+
+
+def test_todays_file_opens_unchanged_and_migrates_forward(tmp_path: Path) -> None:
+    path = _todays_file(tmp_path / "history.sqlite3")
+    with History(path) as h:
+        assert h.schema_version == SCHEMA_VERSION == 1
+        _shop_outage(h)
+
+    with History(path, migrations={**MIGRATIONS, 2: _add_round_stats}) as h:
+        assert h.schema_version == 2
+        _shop_outage(h)  # nothing lost on the way
+        h.record(change(T0 + timedelta(hours=5), SiteState.OPERATIONAL, SiteState.DOWN))
+        assert len(h.transitions(site="shop")) == 4
+    db = sqlite3.connect(path)
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    columns = {r[1] for r in db.execute("PRAGMA table_info(coverage)")}
+    db.close()
+    assert "round_stats" in tables and "source" in columns
+
+
+def test_a_file_from_before_versioning_is_adopted(tmp_path: Path) -> None:
+    path = _todays_file(tmp_path / "history.sqlite3", user_version=0)
+    with History(path) as h:
+        assert h.schema_version == 1
+        _shop_outage(h)
+
+
+def test_a_new_file_gets_the_current_version(tmp_path: Path) -> None:
+    with History(tmp_path / "new.sqlite3") as h:
+        h.record(change(T0, None, SiteState.OPERATIONAL))
+        assert h.schema_version == SCHEMA_VERSION
+
+
+def test_a_file_from_a_newer_lifeline_is_one_message_and_left_untouched(
+    tmp_path: Path,
+) -> None:
+    path = _todays_file(tmp_path / "history.sqlite3", user_version=SCHEMA_VERSION + 1)
+    before = path.read_bytes()
+    h = History(path)
+    for attempt in (
+        h.transitions,
+        lambda: h.record(change(T0, None, SiteState.DOWN)),
+        lambda: h.mark_observed(T0),
+    ):
+        with pytest.raises(HistoryError) as caught:
+            attempt()
+        message = str(caught.value)
+        assert "newer Lifeline" in message and str(path) in message
+        assert f"version {SCHEMA_VERSION + 1}" in message and "\n" not in message
+    h.close()
+    assert path.read_bytes() == before
+    assert not path.with_name(path.name + "-wal").exists()
+
+
+def test_a_failing_migration_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    path = _todays_file(tmp_path / "history.sqlite3")
+
+    def broken(db: sqlite3.Connection) -> None:
+        db.execute("CREATE TABLE round_stats (at REAL)")
+        db.execute("ALTER TABLE no_such_table ADD COLUMN x TEXT")
+
+    h = History(path, migrations={**MIGRATIONS, 2: _add_round_stats, 3: broken})
+    with pytest.raises(HistoryError, match="from schema version 1 to 3.*left as it was"):
+        h.transitions()
+    h.close()
+    with History(path) as h:  # still version 1, everything there, no half-made table
+        assert h.schema_version == 1
+        _shop_outage(h)
+        tables = {r[0] for r in h._db().execute("SELECT name FROM sqlite_master")}
+        assert "round_stats" not in tables
+
+
+def test_history_command_on_a_newer_file_is_one_line(paths: Paths) -> None:
+    paths.history_db.parent.mkdir(parents=True, exist_ok=True)
+    _todays_file(paths.history_db, user_version=SCHEMA_VERSION + 1)
+    proc = subprocess.run(
+        [sys.executable, "-m", "app", "history"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert proc.returncode == 3
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "newer Lifeline" in lines[0], proc.stderr
