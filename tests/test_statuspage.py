@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from app.models import PlatformState
+from app.models import PlatformState, PlatformStatus
+from app.platform_rule import describe, judge
 from app.probes import ProbeOptions
 from app.statuspage import StatusFetch, fetch_platform, parse_retry_after, parse_summary
 from tests.conftest import summary_payload
@@ -47,6 +48,29 @@ def maintenance(status: str = "in_progress", name: str = "Database upgrade") -> 
         "shortlink": "https://stspg.io/w1zdr745wmfy",
         "scheduled_for": "2026-11-27T07:00:00.000Z",
         "scheduled_until": "2026-11-27T09:00:00.000Z",
+    }
+
+
+def future_maintenance(
+    status: str = "scheduled",
+    name: str = "Database upgrade",
+    start: str | None = "2026-03-02T15:00:00.000Z",
+    ident: str = "k7lqv3pl0r2x",
+) -> dict[str, Any]:
+    """A scheduled maintenance as summary.json lists it (documented schema)."""
+    return {
+        "id": ident,
+        "name": name,
+        "status": status,
+        "impact": "maintenance",
+        "shortlink": f"https://stspg.io/{ident}",
+        "scheduled_for": start,
+        "scheduled_until": "2026-03-02T16:00:00.000Z",
+        "components": [
+            {"id": "brv1bkgrwx7q", "name": "Git Operations", "status": "operational"},
+            {"id": "4230lsnqdsld", "name": "API Requests", "status": "operational"},
+        ],
+        "incident_updates": [{"status": status, "body": "The database will be upgraded."}],
     }
 
 
@@ -301,3 +325,204 @@ def test_parse_retry_after() -> None:
     now = 1_800_000_000.0  # 2027-01-15T08:00:00Z
     assert parse_retry_after("Fri, 15 Jan 2027 08:01:00 GMT", now=now) == 60.0
     assert parse_retry_after("Fri, 15 Jan 2027 07:00:00 GMT", now=now) == 0.0
+
+
+# --------------------------------------------------------------------------- the rule (issue 19)
+
+
+def test_recovering_monitoring_incident_is_degraded_like_the_page() -> None:
+    # The capture that was reported as an outage: indicator minor, the only incident in
+    # monitoring (its impact still says major), its component back to degraded.
+    data = summary_payload(
+        status={"indicator": "minor", "description": "Partially Degraded Service"},
+        incidents=[
+            incident(
+                name="Packages unavailable", impact="major", status="monitoring",
+                components=[{"id": "c1", "name": "GitHub Packages",
+                             "status": "degraded_performance"}],
+            )
+        ],
+    )
+    data["components"][6]["status"] = "degraded_performance"
+    status = parse_summary(data, page_url=PAGE)
+    assert status.state is PlatformState.DEGRADED
+    assert describe(status) == "Partially Degraded Service"  # agrees with the page
+    assert status.incidents[0].components == ("GitHub Packages",)
+
+
+def test_same_incident_still_identified_is_an_outage_and_says_why() -> None:
+    data = summary_payload(
+        status={"indicator": "minor", "description": "Partially Degraded Service"},
+        incidents=[incident(name="Packages unavailable", impact="major", status="identified")],
+    )
+    status = parse_summary(data, page_url=PAGE)
+    assert status.state is PlatformState.OUTAGE
+    assert describe(status) == (
+        "'Packages unavailable' (major, identified); the page's indicator says minor"
+    )
+
+
+def test_component_major_outage_with_indicator_minor_is_an_outage() -> None:
+    data = with_component_status("major_outage", index=1)
+    data["status"] = {"indicator": "minor", "description": "Minor Service Outage"}
+    status = parse_summary(data, page_url=PAGE)
+    assert status.state is PlatformState.OUTAGE
+    assert describe(status) == "'API Requests' major outage; the page's indicator says minor"
+
+
+@pytest.mark.parametrize(
+    ("indicator", "component", "incidents", "state"),
+    [
+        ("major", "operational", [], PlatformState.OUTAGE),
+        ("critical", "operational", [], PlatformState.OUTAGE),
+        ("none", "major_outage", [], PlatformState.OUTAGE),
+        ("none", "operational", [("major", "investigating")], PlatformState.OUTAGE),
+        ("none", "operational", [("critical", "identified")], PlatformState.OUTAGE),
+        ("minor", "operational", [], PlatformState.DEGRADED),
+        ("none", "degraded_performance", [], PlatformState.DEGRADED),
+        ("none", "partial_outage", [], PlatformState.DEGRADED),
+        ("none", "operational", [("critical", "monitoring")], PlatformState.DEGRADED),
+        ("none", "operational", [("minor", "investigating")], PlatformState.DEGRADED),
+        ("none", "operational", [("none", "identified")], PlatformState.DEGRADED),
+        ("maintenance", "operational", [], PlatformState.MAINTENANCE),
+        ("none", "under_maintenance", [], PlatformState.MAINTENANCE),
+        ("maintenance", "degraded_performance", [], PlatformState.DEGRADED),
+        ("none", "operational", [("major", "resolved")], PlatformState.OPERATIONAL),
+    ],
+)
+def test_the_rule_table(
+    indicator: str, component: str, incidents: list[tuple[str, str]], state: PlatformState
+) -> None:
+    data = with_component_status(component, index=2)
+    data["status"] = {"indicator": indicator, "description": ""}
+    data["incidents"] = [incident(impact=i, status=s) for i, s in incidents]
+    assert parse_summary(data).state is state
+
+
+def test_future_maintenance_is_planned_not_active() -> None:
+    data = summary_payload(scheduled_maintenances=[future_maintenance()])
+    status = parse_summary(data, page_url=PAGE)
+    assert status.state is PlatformState.OPERATIONAL and status.maintenances == ()
+    [planned] = status.upcoming
+    assert planned.name == "Database upgrade" and planned.ident == "k7lqv3pl0r2x"
+    assert planned.scheduled_for == "2026-03-02T15:00:00.000Z"
+    assert planned.components == ("Git Operations", "API Requests")
+    assert planned.url == "https://stspg.io/k7lqv3pl0r2x"
+
+
+def test_in_progress_maintenance_is_maintenance_and_not_planned() -> None:
+    data = summary_payload(
+        status={"indicator": "maintenance", "description": "Service Under Maintenance"},
+        scheduled_maintenances=[future_maintenance(status="in_progress")],
+    )
+    data["components"][0]["status"] = "under_maintenance"
+    status = parse_summary(data, page_url=PAGE)
+    assert status.state is PlatformState.MAINTENANCE and status.upcoming == ()
+    assert [m.status for m in status.maintenances] == ["in_progress"]
+    assert describe(status) == "Service Under Maintenance"
+
+
+def test_planned_maintenances_sorted_by_start() -> None:
+    later = future_maintenance(name="Later", start="2026-03-05T01:00:00Z", ident="b")
+    sooner = future_maintenance(name="Sooner", start="2026-03-02T13:00:00Z", ident="a")
+    no_time = future_maintenance(name="Whenever", start=None, ident="c")
+    status = parse_summary(summary_payload(scheduled_maintenances=[later, no_time, sooner]))
+    assert [m.name for m in status.upcoming] == ["Sooner", "Later", "Whenever"]
+
+
+def test_unwatched_component_is_shown_but_does_not_count() -> None:
+    data = with_component_status("major_outage", index=1)  # API Requests
+    data["status"] = {"indicator": "major", "description": "Major Service Outage"}
+    data["incidents"] = [
+        incident(name="API down", components=[{"name": "API Requests"}]),
+    ]
+    watched = ["Git*", "Webhooks"]
+    status = parse_summary(data, page_url=PAGE, components=watched)
+    assert status.state is PlatformState.OPERATIONAL
+    [api] = status.components
+    assert (api.name, api.counted) == ("API Requests", False)
+    assert not status.incidents[0].counted
+    assert describe(status) == (
+        "only what you do not watch is affected ('API Requests' major outage, "
+        "'API down' (major, investigating)); the page's indicator says major"
+    )
+    # The same page with the default patterns: everything counts.
+    assert parse_summary(data, page_url=PAGE).state is PlatformState.OUTAGE
+
+
+def test_watched_trouble_decides_when_some_is_not_watched() -> None:
+    data = with_component_status("major_outage", index=1)  # API Requests: not watched
+    data["components"][0]["status"] = "partial_outage"  # Git Operations: watched
+    data["status"] = {"indicator": "major", "description": "Major Service Outage"}
+    status = parse_summary(data, components=["git operations"])  # case-insensitive
+    assert status.state is PlatformState.DEGRADED
+    assert status.reason == "'Git Operations' partial outage"
+    assert describe(status) == (
+        "'Git Operations' partial outage; the page's indicator says major"
+    )
+
+
+def test_incident_naming_no_component_always_counts() -> None:
+    data = summary_payload(incidents=[incident(impact="minor", components=[])])
+    status = parse_summary(data, components=["Nothing*"])
+    assert status.state is PlatformState.DEGRADED and status.incidents[0].counted
+
+
+def test_indicator_alone_counts_even_with_patterns() -> None:
+    # Nothing is listed to explain it, so nothing is known to be outside the patterns.
+    data = summary_payload(status={"indicator": "minor", "description": "Minor"})
+    assert parse_summary(data, components=["Git*"]).state is PlatformState.DEGRADED
+
+
+def test_group_components_are_judged_through_their_members() -> None:
+    data = summary_payload(
+        components=[
+            {"id": "g", "name": "Platform", "status": "major_outage", "group": True},
+            {"id": "a", "name": "Dashboard", "status": "major_outage", "group": False,
+             "group_id": "g"},
+            {"id": "b", "name": "Sites", "status": "operational", "group_id": "g"},
+        ],
+        status={"indicator": "major", "description": "Major"},
+    )
+    status = parse_summary(data, components=["Platform", "Sites"])
+    assert [c.name for c in status.components] == ["Dashboard"]
+    assert status.state is PlatformState.OPERATIONAL
+
+
+def test_malformed_component_lists_cost_names_not_incidents() -> None:
+    data = summary_payload(
+        incidents=[incident(components=[{"name": 3}, "x", {"name": "Webhooks"}])],
+        scheduled_maintenances=[{**future_maintenance(), "components": "all"}],
+    )
+    status = parse_summary(data)
+    assert status.incidents[0].components == ("Webhooks",)
+    assert status.upcoming[0].components == ()
+
+
+def test_judge_leaves_unread_statuses_alone() -> None:
+    unread = PlatformStatus(state=PlatformState.UNKNOWN, error="not checked yet")
+    assert judge(unread, ["x"]) is unread
+    assert describe(unread) == "not checked yet"
+
+
+def test_real_capture_judged_with_patterns(statuspage_fixtures: Path) -> None:
+    data = json.loads((statuspage_fixtures / "summary-operational.json").read_text())
+    status = parse_summary(data, page_url=PAGE, components=["Git*", "API*"])
+    assert status.state is PlatformState.OPERATIONAL and status.reason == ""
+    assert status.upcoming == () and describe(status) == "All Systems Operational"
+    # Its real components with one planned maintenance added, as the page would list it.
+    data["scheduled_maintenances"] = [future_maintenance()]
+    data["components"][1]["status"] = "under_maintenance"
+    status = parse_summary(data, page_url=PAGE)
+    assert status.state is PlatformState.MAINTENANCE
+    assert describe(status) == (
+        "'API Requests' under maintenance; the page's indicator says none"
+    )
+
+
+def test_fetch_passes_the_patterns(server: LoopbackServer) -> None:
+    data = with_component_status("major_outage", index=1)
+    server.route("/api/v2/summary.json", Reply.json(data))
+    got = asyncio.run(fetch_platform(server.url, FAST, components=["Webhooks"]))
+    assert got.status.state is PlatformState.OPERATIONAL
+    assert not got.status.components[0].counted

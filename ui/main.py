@@ -246,6 +246,7 @@ class TrayApp:
             on_quit=self.quit,
             show_error=self.errors.report,
             log_file=str(paths.log_file),
+            planned_notices=self._planned_notices(paths),
         )
         self.tray.open_newrelic = self.open_newrelic
         # Saved tickets that could not be sent are offered (never sent silently) once the
@@ -260,6 +261,16 @@ class TrayApp:
         self._tray_timer.setInterval(tray_retry_ms)
         self._tray_timer.timeout.connect(self._retry_tray)
         self._signals = _SignalWakeup(lambda: self.quit(force=True))
+
+    def _planned_notices(self, paths: Paths) -> Any:
+        """Which planned-maintenance notices were shown; written off the GUI thread."""
+        from app.atomic import atomic_write_text
+        from app.planned import PlannedNotices
+
+        def save(path: Path, text: str) -> None:
+            self.workers.submit(lambda: atomic_write_text(path, text), lane="planned-notices")
+
+        return PlannedNotices(paths.planned_notices, save=save)
 
     def _make_monitor(self, config: Config) -> Any:
         from ui.interpreter import imports_frozen

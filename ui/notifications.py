@@ -4,6 +4,10 @@ Pending problems never notify (that is the point of confirmation). Changes that 
 together (ten sites failing in one check) become one message: they are collected until
 the check's CheckCompleted arrives, or a short window passes. The pause is state in
 memory, checked when a message would be shown: no timer wakes the process for it.
+
+Planned maintenance is announced 24 h and 1 h before it starts (app.planned decides
+which notice is due and remembers the ones shown), checked after every check: the
+notice comes with the first check inside its window, never from a timer of its own.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from enum import StrEnum
 
 from PySide6.QtCore import QObject, QTimer
 
+from app import planned
 from app.events import (
     CheckCompleted,
     Event,
@@ -24,7 +29,8 @@ from app.events import (
     Reminder,
     SiteStateChanged,
 )
-from app.models import PlatformState, SiteState
+from app.models import PlatformState, PlatformStatus, SiteState
+from app.platform_rule import describe
 from app.presentation import local_time, plain
 
 log = logging.getLogger(__name__)
@@ -63,10 +69,12 @@ class Notifier(QObject):
         provider_name: str = "Platform",
         clock: Callable[[], datetime] | None = None,
         resume_hour: int = 8,
+        planned_notices: planned.PlannedNotices | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._show = show
+        self._planned = planned_notices
         self.provider_name = provider_name
         self._clock = clock or (lambda: datetime.now().astimezone())
         self.resume_hour = resume_hour
@@ -121,6 +129,7 @@ class Notifier(QObject):
             self._emit(_network_message(event))
         elif isinstance(event, CheckCompleted):
             self.flush()
+            self._announce_planned(event.snapshot.platform)
         # SitePending, OverallStateChanged, MonitorError: no notification (pending is
         # not confirmed; overall is the sum of the site changes; errors are shown by
         # the error path).
@@ -136,6 +145,18 @@ class Notifier(QObject):
             return
         changes, self._pending = self._pending, []
         self._emit(compose(changes, self.provider_name, self._clock()))
+
+    def _announce_planned(self, platform: PlatformStatus | None) -> None:
+        if self._planned is None or platform is None or not platform.upcoming:
+            return
+        if self.paused_until is not None:
+            # Not shown and not marked: shown after the pause if still in its window.
+            return
+        now = self._clock()
+        notices = self._planned.due(platform.upcoming, now)
+        for notice in notices:
+            self._emit(planned_message(notice, self.provider_name, now))
+        self._planned.mark_shown(notices, now)
 
     def _emit(self, note: Notification) -> None:
         if self.paused_until is not None:
@@ -188,8 +209,12 @@ def _level(change: _Change) -> Level:
 def _line(change: _Change, provider: str, now: datetime) -> tuple[str, str]:
     if isinstance(change, PlatformStateChanged):
         label = change.state.label
-        detail = change.platform.description or change.platform.error or ""
-        names = [i.name for i in change.platform.incidents if i.status != "resolved"]
+        detail = describe(change.platform)
+        names = [
+            i.name
+            for i in change.platform.incidents
+            if i.status != "resolved" and i.name not in detail
+        ]
         if names:
             detail = "; ".join([detail, *names] if detail else names)
         return f"{provider} platform: {label}", detail
@@ -217,6 +242,18 @@ def _summary(changes: list[_Change]) -> str:
         counts[key] = counts.get(key, 0) + 1
     parts = ", ".join(f"{n} {key}" for key, n in counts.items())
     return f"{len(changes)} changes: {parts}"
+
+
+def planned_message(notice: planned.Notice, provider: str, now: datetime) -> Notification:
+    """"Pantheon maintenance in 3 h: Database upgrade" / "Tue 22:00–23:00 (CET). ..."."""
+    maintenance = notice.maintenance
+    title = f"{provider} maintenance in {planned.time_until(notice.starts, now)}"
+    body = planned.window_text(maintenance, now) + "."
+    if maintenance.components:
+        body += " Affects: " + ", ".join(maintenance.components) + "."
+    return Notification(
+        plain(f"{title}: {maintenance.name}", 80), plain(body, 240), Level.INFO
+    )
 
 
 def _network_message(event: NetworkChanged) -> Notification:

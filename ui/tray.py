@@ -22,6 +22,7 @@ from app import APP_DISPLAY_NAME, __version__
 from app.config import Config
 from app.events import Event, MonitorSnapshot
 from app.models import OverallState
+from app.planned import PlannedNotices
 from app.presentation import tooltip_lines
 from ui.bridge import Bridge
 from ui.icons import IconSet
@@ -64,6 +65,7 @@ class TrayIcon(QObject):
         on_quit: Callable[[], None],
         show_error: Callable[[str], None] | None = None,
         clock: Callable[[], datetime] | None = None,
+        planned_notices: PlannedNotices | None = None,
         log_file: str = "",
         parent: QObject | None = None,
     ) -> None:
@@ -94,6 +96,7 @@ class TrayIcon(QObject):
             self._show_notification,
             provider_name=bridge.config.provider.name,
             clock=self._clock,
+            planned_notices=planned_notices,
             parent=self,
         )
         self._icon_key: tuple[OverallState, bool] | None = None
