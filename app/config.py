@@ -92,7 +92,7 @@ class ProviderConfig:
     hotline: str = setting(DEFAULT_HOTLINE, rules.name, "&Hotline",
                            "The emergency phone number, shown when a ticket cannot be filed",
                            accessible="Emergency hotline phone number")
-    ticket_api: str = setting("", rules.optional_url, "Ticket &API",
+    ticket_api: str = setting("", rules.optional_secure_url, "Ticket &API",
                               "Base URL of the ticket API; empty: tickets are drafted, not sent",
                               accessible="Ticket API base URL (optional)", placeholder="optional")
     dashboard: str = setting(DEFAULT_DASHBOARD, rules.url, "&Dashboard",
@@ -102,7 +102,7 @@ class ProviderConfig:
                                     "Ticket time&out (seconds)",
                                     "Deadline for filing one ticket before the hotline shows",
                                     accessible="Ticket timeout in seconds")
-    api: str = setting(DEFAULT_PANTHEON_API, rules.url, "Pantheon API",
+    api: str = setting(DEFAULT_PANTHEON_API, rules.secure_url, "Pantheon API",
                        "Pantheon API base, used to import sites from an account", in_form=False)
     components: tuple[str, ...] = setting(
         ("*",), rules.patterns, "Components",
@@ -170,7 +170,7 @@ class NewRelicConfig:
                                      "New Relic account id", in_form=False)
     region: str = setting("us", rules.one_of("us", "eu"), "Region", '"us" or "eu"',
                           in_form=False)
-    endpoint: str = setting("", rules.optional_url, "Endpoint",
+    endpoint: str = setting("", rules.optional_secure_url, "Endpoint",
                             "Override of the NerdGraph URL (tests, proxies)", in_form=False)
 
     @property
@@ -214,6 +214,63 @@ class SiteConfig:
         return self.environment == "live"
 
 
+ROUTE_KINDS = ("dashboard", "pagerduty", "opsgenie", "zendesk", "webhook", "api")
+WEBHOOK_FORMATS = ("slack", "json")
+
+
+@dataclass(frozen=True)
+class RouteConfig:
+    """One [[route]]: a destination one click files the ticket through. Its secret (key,
+    token, or the webhook URL itself) is in the keyring under the route's name."""
+
+    kind: str = setting(REQUIRED, rules.one_of(*ROUTE_KINDS), "Kind",
+                        "dashboard, pagerduty, opsgenie, zendesk, webhook or api",
+                        in_form=False)
+    name: str = setting("", rules.text, "Name", "Unique; defaults to the kind", in_form=False)
+    endpoint: str = setting("", rules.optional_secure_url, "Endpoint",
+                            "The service's address; empty: its public default", in_form=False)
+    email: str = setting("", rules.text, "Email", "zendesk: the agent the API token belongs to",
+                         in_form=False)
+    format: str = setting("", rules.one_of("", *WEBHOOK_FORMATS), "Format",
+                          'webhook: "slack" (the default) or "json"', in_form=False)
+    region: str = setting("", rules.one_of("", "us", "eu"), "Region",
+                          'opsgenie: "eu" for an EU account', in_form=False)
+
+    def __post_init__(self) -> None:
+        if not self.name:  # frozen: the default name is set once, here
+            object.__setattr__(self, "name", self.kind)
+
+
+def _check_route(route: RouteConfig) -> None:
+    if any(not ch.isprintable() for ch in route.name):
+        raise KeyProblem("name", "must be one line")
+    if route.kind == "zendesk" and not (route.endpoint and route.email):
+        missing = "endpoint" if not route.endpoint else "email"
+        raise KeyProblem(
+            missing,
+            "is missing (a zendesk route needs its endpoint, https://<subdomain>.zendesk.com, "
+            "and the email its API token belongs to)",
+        )
+    for key, kind in (("email", "zendesk"), ("region", "opsgenie"), ("format", "webhook")):
+        if getattr(route, key) and route.kind != kind:
+            raise KeyProblem(key, f"only applies to {kind} routes")
+
+
+def _check_route_names(config: Config) -> None:
+    # Each route's secret has an environment override named after it; two names that
+    # give the same variable would share a secret.
+    seen: dict[str, str] = {}
+    for index, route in enumerate(config.routes, start=1):
+        env = "".join(c if c.isascii() and c.isalnum() else "_" for c in route.name.upper())
+        if env in seen:
+            raise KeyProblem(
+                f"route[{index}].name",
+                f"{route.name!r} and {seen[env]!r} give the same variable LIFELINE_ROUTE_{env}; "
+                "rename one",
+            )
+        seen[env] = route.name
+
+
 @dataclass(frozen=True)
 class Config:
     provider: ProviderConfig = field(default_factory=ProviderConfig)
@@ -221,6 +278,7 @@ class Config:
     contact: ContactConfig = field(default_factory=ContactConfig)
     newrelic: NewRelicConfig = field(default_factory=NewRelicConfig)
     sites: tuple[SiteConfig, ...] = ()
+    routes: tuple[RouteConfig, ...] = ()
     source: str = ""  # the file it came from, for messages; not written back
 
     def site(self, name: str) -> SiteConfig | None:
@@ -278,11 +336,12 @@ SECTIONS: tuple[Section, ...] = (
             intro="Put on every emergency ticket, so the support team can reach you."),
     Section("newrelic", NewRelicConfig, "newrelic"),
     Section("site", SiteConfig, "sites", many=True, unique="name"),
+    Section("route", RouteConfig, "routes", many=True, unique="name", check=_check_route),
 )
 SECTION = {s.key: s for s in SECTIONS}
 
 # Rules that need the whole config; each raises KeyProblem("site[2].name", "...").
-CONFIG_CHECKS: list[Callable[[Config], None]] = []
+CONFIG_CHECKS: list[Callable[[Config], None]] = [_check_route_names]
 
 
 def _spec(f: Field[Any]) -> Spec:

@@ -8,6 +8,7 @@ the loader, `validate_field`, the Settings form and the docs test all read one t
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field
@@ -104,6 +105,33 @@ def validate_url(value: Any, *, allow_empty: bool = False) -> str:
     except ValueError:
         raise ValueError(f"{result!r} has an invalid port") from None
     return result
+
+
+def is_loopback(host: str) -> bool:
+    """This machine: localhost, 127.0.0.0/8, ::1 (plain http is only safe to these)."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def secure_url(value: Any, *, allow_empty: bool = False) -> str:
+    """A URL a secret is sent to: https, or plain http to this machine only."""
+    result = validate_url(value, allow_empty=allow_empty)
+    parts = urlsplit(result)
+    if result and parts.scheme.lower() != "https" and not is_loopback(parts.hostname or ""):
+        raise ValueError(
+            f"{result!r} must use https (a secret is sent there and would travel in clear "
+            "text; plain http only to this machine)"
+        )
+    return result
+
+
+def optional_secure_url(value: Any) -> str:
+    return secure_url(value, allow_empty=True)
 
 
 def url(value: Any) -> str:
