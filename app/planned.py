@@ -96,7 +96,7 @@ def time_until(start: datetime, now: datetime) -> str:
     if minutes < 60:
         return f"{minutes} min"
     hours = round(minutes / 60)
-    if hours < 24:
+    if hours < 36:
         return f"{hours} h"
     days = round(hours / 24)
     return "1 day" if days == 1 else f"{days} days"
