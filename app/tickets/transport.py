@@ -17,7 +17,6 @@ stressed user far longer than promised.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import socket
 import ssl
 from collections.abc import Mapping
@@ -27,6 +26,8 @@ from urllib.parse import urlsplit
 
 import httpx2
 
+# Re-exported: the one loopback rule (config validation uses it too), for the senders.
+from app.config_rules import is_loopback as is_loopback
 from app.redact import redact
 from app.text import exception_chain
 
@@ -85,16 +86,6 @@ def default_tls_context() -> ssl.SSLContext:
     """httpx2's default verifying context, built once: loading the CA store takes ~0.2 s,
     which would otherwise delay even an instant "connection refused" fallback."""
     return httpx2.create_ssl_context()
-
-
-def is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def insecure_reason(url: str, what: str) -> str | None:
@@ -211,5 +202,3 @@ async def _read_capped(answer: httpx2.Response) -> bytes:
             raise _AnswerTooLarge
         chunks.append(chunk)
     return b"".join(chunks)
-
-
