@@ -27,7 +27,7 @@ test-fast: venv
 	$(PY) -m pytest -q -m "not slow"
 
 lint: venv
-	$(VENV)/bin/ruff check app ui tests bench scripts packaging
+	$(VENV)/bin/ruff check app ui lifeline tests bench scripts packaging
 	$(VENV)/bin/mypy
 
 bench: venv

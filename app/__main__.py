@@ -1,5 +1,8 @@
+"""`python -m app`: kept for source checkouts, scripts and the autostart entry written
+by earlier versions; it is the `lifeline` program (lifeline.entry)."""
+
 import sys
 
-from app.cli import main
+from lifeline.entry import main
 
 sys.exit(main())

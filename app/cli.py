@@ -1,8 +1,9 @@
-"""`lifeline`: the tray app when run bare, a headless tool with a subcommand.
+"""The command line of the headless tool: the parser, and running a subcommand.
 
-Each subcommand lives in app/commands/<name>.py with `run(args, paths) -> int`;
-they are imported only when chosen, so `lifeline check` never loads Qt and the tray
-app never pays for code it does not run.
+Each subcommand lives in app/commands/<name>.py with `run(args, paths) -> int`; they are
+imported only when chosen, so `lifeline check` never loads Qt. The `lifeline` program
+itself is lifeline.entry: it sits above app/ and ui/ and picks the tray app, the
+self-test or a subcommand from here. The core never imports the GUI.
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app import __version__
+from app.commands import COMMANDS, config_path
 from app.models import EXIT_USAGE
 from app.paths import Paths, default_paths
+
+__all__ = ["COMMANDS", "build_parser", "config_path", "main", "parse", "run_command"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,34 +85,17 @@ def _config_opt(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
-COMMANDS = {
-    "check": "app.commands.check",
-    "watch": "app.commands.watch",
-    "history": "app.commands.history",
-    "ticket": "app.commands.ticket",
-    "outbox": "app.commands.outbox",
-    "import": "app.commands.importer",
-}
-
-
-def main(argv: Sequence[str] | None = None, *, paths: Paths | None = None) -> int:
-    parser = build_parser()
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace | int:
+    """The parsed arguments, or the exit code when there is nothing to run (a usage
+    error: 3, as Nagios wants; --help and --version: 0)."""
     try:
-        args = parser.parse_args(argv)
+        return build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors; Nagios wants 3
         code = exc.code if isinstance(exc.code, int) else EXIT_USAGE
         return EXIT_USAGE if code == 2 else code
-    paths = paths or default_paths()
-    if args.self_test:
-        # Qt-based, like the tray: imported by name so app/ stays free of Qt.
-        selftest = importlib.import_module("ui.selftest")
-        passed: int = selftest.run(args, paths)
-        return passed
-    if args.command is None:
-        # Imported by name: app/ stays free of Qt until the tray app is really wanted.
-        tray = importlib.import_module("ui.main")
-        result: int = tray.run(args, paths)
-        return result
+
+
+def run_command(args: argparse.Namespace, paths: Paths) -> int:
     module = importlib.import_module(COMMANDS[args.command])
     try:
         status: int = module.run(args, paths)
@@ -117,8 +104,17 @@ def main(argv: Sequence[str] | None = None, *, paths: Paths | None = None) -> in
     return status
 
 
-def config_path(args: argparse.Namespace, paths: Paths) -> Path:
-    return args.config if getattr(args, "config", None) else paths.config_file
+def main(argv: Sequence[str] | None = None, *, paths: Paths | None = None) -> int:
+    """The headless tool alone (tests, scripts): a subcommand is required. The tray app
+    and --self-test start from lifeline.entry, the `lifeline` program."""
+    args = parse(argv)
+    if isinstance(args, int):
+        return args
+    if args.command is None or args.self_test:
+        print("lifeline: the tray app and --self-test start from the `lifeline` program "
+              "(python -m lifeline); here, name a subcommand.", file=sys.stderr)
+        return EXIT_USAGE
+    return run_command(args, paths or default_paths())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -157,7 +157,7 @@ def step_modules(ctx: Context) -> str:
 
 
 def _cli_commands() -> set[str]:
-    from app.cli import COMMANDS
+    from app.commands import COMMANDS
 
     return set(COMMANDS.values())
 

@@ -10,7 +10,7 @@ import os
 import sys
 
 from app.check import UnknownSite, run_check, select_sites
-from app.cli import config_path
+from app.commands import config_path
 from app.config import ConfigError, load_config
 from app.logs import quiet_http_loggers
 from app.models import EXIT_CODES, EXIT_USAGE

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from app.cli import config_path
+from app.commands import config_path
 from app.config import Config, ConfigError, ConfigMissing, load_config, save_config
 from app.credentials import ENV_OVERRIDES, PANTHEON_TOKEN, CredentialError, CredentialStore
 from app.integrations.pantheon import (

@@ -13,7 +13,7 @@ import json
 import sys
 from typing import Any
 
-from app.cli import config_path
+from app.commands import config_path
 from app.config import Config, ConfigError, SiteConfig, load_config
 from app.credentials import CredentialStore
 from app.integrations.newrelic import alongside, with_findings

@@ -17,7 +17,7 @@ import os
 import signal
 import sys
 
-from app.cli import config_path
+from app.commands import config_path
 from app.config import Config, ConfigError, load_config
 from app.eventlines import json_line, text_line
 from app.events import Event, MonitorError
