@@ -373,3 +373,53 @@ def test_old_notices_are_forgotten(paths: Paths) -> None:
     other = platform_with(scheduled("Other", later + timedelta(hours=2), ident="o")).upcoming
     ledger.mark_shown(ledger.due(other, later), later)
     assert len(ledger.shown()) == 1  # the first one's start is more than 2 days past
+
+
+# --------------------------------------------------------------------------- the ticket
+
+
+def ticket_text(platform: PlatformStatus) -> str:
+    from app.models import SiteState
+    from app.tickets.builder import Evidence, build_description
+
+    evidence = Evidence(
+        site=SiteConfig(name="shop", url="https://shop.example.test/"),
+        state=SiteState.DOWN,
+        point_of_failure=PointOfFailure.SITE,
+        reason="502 Bad Gateway",
+        detected_at=NOW + timedelta(minutes=2),
+        started_at=NOW,
+        platform=platform,
+    )
+    return build_description(evidence, ProviderConfig(name="Pantheon"))
+
+
+def test_ticket_mentions_a_maintenance_starting_within_the_hour() -> None:
+    text = ticket_text(platform_with(
+        scheduled(start=NOW + timedelta(minutes=40)),
+        scheduled("Far off", NOW + timedelta(hours=5), ident="far"),
+    ))
+    assert (
+        "Maintenance near this outage: Database upgrade (scheduled, 2026-03-02 12:40:00 UTC "
+        "to 2026-03-02 13:40:00 UTC) https://stspg.io/k7lqv3pl0r2x"
+    ) in text.splitlines()
+    assert "Far off" not in text
+
+
+def test_ticket_mentions_a_maintenance_that_just_ended() -> None:
+    ended = platform_with(scheduled(start=NOW - timedelta(hours=2), hours=1.5,
+                                    status="verifying"))
+    assert "Maintenance near this outage: Database upgrade (verifying," in ticket_text(ended)
+    assert "Maintenance near" not in ticket_text(platform_with())
+
+
+def test_ticket_platform_words_never_contradict_the_page() -> None:
+    data = summary_payload(
+        status={"indicator": "minor", "description": "Partially Degraded Service"},
+        incidents=[{"id": "p1", "name": "Packages unavailable", "status": "identified",
+                    "impact": "major"}],
+    )
+    assert (
+        "Pantheon status page: 'Packages unavailable' (major, identified); the page's "
+        "indicator says minor"
+    ) in ticket_text(parse_summary(data)).splitlines()

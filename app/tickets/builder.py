@@ -14,11 +14,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from app import planned
 from app.clock import iso
 from app.config import ContactConfig, ProviderConfig, SiteConfig
 from app.events import SiteStatus
 from app.models import (
     Incident,
+    Maintenance,
     PlatformState,
     PlatformStatus,
     PointOfFailure,
@@ -26,6 +28,7 @@ from app.models import (
     SiteResult,
     SiteState,
 )
+from app.platform_rule import describe
 from app.redact import redact
 
 SUBJECT_MAX = 200
@@ -277,6 +280,9 @@ def build_description(evidence: Evidence, provider: ProviderConfig, *, note: str
     if incident is not None:
         link = f" {incident.url}" if incident.url else ""
         lines.append(f"Known incident: {incident.name} ({incident.status}){link}")
+    outage_at = evidence.started_at or evidence.detected_at
+    for maintenance in planned.near(evidence.platform, outage_at):
+        lines.append(_maintenance_line(maintenance))
     lines += [
         "",
         "Full diagnostics (both probes with timings, cache evidence and request ids, the "
@@ -340,7 +346,19 @@ def _platform_words(platform: PlatformStatus | None) -> str:
         return "not checked."
     if platform.state is PlatformState.UNKNOWN:
         return f"unknown ({platform.error or 'no answer'})."
-    return platform.description or platform.state.value
+    # The page's own words, or why Lifeline's verdict differs from them (issue 19).
+    return describe(platform) or platform.state.value
+
+
+def _maintenance_line(maintenance: Maintenance) -> str:
+    """A maintenance within an hour of the outage: the support engineer's first question."""
+    start, end = planned.starts(maintenance), planned.ends(maintenance)
+    when = _long(start) if start is not None else "time not given"
+    if start is not None and end is not None:
+        when += f" to {_long(end)}"
+    state = maintenance.status.replace("_", " ")
+    link = f" {maintenance.url}" if maintenance.url else ""
+    return f"Maintenance near this outage: {maintenance.name} ({state}, {when}){link}"
 
 
 def _incident(platform: PlatformStatus | None) -> Incident | None:
