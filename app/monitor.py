@@ -117,8 +117,16 @@ class Monitor:
         self._options = self._make_options(config)
         self._history = HistoryWriter(history, self._error)
         self._events = EventFanout(self._clock, self._history.record)
+        # The real page is judged with the `[provider] components` of the config in force.
         self._platform = PlatformTracker(
-            self._clock, fetch_platform or statuspage.fetch_platform, self._error
+            self._clock,
+            fetch_platform
+            or (
+                lambda page, options: statuspage.fetch_platform(
+                    page, options, components=self._config.provider.components
+                )
+            ),
+            self._error,
         )
         self._overall = OverallTracker(overall_state or impact.overall_state)
         self._sleep = SleepDetector()

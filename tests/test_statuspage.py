@@ -526,3 +526,32 @@ def test_fetch_passes_the_patterns(server: LoopbackServer) -> None:
     got = asyncio.run(fetch_platform(server.url, FAST, components=["Webhooks"]))
     assert got.status.state is PlatformState.OPERATIONAL
     assert not got.status.components[0].counted
+
+
+def test_monitor_judges_the_page_with_the_configured_components(
+    make_server: Any,
+) -> None:
+    from dataclasses import replace as with_
+
+    from app.config import Config, ProviderConfig, SiteConfig
+    from app.monitor import Monitor
+    from tests.test_monitor import FakeClock
+
+    page = make_server()
+    page.route("/api/v2/summary.json", Reply.json(with_component_status("major_outage", 1)))
+    site = make_server()
+    site.route("*", Reply(200, "<title>Shop</title>"))
+    config = Config(
+        provider=ProviderConfig(status_page=page.url, components=("Git*",)),
+        sites=(SiteConfig("shop", site.url),),
+    )
+    monitor = Monitor(config, options=FAST, clock=FakeClock())
+    asyncio.run(monitor.tick())
+    shown = monitor.snapshot().platform
+    assert shown is not None and shown.state is PlatformState.OPERATIONAL
+    assert [(c.name, c.counted) for c in shown.components] == [("API Requests", False)]
+    # The same page, every component watched (the default).
+    everything = Monitor(with_(config, provider=with_(config.provider, components=("*",))),
+                         options=FAST, clock=FakeClock())
+    asyncio.run(everything.tick())
+    assert everything.snapshot().platform.state is PlatformState.OUTAGE  # type: ignore[union-attr]
