@@ -33,6 +33,7 @@ import httpx2
 from app import __version__
 from app.config import SiteConfig
 from app.models import CacheVerdict, ErrorKind, ProbeKind, ProbeResult
+from app.printable import printable
 from app.text import exception_chain, one_line
 
 MAX_REDIRECTS = 10
@@ -470,12 +471,15 @@ def with_evidence(result: ProbeResult, headers: httpx2.Headers | None) -> ProbeR
     """Add cache verdict, cache headers and request ids from the answer's headers."""
     if headers is None:
         return result
+    request_id = headers.get("X-Styx-Req-Id") or headers.get("Pantheon-Trace-Id")
+    styx_hostname = headers.get("X-Pantheon-Styx-Hostname")
+    # Header values arrive as Latin-1: C1 controls (a terminal's CSI) can be in them.
     return replace(
         result,
         cache=cache_verdict(headers),
-        cache_headers=cache_evidence(headers),
-        request_id=headers.get("X-Styx-Req-Id") or headers.get("Pantheon-Trace-Id"),
-        styx_hostname=headers.get("X-Pantheon-Styx-Hostname"),
+        cache_headers={k: printable(v) for k, v in cache_evidence(headers).items()},
+        request_id=printable(request_id) if request_id else None,
+        styx_hostname=printable(styx_hostname) if styx_hostname else None,
     )
 
 

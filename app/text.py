@@ -6,13 +6,16 @@ Timestamps have their own home in app.clock (`iso`).
 
 from __future__ import annotations
 
+from app.printable import printable
+
 ONE_LINE_MAX = 160  # fits a probe's detail, a status-page name, a menu line
 
 
 def one_line(text: str, limit: int = ONE_LINE_MAX) -> str:
     """Whitespace runs (line breaks included) become one space; longer than `limit`
-    characters ends in an ellipsis, so the result is never longer than `limit`."""
-    flat = " ".join(text.split())
+    characters ends in an ellipsis, so the result is never longer than `limit`. Control
+    characters (a page title's terminal escape) become spaces too."""
+    flat = " ".join(printable(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "\u2026"
 
 

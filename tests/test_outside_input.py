@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ from tests.conftest import summary_payload
 from tests.loopback import LoopbackServer, Reply
 
 FAST = ProbeOptions(timeout=1.0, retries=0)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def write_config(tmp_path: Path, server: LoopbackServer, *sites: tuple[str, str]) -> Path:
@@ -80,3 +84,58 @@ def test_a_deeply_nested_summary_is_unknown_with_a_reason(
     else:
         # A platform-only check cannot tell: Nagios UNKNOWN.
         assert code == 3 and doc["overall"]["state"] == "unknown"
+
+
+# ------------------------------------------------- defect 11: terminal escapes from outside
+
+ESCAPES = "\x1b]0;owned\x07\x1b[2J\u009b31m\u202eevil\x7f"
+CONTROL_CHARS = [chr(c) for c in (*range(0x20), 0x7F, *range(0x80, 0xA0), 0x202E)]
+
+
+def no_controls(text: str) -> bool:
+    return not any(c in text for c in CONTROL_CHARS if c != "\n")
+
+
+def escaping_site(server: LoopbackServer) -> None:
+    server.route("/status/api/v2/summary.json", Reply.json(summary_payload()))
+    server.route("/", Reply(503, f"<title>Down {ESCAPES}</title>".encode(),
+                            {"X-Styx-Req-Id": "req\u009b1", "X-Cache": "MISS\x85"}))
+    server.route("/moved", Reply(302, "", {"Location": "javascript:\u009b2J"}))
+
+
+def test_check_prints_no_control_character_from_a_server(
+    tmp_path: Path, server: LoopbackServer, capsys: Any
+) -> None:
+    escaping_site(server)
+    config = write_config(tmp_path, server, ("shop", "/"), ("moved", "/moved"))
+    assert main(["check", "--config", str(config)]) == 2
+    out = capsys.readouterr().out
+    assert "Down" in out and "owned" in out and "req 1" in out
+    assert no_controls(out)
+    assert main(["check", "--config", str(config), "--json"]) == 2
+    out = capsys.readouterr().out
+    assert no_controls(out)
+    doc = json.loads(out)
+    assert no_controls(json.dumps(doc, ensure_ascii=False))
+
+
+def test_watch_and_history_print_no_control_character_from_a_server(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    escaping_site(server)
+    config = write_config(tmp_path, server, ("shop", "/"), ("moved", "/moved"))
+    monitor = "timeout = 1\ninterval = 1\nretry_interval = 0.2"
+    config.write_text(config.read_text().replace("timeout = 1", monitor))
+    env = {**os.environ}
+    watch = subprocess.run(
+        [sys.executable, "-m", "app", "watch", "--config", str(config), "--duration", "2.5"],
+        capture_output=True, text=True, timeout=60, cwd=ROOT, env=env,
+    )
+    assert watch.returncode == 0, watch.stderr
+    assert "shop" in watch.stdout and "owned" in watch.stdout
+    assert no_controls(watch.stdout) and no_controls(watch.stderr)
+    for args in (["history"], ["history", "--json"]):
+        shown = subprocess.run([sys.executable, "-m", "app", *args], capture_output=True,
+                               text=True, timeout=60, cwd=ROOT, env=env)
+        assert shown.returncode == 0, shown.stderr
+        assert "owned" in shown.stdout and no_controls(shown.stdout)

@@ -15,6 +15,7 @@ from app.config import ConfigError, load_config
 from app.logs import quiet_http_loggers
 from app.models import EXIT_CODES, EXIT_USAGE
 from app.paths import Paths
+from app.printable import printable_lines
 from app.report import format_report, report_to_json
 
 
@@ -41,7 +42,8 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         # A cron job with a non-UTF-8 locale must still get its report (and exit code).
         sys.stdout.reconfigure(errors="replace")
     try:
-        print(text, flush=True)
+        # A last net: nothing from a server reaches the terminal as an escape.
+        print(printable_lines(text), flush=True)
     except BrokenPipeError:
         # `lifeline check | head`: the reader left. Point stdout at /dev/null so the
         # interpreter's final flush does not complain; the exit code still counts.

@@ -16,6 +16,7 @@ from app.clock import iso
 from app.history import History, HistoryError, Transition
 from app.models import EXIT_USAGE
 from app.paths import Paths
+from app.printable import printable_lines
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -128,7 +129,8 @@ def _round(value: float | None) -> float | None:
 
 def _print(text: str) -> None:
     try:
-        print(text, flush=True)
+        # History holds what servers said: nothing of it reaches the terminal as an escape.
+        print(printable_lines(text), flush=True)
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

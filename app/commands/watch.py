@@ -26,6 +26,7 @@ from app.logs import quiet_http_loggers
 from app.models import EXIT_USAGE
 from app.monitor import Monitor
 from app.paths import Paths
+from app.printable import printable
 from app.redact import RedactingFilter
 
 
@@ -60,13 +61,14 @@ async def _watch(
 
     def show(event: Event) -> None:
         if isinstance(event, MonitorError):
-            print(f"lifeline: {event.message}", file=sys.stderr, flush=True)
+            print(f"lifeline: {printable(event.message)}", file=sys.stderr, flush=True)
             return
         line = render(event)
         if line is None:
             return
         try:
-            print(line, flush=True)
+            # A last net: nothing from a server reaches the terminal as an escape.
+            print(printable(line), flush=True)
         except BrokenPipeError:
             # `lifeline watch | head -3`: the reader left; stop, as a pipeline expects.
             devnull = os.open(os.devnull, os.O_WRONLY)
