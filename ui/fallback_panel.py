@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.palette import Tone, banner_style
+
 # Pantheon's runbook: the phone line files an on-call ticket; it is not a support desk.
 HOTLINE_WORDS = (
     "{provider}'s emergency line only files an on-call ticket for you: no engineer answers "
@@ -56,10 +58,7 @@ class FallbackPanel(QWidget):
         self.reason_label.setObjectName("fallbackReason")
         self.reason_label.setWordWrap(True)
         self.reason_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.reason_label.setStyleSheet(
-            "QLabel { background: #fdecea; color: #8a1c12; border: 1px solid #f5c2bd;"
-            " border-radius: 4px; padding: 8px; font-weight: bold; }"
-        )
+        self.reason_label.setStyleSheet(banner_style(Tone.BAD, bold=True))
         layout.addWidget(self.reason_label)
 
         call = QLabel(f"Call the {html.escape(provider_name)} emergency line now:")

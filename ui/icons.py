@@ -25,6 +25,7 @@ from PySide6.QtGui import (
 )
 
 from app.models import OverallState, SiteState
+from ui.palette import ICON_GLYPH, ICON_OUTLINE, SITE_COLOURS, STATE_COLOURS
 
 
 class Glyph(StrEnum):
@@ -37,29 +38,33 @@ class Glyph(StrEnum):
     SLEEP = "sleep"
 
 
-# (colour, glyph) per state. Sites and the overall state share one look, so a site's
-# menu entry looks like the tray icon would for that site alone.
+# (colour, glyph) per state; the colours are ui.palette's.
+_OVERALL_GLYPH: dict[OverallState, Glyph] = {
+    OverallState.OPERATIONAL: Glyph.CHECK,
+    OverallState.DEGRADED: Glyph.BANG,
+    OverallState.EDITORS_BLOCKED: Glyph.HALF,
+    OverallState.DOWN: Glyph.CROSS,
+    OverallState.UNKNOWN: Glyph.QUESTION,
+    OverallState.MAINTENANCE: Glyph.CLOCK,
+}
+_SITE_GLYPH: dict[SiteState, Glyph] = {
+    SiteState.OPERATIONAL: Glyph.CHECK,
+    SiteState.DEGRADED: Glyph.BANG,
+    SiteState.EDITORS_BLOCKED: Glyph.HALF,
+    SiteState.DOWN: Glyph.CROSS,
+    SiteState.UNKNOWN: Glyph.QUESTION,
+    SiteState.ASLEEP: Glyph.SLEEP,
+}
 OVERALL_LOOK: dict[OverallState, tuple[str, Glyph]] = {
-    OverallState.OPERATIONAL: ("#2E7D32", Glyph.CHECK),
-    OverallState.DEGRADED: ("#F9A825", Glyph.BANG),
-    OverallState.EDITORS_BLOCKED: ("#EF6C00", Glyph.HALF),
-    OverallState.DOWN: ("#C62828", Glyph.CROSS),
-    OverallState.UNKNOWN: ("#757575", Glyph.QUESTION),
-    OverallState.MAINTENANCE: ("#1565C0", Glyph.CLOCK),
+    state: (STATE_COLOURS[state], glyph) for state, glyph in _OVERALL_GLYPH.items()
 }
 SITE_LOOK: dict[SiteState, tuple[str, Glyph]] = {
-    SiteState.OPERATIONAL: OVERALL_LOOK[OverallState.OPERATIONAL],
-    SiteState.DEGRADED: OVERALL_LOOK[OverallState.DEGRADED],
-    SiteState.EDITORS_BLOCKED: OVERALL_LOOK[OverallState.EDITORS_BLOCKED],
-    SiteState.DOWN: OVERALL_LOOK[OverallState.DOWN],
-    SiteState.UNKNOWN: OVERALL_LOOK[OverallState.UNKNOWN],
-    # Idling on purpose (a non-live environment asleep): not a problem, not green either.
-    SiteState.ASLEEP: ("#757575", Glyph.SLEEP),
+    state: (SITE_COLOURS[state], glyph) for state, glyph in _SITE_GLYPH.items()
 }
 
 SIZES = (16, 22, 24, 32, 48, 64)
-PENDING_DOT = "#FFFFFF"
-_OUTLINE = QColor(0, 0, 0, 90)  # keeps the shape's edge visible on a same-coloured panel
+PENDING_DOT = ICON_GLYPH
+_OUTLINE = QColor(ICON_OUTLINE)
 
 
 def render_image(colour: str, glyph: Glyph, pending: bool, size: int, dpr: float = 1.0) -> QImage:
@@ -88,7 +93,7 @@ def _draw(p: QPainter, colour: QColor, glyph: Glyph, pending: bool, px: int) -> 
     p.drawRoundedRect(rect, 22, 22)
 
     stroke = 15.0 if px < 24 else 12.0 if px < 40 else 10.0
-    white = QColor("#FFFFFF")
+    white = QColor(ICON_GLYPH)
     pen = QPen(white, stroke)
     pen.setCapStyle(Qt.PenCapStyle.RoundCap)
     pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)

@@ -64,7 +64,8 @@ from app.settings_save import (
     read_secrets_status,
     save_everything,
 )
-from ui.site_editor import ERROR_STYLE, SiteEditor, ValidatedField
+from ui.palette import Tone, banner_style, error_style
+from ui.site_editor import SiteEditor, ValidatedField
 
 T = TypeVar("T")
 
@@ -494,7 +495,7 @@ class SettingsDialog(QDialog):
         self.keyring_notice.setTextFormat(Qt.TextFormat.PlainText)
         self.keyring_notice.setAccessibleName("Keyring notice")
         self.keyring_notice.setFrameShape(QFrame.Shape.StyledPanel)
-        self.keyring_notice.setStyleSheet("padding: 6px; background: #FFF4E5; color: #4A2800;")
+        self.keyring_notice.setStyleSheet(banner_style(Tone.WARN, padding=6))
         self.keyring_notice.hide()
         layout.addWidget(self.keyring_notice)
 
@@ -743,7 +744,7 @@ class SettingsDialog(QDialog):
 
     def _show_message(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)
-        self.message.setStyleSheet(ERROR_STYLE if error else "")
+        self.message.setStyleSheet(error_style() if error else "")
         self.message.show()
 
     # ----------------------------------------------------------------------- closing

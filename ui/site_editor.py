@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import SiteConfig, validate_field
+from ui.palette import error_style
 
 Kind = Literal["text", "int", "float", "urls"]
 
-ERROR_STYLE = "color: #B3261E;"
 
 
 def format_value(value: Any) -> str:
@@ -94,7 +94,7 @@ class ValidatedField:
             self.edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.error = QLabel(self.container)
         self.error.setObjectName(f"{section}.{key}.error")
-        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setStyleSheet(error_style())
         self.error.setWordWrap(True)
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setAccessibleName(f"{accessible_name}: problem")

@@ -61,6 +61,7 @@ from app.tickets.jobs import Refreshed, TicketJobs
 from app.tickets.outbox import OutboxError
 from app.tickets.sender import SendResult
 from ui.bridge import Bridge
+from ui.palette import Tone, banner_style
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +71,6 @@ OPERATIONAL_QUESTION = (
 )
 SAVE_DELAY_MS = 700  # save typing to the draft this long after the last keystroke
 WATCHDOG_SLACK_MS = 500  # on top of ticket_timeout, for the worker hop itself
-
-_BANNER_STYLE = {
-    "bad": "background: #fdecea; color: #8a1c12; border: 1px solid #f5c2bd;",
-    "warn": "background: #fff4e5; color: #7a4b00; border: 1px solid #f7d9a8;",
-    "info": "background: #e8f1fb; color: #0b3d6e; border: 1px solid #bcd6f2;",
-    "off": "background: #f0f0f0; color: #333333; border: 1px solid #d0d0d0;",
-}
-
 
 class RunInWorker(Protocol):
     """The bridge's run_in_worker: `fn` off the GUI thread, the outcome back on it."""
@@ -310,10 +303,7 @@ class TicketForm(QDialog):
         self.success_label.setTextFormat(Qt.TextFormat.RichText)
         self.success_label.setOpenExternalLinks(False)
         self.success_label.linkActivated.connect(self._open_url)
-        self.success_label.setStyleSheet(
-            "QLabel { background: #e7f5ea; color: #14532d; border: 1px solid #b7e0c0;"
-            " border-radius: 4px; padding: 12px; }"
-        )
+        self.success_label.setStyleSheet(banner_style(Tone.GOOD, padding=12))
         layout.addWidget(self.success_label)
         layout.addStretch(1)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -343,13 +333,13 @@ class TicketForm(QDialog):
         evidence = self._evidence
         site = self.site
         if live_only_reason(site):
-            kind = "off"
+            kind = Tone.OFF
         elif is_operational(evidence):
-            kind = "info"
+            kind = Tone.INFO
         elif evidence.state in (SiteState.DOWN, SiteState.EDITORS_BLOCKED):
-            kind = "bad"
+            kind = Tone.BAD
         else:
-            kind = "warn"
+            kind = Tone.WARN
         text = f"<b>{html.escape(site.name)}</b> ({html.escape(site.environment)})"
         if is_operational(evidence):
             text += " looks operational to Lifeline."
@@ -359,9 +349,7 @@ class TicketForm(QDialog):
             if evidence.reason:
                 text += f" \u2014 {html.escape(evidence.reason)}"
         self.banner.setText(text)
-        self.banner.setStyleSheet(
-            f"QLabel {{ {_BANNER_STYLE[kind]} border-radius: 4px; padding: 8px; }}"
-        )
+        self.banner.setStyleSheet(banner_style(kind))
 
     def _apply_rules(self) -> None:
         """Live only; confirmation when it looks fine; the incident named when there is one."""

@@ -1,0 +1,140 @@
+"""Every colour the UI paints, in one place: the state colours (tray icon, menu entries,
+and any window that shows a state) and the tones of banners, notices and inline errors,
+each in a light and a dark variant.
+
+The state colours are the same in both schemes: they are the fill of an icon with a
+white glyph and a dark outline, which reads on a light and on a dark panel alike. The
+tones are not: a pale banner with dark text would glare in a dark window, so a dark
+window gets dark banners with light text. Which one applies is read when a style is
+built: `QStyleHints.colorScheme()` (the desktop's light/dark setting), else the window
+palette's lightness (a platform that reports no scheme still paints a palette).
+
+Every text/background pair keeps WCAG AA contrast (4.5:1) in both schemes; the tests
+compute it with `contrast()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QPalette
+
+from app.models import OverallState, SiteState
+
+
+class Scheme(StrEnum):
+    LIGHT = "light"
+    DARK = "dark"
+
+
+class Tone(StrEnum):
+    BAD = "bad"  # a site down, a ticket that could not be sent
+    WARN = "warn"  # degraded, a notice to read (no keyring)
+    INFO = "info"  # nothing wrong, something to know
+    OFF = "off"  # not applicable (an environment that cannot be ticketed)
+    GOOD = "good"  # done (a ticket filed)
+
+
+@dataclass(frozen=True)
+class Colours:
+    background: str
+    text: str
+    border: str
+
+
+# The tray icon's fill per state. Sites and the overall state share one look, so a
+# site's menu entry looks like the tray icon would for that site alone.
+STATE_COLOURS: dict[OverallState, str] = {
+    OverallState.OPERATIONAL: "#2E7D32",
+    OverallState.DEGRADED: "#F9A825",
+    OverallState.EDITORS_BLOCKED: "#EF6C00",
+    OverallState.DOWN: "#C62828",
+    OverallState.UNKNOWN: "#757575",
+    OverallState.MAINTENANCE: "#1565C0",
+}
+SITE_COLOURS: dict[SiteState, str] = {
+    SiteState.OPERATIONAL: STATE_COLOURS[OverallState.OPERATIONAL],
+    SiteState.DEGRADED: STATE_COLOURS[OverallState.DEGRADED],
+    SiteState.EDITORS_BLOCKED: STATE_COLOURS[OverallState.EDITORS_BLOCKED],
+    SiteState.DOWN: STATE_COLOURS[OverallState.DOWN],
+    SiteState.UNKNOWN: STATE_COLOURS[OverallState.UNKNOWN],
+    # Idling on purpose (a non-live environment asleep): not a problem, not green either.
+    SiteState.ASLEEP: "#757575",
+}
+ICON_GLYPH = "#FFFFFF"  # the glyph and the pending dot drawn on the state colour
+# The icon's edge (#AARRGGBB: black at 35 %), visible on a panel of the same colour.
+ICON_OUTLINE = "#5A000000"
+
+TONES: dict[Scheme, dict[Tone, Colours]] = {
+    Scheme.LIGHT: {
+        Tone.BAD: Colours("#FDECEA", "#8A1C12", "#F5C2BD"),
+        Tone.WARN: Colours("#FFF4E5", "#7A4B00", "#F7D9A8"),
+        Tone.INFO: Colours("#E8F1FB", "#0B3D6E", "#BCD6F2"),
+        Tone.OFF: Colours("#F0F0F0", "#333333", "#D0D0D0"),
+        Tone.GOOD: Colours("#E7F5EA", "#14532D", "#B7E0C0"),
+    },
+    Scheme.DARK: {
+        Tone.BAD: Colours("#3F1613", "#FFB4AB", "#8C2F27"),
+        Tone.WARN: Colours("#3A2A0A", "#FFD699", "#8A6420"),
+        Tone.INFO: Colours("#102A44", "#B7D7FF", "#2F5F8F"),
+        Tone.OFF: Colours("#2E2E2E", "#E0E0E0", "#555555"),
+        Tone.GOOD: Colours("#10301B", "#A8E6B8", "#2F6B40"),
+    },
+}
+# Inline error text (under a field, a dialog's status line), on the window's own colour.
+ERROR_TEXT: dict[Scheme, str] = {Scheme.LIGHT: "#B3261E", Scheme.DARK: "#FF8A80"}
+# The window colours the error text is measured against (Qt's Fusion defaults).
+WINDOW: dict[Scheme, str] = {Scheme.LIGHT: "#EFEFEF", Scheme.DARK: "#323232"}
+
+
+def current_scheme(app: QGuiApplication | None = None) -> Scheme:
+    """The desktop's light/dark mode, else the lightness of the window palette."""
+    gui = app or QGuiApplication.instance()
+    if not isinstance(gui, QGuiApplication):
+        return Scheme.LIGHT  # nothing is painted without an application
+    hinted = gui.styleHints().colorScheme()
+    if hinted == Qt.ColorScheme.Dark:
+        return Scheme.DARK
+    if hinted == Qt.ColorScheme.Light:
+        return Scheme.LIGHT
+    window = gui.palette().color(QPalette.ColorRole.Window)
+    return Scheme.DARK if window.lightnessF() < 0.5 else Scheme.LIGHT
+
+
+def tone(kind: Tone, scheme: Scheme | None = None) -> Colours:
+    return TONES[scheme or current_scheme()][kind]
+
+
+def banner_style(
+    kind: Tone, *, padding: int = 8, bold: bool = False, scheme: Scheme | None = None
+) -> str:
+    """A QLabel style sheet for a banner or notice in the given tone."""
+    c = tone(kind, scheme)
+    weight = " font-weight: bold;" if bold else ""
+    return (
+        f"QLabel {{ background: {c.background}; color: {c.text};"
+        f" border: 1px solid {c.border}; border-radius: 4px; padding: {padding}px;{weight} }}"
+    )
+
+
+def error_style(scheme: Scheme | None = None) -> str:
+    """A style sheet for inline error text on the window's background."""
+    return f"color: {ERROR_TEXT[scheme or current_scheme()]};"
+
+
+def contrast(first: str, second: str) -> float:
+    """The WCAG 2 contrast ratio of two #RRGGBB colours, 1 to 21."""
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _luminance(colour: str) -> float:
+    def linear(channel: int) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    value = colour.lstrip("#")
+    r, g, b = (int(value[i : i + 2], 16) for i in (0, 2, 4))
+    return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
