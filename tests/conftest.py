@@ -40,6 +40,8 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Paths:
     monkeypatch.setenv("HOME", str(home))
     for var in ("LIFELINE_TICKET_TOKEN", "LIFELINE_PANTHEON_TOKEN", "LIFELINE_NEWRELIC_KEY"):
         monkeypatch.delenv(var, raising=False)
+    for var in [v for v in os.environ if v.startswith("LIFELINE_ROUTE_")]:  # route secrets
+        monkeypatch.delenv(var)
     return default_paths()
 
 
