@@ -4,6 +4,7 @@ the crash dialog's summary (issue 12, defects 8 and 11)."""
 from __future__ import annotations
 
 import logging
+import logging.handlers
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,3 +95,23 @@ def test_the_crash_dialog_summary_is_redacted(qtbot: Any) -> None:
     qtbot.waitUntil(lambda: len(shown) == 2, timeout=3000)
     assert shown[0].startswith("RuntimeError: bad answer from ftp://***@h.example/")
     assert all(SECRET not in text for text in shown)
+
+
+def test_the_log_file_is_private_when_created_rotated_or_left_by_an_old_version(
+    tmp_path: Path, root_logging: None
+) -> None:
+    log_file = tmp_path / "logs" / "lifeline.log"
+    log_file.parent.mkdir()
+    old = tmp_path / "logs" / "old.log"
+    old.write_text("written by an older Lifeline\n")
+    old.chmod(0o644)
+    for path in (log_file, old):
+        setup_logging(path)
+        logging.getLogger("lifeline.test").warning("a line")
+        assert path.stat().st_mode & 0o777 == 0o600
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, logging.handlers.RotatingFileHandler)
+    handler.doRollover()
+    logging.getLogger("lifeline.test").warning("after rotation")
+    assert old.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "logs" / "old.log.1").stat().st_mode & 0o777 == 0o600
