@@ -139,3 +139,14 @@ def test_watch_and_history_print_no_control_character_from_a_server(
                                text=True, timeout=60, cwd=ROOT, env=env)
         assert shown.returncode == 0, shown.stderr
         assert "owned" in shown.stdout and no_controls(shown.stdout)
+
+
+# ---------------------------------------------- defect 13b: a span beyond the calendar
+
+
+@pytest.mark.parametrize("span", ["1000000w", "99999999999999999999d", "1" + "0" * 400 + "s"])
+def test_history_since_too_far_back_is_one_clear_line(span: str, capsys: Any) -> None:
+    assert main(["history", "--since", span]) == 3
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and "reaches back before the year 1" in err

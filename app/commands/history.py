@@ -27,7 +27,13 @@ def parse_since(text: str, *, now: datetime) -> datetime:
     match = _SPAN.match(text)
     if match:
         seconds = float(match.group(1)) * _UNIT[match.group(2).lower()]
-        return now - timedelta(seconds=seconds)
+        try:
+            return now - timedelta(seconds=seconds)
+        except OverflowError:
+            raise ValueError(
+                f"--since {text.strip()!r} reaches back before the year 1; "
+                "use a shorter span or a date like 2026-11-27"
+            ) from None
     try:
         when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
