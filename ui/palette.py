@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
 from app.models import OverallState, SiteState
 
@@ -94,12 +94,16 @@ def current_scheme(app: QGuiApplication | None = None) -> Scheme:
     gui = app or QGuiApplication.instance()
     if not isinstance(gui, QGuiApplication):
         return Scheme.LIGHT  # nothing is painted without an application
-    hinted = gui.styleHints().colorScheme()
+    return scheme_of(gui.styleHints().colorScheme(), gui.palette().color(QPalette.ColorRole.Window))
+
+
+def scheme_of(hinted: Qt.ColorScheme, window: QColor) -> Scheme:
+    """The scheme the desktop announces; without one (Unknown: an X11 session with no
+    platform theme, offscreen), the one the window's colour shows."""
     if hinted == Qt.ColorScheme.Dark:
         return Scheme.DARK
     if hinted == Qt.ColorScheme.Light:
         return Scheme.LIGHT
-    window = gui.palette().color(QPalette.ColorRole.Window)
     return Scheme.DARK if window.lightnessF() < 0.5 else Scheme.LIGHT
 
 
