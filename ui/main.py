@@ -22,13 +22,23 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING
 
 from app import APP_DISPLAY_NAME, APP_ID, __version__
 from app.config import Config, ConfigError, ConfigMissing, load_config
 from app.logs import setup_logging
 from app.models import EXIT_USAGE
 from app.paths import Paths
+
+if TYPE_CHECKING:  # types only: each of these loads when first used, not at start-up
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    from app.demo import Demo
+    from app.history import History
+    from app.monitor import Monitor
+    from app.planned import PlannedNotices
+    from ui.outbox_offer import OutboxOffer
+    from ui.status_window import StatusWindow
 
 log = logging.getLogger("lifeline.ui")
 
@@ -98,7 +108,7 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         print("lifeline: another Lifeline holds the lock but does not answer.", file=sys.stderr)
         return 1
 
-    demo: Any = None
+    demo: Demo | None = None
     stuck = False
     code = 0
     try:
@@ -171,12 +181,13 @@ def _config_problem(exc: ConfigError) -> int:
     return EXIT_USAGE
 
 
-def _start_demo() -> Any:
+def _start_demo() -> Demo | None:
     module = _optional_module("app.demo")
     if module is None or not hasattr(module, "start"):
         print("lifeline: demo mode is not part of this build.", file=sys.stderr)
         return None
-    return module.start()
+    demo: Demo = module.start()
+    return demo
 
 
 def _optional_module(name: str) -> ModuleType | None:
@@ -193,7 +204,7 @@ class TrayApp:
 
     def __init__(
         self,
-        qt_app: Any,
+        qt_app: QApplication,
         paths: Paths,
         config: Config,
         *,
@@ -221,14 +232,14 @@ class TrayApp:
         self._freeze_imports = freeze_imports
         self._tray_wait_ms = tray_wait_ms
         self._waited_ms = 0
-        self._settings: Any = None
-        self._quit_waits: list[Any] = []
-        self.status_window: Any = None
+        self._settings: QDialog | None = None
+        self._quit_waits: list[QDialog] = []
+        self.status_window: StatusWindow | None = None
 
         self.errors = ErrorReporter(log_file=str(paths.log_file))
         self.errors.install()
         self.store = CredentialStore(plaintext_path=paths.plaintext_secrets)
-        self.history: Any = None
+        self.history: History | None = None
         # Made on the worker thread: importing the check engine (httpx2 and all) takes
         # a good part of a second, and the icon should not wait for it.
         # Every background job of every window runs through these, on the monitor's loop
@@ -253,7 +264,7 @@ class TrayApp:
         # checks show the network working again (issue 5). Set up from start(): its module
         # brings the ticket machinery (New Relic, the ticket form), a tenth of a second
         # of imports the icon should not wait for.
-        self.outbox_offer: Any = None
+        self.outbox_offer: OutboxOffer | None = None
         # exit(), not quit(): Qt 6's quit() is refused while any window declines to close.
         self._exit = exit_app or qt_app.exit
         self.bridge.finished.connect(lambda: self._exit(0))
@@ -262,7 +273,7 @@ class TrayApp:
         self._tray_timer.timeout.connect(self._retry_tray)
         self._signals = _SignalWakeup(lambda: self.quit(force=True))
 
-    def _planned_notices(self, paths: Paths) -> Any:
+    def _planned_notices(self, paths: Paths) -> PlannedNotices:
         """Which planned-maintenance notices were shown; written off the GUI thread."""
         from app.atomic import atomic_write_text
         from app.planned import PlannedNotices
@@ -272,7 +283,7 @@ class TrayApp:
 
         return PlannedNotices(paths.planned_notices, save=save)
 
-    def _make_monitor(self, config: Config) -> Any:
+    def _make_monitor(self, config: Config) -> Monitor:
         from ui.interpreter import imports_frozen
 
         with imports_frozen() if self._freeze_imports else contextlib.nullcontext():
@@ -344,13 +355,13 @@ class TrayApp:
         self.status_window.activateWindow()
 
     def _first_run(self) -> None:
-        settings = _optional_module("ui.settings_dialog")
+        settings = _optional_module("ui.settings")
         if settings is not None and hasattr(settings, "open_first_run"):
             self._settings = settings.open_first_run(
                 paths=self._paths,
                 store=self.store,
                 on_saved=self._on_saved,
-                run_in_worker=self._run_in_worker,
+                workers=self.workers,
                 config_path=self._config_path,
             )
             return
@@ -375,7 +386,7 @@ class TrayApp:
             self._settings.raise_()
             self._settings.activateWindow()
             return
-        settings = _optional_module("ui.settings_dialog")
+        settings = _optional_module("ui.settings")
         if settings is None:
             self.errors.report(f"Settings are not part of this build; edit {self._config_path}.")
             return
@@ -384,18 +395,13 @@ class TrayApp:
             paths=self._paths,
             store=self.store,
             on_saved=self._on_saved,
-            run_in_worker=self._run_in_worker,
+            workers=self.workers,
             config_path=self._config_path,
         )
         self._settings = dialog
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()
-
-    def _run_in_worker(self, fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
-        # The settings dialog's contract until it takes a Workers: `done` gets the result
-        # or the exception. One lane: keyring calls never race (one unlock prompt).
-        self.workers.submit(fn, done, done, lane="settings")
 
     def _on_saved(self, config: Config) -> None:
         log.info("settings saved: %d sites", len(config.sites))

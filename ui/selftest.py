@@ -368,6 +368,7 @@ def step_check(ctx: Context) -> str:
 
     with _loopback_only(), loopback_server() as server:
         host, port = server.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         config = selftest_config(f"http://{host}:{port}")
         started = time.monotonic()
         how, report = asyncio.run(_one_check(config))
