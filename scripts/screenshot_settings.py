@@ -33,7 +33,7 @@ def shoot_settings(out_dir: Path) -> list[Path]:
     from app.credentials import TICKET_TOKEN, CredentialStore
     from app.paths import default_paths
     from tests.memory_keyring import MemoryKeyring
-    from ui.settings_dialog import SettingsDialog
+    from ui.settings import SettingsDialog
 
     backend = MemoryKeyring()
     backend.set_password("lifeline", TICKET_TOKEN, "not-a-real-token")
@@ -59,7 +59,7 @@ def shoot_settings(out_dir: Path) -> list[Path]:
         on_saved=lambda _config: None,
     )
     dialog.show()
-    dialog.sites_table.selectRow(0)
+    dialog.sites.table.selectRow(0)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 
@@ -71,7 +71,7 @@ def shoot_settings(out_dir: Path) -> list[Path]:
     import time
 
     deadline = time.monotonic() + 10
-    while dialog.secret_states[TICKET_TOKEN].text().startswith("Checking"):
+    while dialog.secrets.states[TICKET_TOKEN].text().startswith("Checking"):
         if time.monotonic() > deadline:
             raise SystemExit("the keyring status never arrived")
         app.processEvents()
@@ -81,17 +81,17 @@ def shoot_settings(out_dir: Path) -> list[Path]:
     dialog.grab().save(str(target))
     written.append(target)
 
-    dialog.tabs.setCurrentIndex(4)
+    dialog.tabs.setCurrentWidget(dialog.secrets)
     settle()
     target = out_dir / "settings-secrets.png"
     dialog.grab().save(str(target))
     written.append(target)
 
     dialog.tabs.setCurrentIndex(0)
-    dialog.edit_site()
-    editor = dialog.site_editor
+    dialog.sites.edit_site()
+    editor = dialog.sites.editor
     assert editor is not None
-    editor.url.edit.setText("live-shop.pantheonsite.io")
+    editor.fields["url"].edit.setText("live-shop.pantheonsite.io")
     editor.accept()  # refused: shows what is wrong next to the field
     settle()
     target = out_dir / "settings-site-editor.png"

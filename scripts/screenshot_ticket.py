@@ -44,8 +44,8 @@ def shoot_ticket(out_dir: Path) -> list[Path]:
     )
     from app.paths import default_paths
     from app.tickets.jobs import TicketJobs, ticket_jobs
-    from ui.settings_dialog import ThreadWorker
     from ui.ticket_form import TicketForm
+    from ui.workers import Workers
 
     app = QApplication.instance() or QApplication([])
     with socket.socket() as s:  # a port nobody listens on: the API refuses at once
@@ -83,17 +83,11 @@ def shoot_ticket(out_dir: Path) -> list[Path]:
     jobs: TicketJobs = ticket_jobs(config, site, outbox_path=paths.outbox_db,
                                    history_path=paths.history_db, credentials=CredentialStore())
     jobs = TicketJobs(save=jobs.save, send=jobs.send, mark_handled=jobs.mark_handled)
-    worker = ThreadWorker()
+    workers = Workers()
 
     def run_in_worker(fn: Callable[[], Any], callback: Callable[[Any], None] | None = None,
                       *, on_error: Callable[[BaseException], None] | None = None) -> None:
-        def done(outcome: Any) -> None:
-            if isinstance(outcome, Exception):
-                if on_error is not None:
-                    on_error(outcome)
-            elif callback is not None:
-                callback(outcome)
-        worker(fn, done)
+        workers.submit(fn, callback, on_error)
 
     form = TicketForm(site=site, provider=provider, contact=contact, status=status,
                       platform=platform, jobs=jobs, run_in_worker=run_in_worker,
@@ -116,7 +110,7 @@ def shoot_ticket(out_dir: Path) -> list[Path]:
     app.processEvents()
     form.grab().save(str(shots[1]))
     form.close()
-    worker.shutdown()
+    workers.shutdown()
     return shots
 
 

@@ -174,7 +174,7 @@ def test_settings_button_adds_sites_to_the_list_until_save(
     qtbot: Any, tmp_path: Path, paths: Paths, account: PantheonFake,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from ui.settings_dialog import SettingsDialog
+    from ui.settings import SettingsDialog
 
     monkeypatch.setenv("LIFELINE_PANTHEON_TOKEN", TOKEN)
     path = tmp_path / "config.toml"
@@ -190,11 +190,12 @@ def test_settings_button_adds_sites_to_the_list_until_save(
     )
     qtbot.addWidget(settings)
     settings.show()
-    qtbot.mouseClick(settings.import_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(settings.sites.import_button, Qt.MouseButton.LeftButton)
     dialog = settings.import_dialog
     qtbot.waitUntil(lambda: dialog.add_button.isEnabled(), timeout=10_000)
     qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
-    names = [settings.sites_table.item(r, 0).text() for r in range(settings.sites_table.rowCount())]
+    table = settings.sites.table
+    names = [table.item(r, 0).text() for r in range(table.rowCount())]
     assert names == ["Shop", "Blog", "Docs"]
     assert "Imported 2 sites from Pantheon" in settings.message.text()
     assert path.read_text() == before  # nothing written until Save

@@ -30,8 +30,8 @@ from app.config import Config, ContactConfig, SiteConfig, load_config, save_conf
 from app.credentials import NEWRELIC_KEY, PANTHEON_TOKEN, TICKET_TOKEN, CredentialStore
 from app.paths import Paths
 from tests.memory_keyring import MemoryKeyring
-from ui.settings_dialog import SettingsDialog, open_first_run
-from ui.site_editor import SiteEditor
+from ui.settings import SettingsDialog, open_first_run
+from ui.settings.site_editor import SiteEditor
 
 SHOP = SiteConfig(name="shop", url="https://live-shop.pantheonsite.io/")
 BLOG = SiteConfig(name="blog", url="https://blog.example.org/", environment="test")
@@ -107,7 +107,7 @@ def make_dialog(
         dialog = SettingsDialog(config or Config(sites=(SHOP, BLOG)), **options)
         qtbot.addWidget(dialog)
         dialog.show()
-        qtbot.waitUntil(lambda: dialog._status is not None)  # the keyring status arrived
+        qtbot.waitUntil(lambda: dialog.secrets.status is not None)  # the keyring status arrived
         return dialog
 
     yield make
@@ -200,13 +200,13 @@ def test_url_with_credentials_is_refused(
 
 def open_editor(qtbot: Any, dialog: SettingsDialog, button: QAbstractButton) -> SiteEditor:
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    editor = dialog.site_editor
+    editor = dialog.sites.editor
     assert editor is not None and editor.isVisible()
     return editor
 
 
 def sites_in_table(dialog: SettingsDialog) -> list[tuple[str, str, str]]:
-    table = dialog.sites_table
+    table = dialog.sites.table
     return [
         (table.item(r, 0).text(), table.item(r, 1).text(), table.item(r, 2).text())
         for r in range(table.rowCount())
@@ -217,20 +217,20 @@ def test_add_a_site_validating_each_field_and_refusing_a_duplicate_name(
     qtbot: Any, make_dialog: Callable[..., SettingsDialog]
 ) -> None:
     dialog = make_dialog()
-    editor = open_editor(qtbot, dialog, dialog.add_button)
-    qtbot.waitUntil(editor.name.edit.hasFocus, timeout=2000)
-    qtbot.keyClicks(editor.name.edit, "SHOP")  # names are unique regardless of case
-    qtbot.keyClicks(editor.url.edit, "live-docs.pantheonsite.io")
-    qtbot.keyClick(editor.url.edit, Qt.Key.Key_Return)  # Enter = OK, refused
+    editor = open_editor(qtbot, dialog, dialog.sites.add_button)
+    qtbot.waitUntil(editor.fields["name"].edit.hasFocus, timeout=2000)
+    qtbot.keyClicks(editor.fields["name"].edit, "SHOP")  # names are unique regardless of case
+    qtbot.keyClicks(editor.fields["url"].edit, "live-docs.pantheonsite.io")
+    qtbot.keyClick(editor.fields["url"].edit, Qt.Key.Key_Return)  # Enter = OK, refused
     assert editor.isVisible()
-    assert "already exists" in editor.name.error.text()
-    assert "is not an http or https URL (no scheme)" in editor.url.error.text()
-    assert editor.name.edit.hasFocus()
+    assert "already exists" in editor.fields["name"].error.text()
+    assert "is not an http or https URL (no scheme)" in editor.fields["url"].error.text()
+    assert editor.fields["name"].edit.hasFocus()
 
-    type_into(qtbot, editor.name.edit, "docs")
-    type_into(qtbot, editor.url.edit, "https://live-docs.pantheonsite.io/")
-    type_into(qtbot, editor.environment.edit, "")  # empty means live
-    qtbot.keyClick(editor.url.edit, Qt.Key.Key_Return)
+    type_into(qtbot, editor.fields["name"].edit, "docs")
+    type_into(qtbot, editor.fields["url"].edit, "https://live-docs.pantheonsite.io/")
+    type_into(qtbot, editor.fields["environment"].edit, "")  # empty means live
+    qtbot.keyClick(editor.fields["url"].edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not editor.isVisible())
     assert sites_in_table(dialog)[-1] == ("docs", "https://live-docs.pantheonsite.io/", "live")
     assert dialog.collect() is not None
@@ -239,37 +239,37 @@ def test_add_a_site_validating_each_field_and_refusing_a_duplicate_name(
 
 def test_edit_and_remove_a_site(qtbot: Any, make_dialog: Callable[..., SettingsDialog]) -> None:
     dialog = make_dialog()
-    assert not dialog.edit_button.isEnabled()
-    dialog.sites_table.selectRow(1)
-    editor = open_editor(qtbot, dialog, dialog.edit_button)
-    assert editor.name.text() == "blog"
-    assert editor.environment.text() == "test"
-    type_into(qtbot, editor.backend_url.edit, "not a url")
+    assert not dialog.sites.edit_button.isEnabled()
+    dialog.sites.table.selectRow(1)
+    editor = open_editor(qtbot, dialog, dialog.sites.edit_button)
+    assert editor.fields["name"].text() == "blog"
+    assert editor.fields["environment"].text() == "test"
+    type_into(qtbot, editor.fields["backend_url"].edit, "not a url")
     qtbot.mouseClick(editor.buttons.buttons()[0], Qt.MouseButton.LeftButton)
     assert editor.isVisible()
-    assert "contains spaces" in editor.backend_url.error.text()
-    type_into(qtbot, editor.backend_url.edit, "https://blog.example.org/wp-login.php")
-    type_into(qtbot, editor.name.edit, "Blog")  # renaming itself (case only) is fine
+    assert "contains spaces" in editor.fields["backend_url"].error.text()
+    type_into(qtbot, editor.fields["backend_url"].edit, "https://blog.example.org/wp-login.php")
+    type_into(qtbot, editor.fields["name"].edit, "Blog")  # renaming itself (case only) is fine
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not editor.isVisible())
     blog = dialog.collect().sites[1]  # type: ignore[union-attr]
     assert (blog.name, blog.backend_url) == ("Blog", "https://blog.example.org/wp-login.php")
 
     # Enter in the table edits; Escape in the editor changes nothing
-    dialog.sites_table.setFocus()
-    dialog.sites_table.selectRow(0)
-    qtbot.keyClick(dialog.sites_table, Qt.Key.Key_Return)
-    editor = dialog.site_editor
-    assert editor is not None and editor.isVisible() and editor.name.text() == "shop"
-    qtbot.keyClick(editor.name.edit, Qt.Key.Key_Escape)
+    dialog.sites.table.setFocus()
+    dialog.sites.table.selectRow(0)
+    qtbot.keyClick(dialog.sites.table, Qt.Key.Key_Return)
+    editor = dialog.sites.editor
+    assert editor is not None and editor.isVisible() and editor.fields["name"].text() == "shop"
+    qtbot.keyClick(editor.fields["name"].edit, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not editor.isVisible())
 
-    dialog.sites_table.selectRow(0)
-    qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
+    dialog.sites.table.selectRow(0)
+    qtbot.mouseClick(dialog.sites.remove_button, Qt.MouseButton.LeftButton)
     assert [row[0] for row in sites_in_table(dialog)] == ["Blog"]
-    qtbot.keyClick(dialog.sites_table, Qt.Key.Key_Delete)
+    qtbot.keyClick(dialog.sites.table, Qt.Key.Key_Delete)
     assert sites_in_table(dialog) == []
-    assert dialog.sites_hint.isVisible()
+    assert dialog.sites.hint.isVisible()
     assert dialog.collect().sites == ()  # type: ignore[union-attr]
 
 
@@ -346,9 +346,9 @@ def test_secrets_are_stored_through_the_worker_never_on_the_gui_thread(
     store: RecordingStore,
 ) -> None:
     dialog = make_dialog()
-    qtbot.keyClicks(dialog.secret_edits[TICKET_TOKEN], TOKEN)
-    qtbot.keyClicks(dialog.secret_edits[NEWRELIC_KEY], "NRAK-ABCDEFGHIJKLMNOP")
-    assert dialog.secret_edits[TICKET_TOKEN].echoMode() == QLineEdit.EchoMode.Password
+    qtbot.keyClicks(dialog.secrets.edits[TICKET_TOKEN], TOKEN)
+    qtbot.keyClicks(dialog.secrets.edits[NEWRELIC_KEY], "NRAK-ABCDEFGHIJKLMNOP")
+    assert dialog.secrets.edits[TICKET_TOKEN].echoMode() == QLineEdit.EchoMode.Password
     click_save_and_wait(qtbot, dialog, saved)
     assert memory_keyring.store[("lifeline", TICKET_TOKEN)] == TOKEN
     assert memory_keyring.store[("lifeline", NEWRELIC_KEY)] == "NRAK-ABCDEFGHIJKLMNOP"
@@ -384,9 +384,9 @@ def test_a_keyring_waiting_for_its_unlock_prompt_never_freezes_the_dialog(
     name = field(dialog, "contact", "name").edit
     qtbot.keyClicks(name, "Ada")  # the dialog takes input meanwhile
     assert name.text() == "Ada"
-    assert dialog.secret_states[TICKET_TOKEN].text() == "Checking the keyring…"
+    assert dialog.secrets.states[TICKET_TOKEN].text() == "Checking the keyring…"
     backend.unlocked.set()
-    qtbot.waitUntil(lambda: "Saved in keyring" in dialog.secret_states[TICKET_TOKEN].text())
+    qtbot.waitUntil(lambda: "Saved in keyring" in dialog.secrets.states[TICKET_TOKEN].text())
     assert store.gui_thread_calls() == 0
 
 
@@ -395,11 +395,11 @@ def test_a_saved_secret_is_shown_as_saved_never_revealed(
 ) -> None:
     memory_keyring.store[("lifeline", TICKET_TOKEN)] = TOKEN
     dialog = make_dialog()
-    assert "Saved in keyring" in dialog.secret_states[TICKET_TOKEN].text()
-    assert dialog.secret_states[PANTHEON_TOKEN].text() == "Not set."
-    assert dialog.secret_edits[TICKET_TOKEN].text() == ""
-    assert dialog.secret_forget[TICKET_TOKEN].isEnabled()
-    assert dialog.keyring_notice.isHidden()
+    assert "Saved in keyring" in dialog.secrets.states[TICKET_TOKEN].text()
+    assert dialog.secrets.states[PANTHEON_TOKEN].text() == "Not set."
+    assert dialog.secrets.edits[TICKET_TOKEN].text() == ""
+    assert dialog.secrets.forget[TICKET_TOKEN].isEnabled()
+    assert dialog.secrets.keyring_notice.isHidden()
     shown = [w.text() for w in dialog.findChildren(QLabel) + dialog.findChildren(QLineEdit)]
     assert not any(TOKEN in text for text in shown)
 
@@ -412,8 +412,8 @@ def test_forget_deletes_the_secret_on_save(
 ) -> None:
     memory_keyring.store[("lifeline", PANTHEON_TOKEN)] = TOKEN
     dialog = make_dialog()
-    qtbot.mouseClick(dialog.secret_forget[PANTHEON_TOKEN], Qt.MouseButton.LeftButton)
-    assert "forgotten when you save" in dialog.secret_states[PANTHEON_TOKEN].text()
+    qtbot.mouseClick(dialog.secrets.forget[PANTHEON_TOKEN], Qt.MouseButton.LeftButton)
+    assert "forgotten when you save" in dialog.secrets.states[PANTHEON_TOKEN].text()
     click_save_and_wait(qtbot, dialog, saved)
     assert ("lifeline", PANTHEON_TOKEN) not in memory_keyring.store
 
@@ -423,7 +423,7 @@ def test_environment_override_is_explained(
 ) -> None:
     monkeypatch.setenv("LIFELINE_TICKET_TOKEN", TOKEN)
     dialog = make_dialog()
-    assert "LIFELINE_TICKET_TOKEN" in dialog.secret_states[TICKET_TOKEN].text()
+    assert "LIFELINE_TICKET_TOKEN" in dialog.secrets.states[TICKET_TOKEN].text()
 
 
 class LockedKeyring(MemoryKeyring):
@@ -436,17 +436,17 @@ def test_a_keyring_failure_keeps_the_typed_secret_and_says_why_without_it(
 ) -> None:
     keyring.set_keyring(LockedKeyring())
     dialog = make_dialog()
-    qtbot.keyClicks(dialog.secret_edits[TICKET_TOKEN], TOKEN)
+    qtbot.keyClicks(dialog.secrets.edits[TICKET_TOKEN], TOKEN)
     click_save_and_wait(qtbot, dialog, saved)  # the config itself is saved
     assert paths.config_file.exists()
     assert dialog.isVisible()
     assert dialog.tabs.currentIndex() == 4
-    assert dialog.secret_edits[TICKET_TOKEN].text() == TOKEN  # nothing typed is lost
+    assert dialog.secrets.edits[TICKET_TOKEN].text() == TOKEN  # nothing typed is lost
     assert "could not save Ticket API token to the keyring (KeyringLocked)" in (
-        dialog.secret_states[TICKET_TOKEN].text()
+        dialog.secrets.states[TICKET_TOKEN].text()
     )
     assert TOKEN not in dialog.message.text()
-    assert TOKEN not in dialog.secret_states[TICKET_TOKEN].text()
+    assert TOKEN not in dialog.secrets.states[TICKET_TOKEN].text()
 
 
 def test_no_keyring_says_so_and_keeps_the_secret_for_this_session(
@@ -458,18 +458,19 @@ def test_no_keyring_says_so_and_keeps_the_secret_for_this_session(
 ) -> None:
     keyring.set_keyring(fail.Keyring())
     dialog = make_dialog()
-    assert not dialog.keyring_notice.isHidden()
-    assert "No system keyring is available" in dialog.keyring_notice.text()
-    assert "session only" in dialog.keyring_notice.text()
-    assert not dialog.plaintext_check.isHidden() and not dialog.plaintext_check.isChecked()
-    qtbot.keyClicks(dialog.secret_edits[TICKET_TOKEN], TOKEN)
+    assert not dialog.secrets.keyring_notice.isHidden()
+    assert "No system keyring is available" in dialog.secrets.keyring_notice.text()
+    assert "session only" in dialog.secrets.keyring_notice.text()
+    check = dialog.secrets.plaintext_check
+    assert not check.isHidden() and not check.isChecked()
+    qtbot.keyClicks(dialog.secrets.edits[TICKET_TOKEN], TOKEN)
     click_save_and_wait(qtbot, dialog, saved)
     assert not paths.plaintext_secrets.exists()
     assert TOKEN not in paths.config_file.read_text()
 
     # the running app (same store) still has it, and a reopened dialog says where it is
     again = make_dialog(saved[-1])
-    assert "Kept for this session only" in again.secret_states[TICKET_TOKEN].text()
+    assert "Kept for this session only" in again.secrets.states[TICKET_TOKEN].text()
     result: list[str | None] = []
     worker = threading.Thread(target=lambda: result.append(store.get(TICKET_TOKEN)))
     worker.start()
@@ -491,17 +492,17 @@ def test_plaintext_file_only_after_explicit_consent(
 ) -> None:
     keyring.set_keyring(fail.Keyring())
     dialog = make_dialog()
-    check: QCheckBox = dialog.plaintext_check
+    check: QCheckBox = dialog.secrets.plaintext_check
 
     check.setChecked(True)  # ticking is not agreeing: a confirmation follows
     answer(qtbot, dialog, "plaintext_confirm", "Keep for this session only")
     qtbot.waitUntil(lambda: not check.isChecked())
-    assert dialog._plaintext_consent is False
+    assert dialog.secrets.consent is False
 
     check.setChecked(True)
     answer(qtbot, dialog, "plaintext_confirm", "Store unencrypted")
     assert check.isChecked()
-    qtbot.keyClicks(dialog.secret_edits[PANTHEON_TOKEN], TOKEN)
+    qtbot.keyClicks(dialog.secrets.edits[PANTHEON_TOKEN], TOKEN)
     click_save_and_wait(qtbot, dialog, saved)
     secrets = paths.plaintext_secrets
     assert json.loads(secrets.read_text()) == {PANTHEON_TOKEN: TOKEN}
@@ -509,8 +510,9 @@ def test_plaintext_file_only_after_explicit_consent(
     assert TOKEN not in paths.config_file.read_text()
 
     again = make_dialog(saved[-1])
-    assert "unencrypted file" in again.secret_states[PANTHEON_TOKEN].text()
-    assert again.plaintext_check.isChecked() and not again.plaintext_check.isEnabled()
+    assert "unencrypted file" in again.secrets.states[PANTHEON_TOKEN].text()
+    check = again.secrets.plaintext_check
+    assert check.isChecked() and not check.isEnabled()
 
 
 def test_consent_later_moves_session_secrets_into_the_file(
@@ -518,12 +520,12 @@ def test_consent_later_moves_session_secrets_into_the_file(
 ) -> None:
     keyring.set_keyring(fail.Keyring())
     dialog = make_dialog()
-    qtbot.keyClicks(dialog.secret_edits[TICKET_TOKEN], TOKEN)
+    qtbot.keyClicks(dialog.secrets.edits[TICKET_TOKEN], TOKEN)
     click_save_and_wait(qtbot, dialog, saved)
     assert not paths.plaintext_secrets.exists()
 
     again = make_dialog(saved[-1])
-    again.plaintext_check.setChecked(True)
+    again.secrets.plaintext_check.setChecked(True)
     answer(qtbot, again, "plaintext_confirm", "Store unencrypted")
     click_save_and_wait(qtbot, again, saved)  # nothing typed this time
     assert json.loads(paths.plaintext_secrets.read_text()) == {TICKET_TOKEN: TOKEN}
@@ -571,7 +573,7 @@ def test_tab_order_follows_the_form(
 ) -> None:
     dialog = make_dialog()
     dialog.tabs.setCurrentIndex(1)
-    order = [f.edit for f in dialog.provider_fields]
+    order = [f.edit for f in dialog.form("provider").fields]
     order[0].setFocus()
     for current, following in zip(order, order[1:], strict=False):
         assert current.hasFocus()
@@ -607,7 +609,7 @@ def test_every_control_has_an_accessible_name(
     qtbot: Any, make_dialog: Callable[..., SettingsDialog]
 ) -> None:
     dialog = make_dialog()
-    editor = open_editor(qtbot, dialog, dialog.add_button)
+    editor = open_editor(qtbot, dialog, dialog.sites.add_button)
     controls = (QLineEdit, QAbstractButton, QTableWidget, QTabWidget, QCheckBox)
     for root in (dialog, editor):
         for widget in root.findChildren(QWidget):
@@ -627,8 +629,8 @@ def test_saving_applies_to_the_running_monitor_without_a_restart(
 ) -> None:
     """Real monitor on the bridge's loop thread, checking the demo simulator ("down" phase).
 
-    The dialog gets the bridge's worker and `bridge.update_config`, exactly as ui/main
-    passes them; removing the down site and saving must change what the monitor reports.
+    The dialog gets the bridge's workers and `bridge.update_config`, as ui/main passes
+    them; removing the down site and saving must change what the monitor reports.
     """
     from app.demo import start_demo
     from app.history import History
@@ -646,19 +648,16 @@ def test_saving_applies_to_the_running_monitor_without_a_restart(
     try:
         qtbot.waitUntil(lambda: bridge.snapshot.overall is OverallState.DOWN, timeout=15000)
 
-        def run_in_worker(fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
-            bridge.run_in_worker(fn, done, on_error=done)  # as ui/main.TrayApp does
-
         dialog = SettingsDialog(bridge.config, paths=paths, store=store,
-                                on_saved=bridge.update_config, run_in_worker=run_in_worker)
+                                on_saved=bridge.update_config, workers=bridge.workers)
         qtbot.addWidget(dialog)
         dialog.show()
-        qtbot.waitUntil(lambda: dialog._status is not None)
-        dialog.sites_table.selectRow(0)
-        assert dialog._selected_site() is not None
-        assert dialog._selected_site().name == "shop"  # type: ignore[union-attr]
-        qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
-        qtbot.keyClicks(dialog.secret_edits[TICKET_TOKEN], TOKEN)
+        qtbot.waitUntil(lambda: dialog.secrets.status is not None)
+        dialog.sites.table.selectRow(0)
+        assert dialog.sites.selected_site() is not None
+        assert dialog.sites.selected_site().name == "shop"  # type: ignore[union-attr]
+        qtbot.mouseClick(dialog.sites.remove_button, Qt.MouseButton.LeftButton)
+        qtbot.keyClicks(dialog.secrets.edits[TICKET_TOKEN], TOKEN)
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10000)
 
