@@ -23,6 +23,7 @@ from app.events import (
     SitePending,
     SiteStateChanged,
 )
+from app.platform_rule import describe, indicator_state
 
 
 def event_record(event: Event) -> dict[str, Any] | None:
@@ -106,6 +107,8 @@ def text_line(event: Event) -> str | None:
 
 def platform_reason(event: PlatformStateChanged) -> str:
     platform = event.platform
+    if platform.state is not indicator_state(platform.indicator) and platform.reason:
+        return describe(platform)  # why Lifeline's state differs from the page's
     if platform.incidents:
         lead = platform.incidents[0]
         more = f" (+{len(platform.incidents) - 1} more)" if len(platform.incidents) > 1 else ""

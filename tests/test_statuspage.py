@@ -555,3 +555,21 @@ def test_monitor_judges_the_page_with_the_configured_components(
                          options=FAST, clock=FakeClock())
     asyncio.run(everything.tick())
     assert everything.snapshot().platform.state is PlatformState.OUTAGE  # type: ignore[union-attr]
+
+
+def test_watch_line_says_why_when_it_differs_from_the_page() -> None:
+    from datetime import UTC, datetime
+
+    from app.eventlines import platform_reason
+    from app.events import PlatformStateChanged
+
+    data = summary_payload(
+        status={"indicator": "minor", "description": "Minor Service Outage"},
+        incidents=[incident(name="Packages unavailable", status="identified")],
+    )
+    status = parse_summary(data)
+    event = PlatformStateChanged(at=datetime(2026, 3, 2, tzinfo=UTC), previous=None,
+                                 state=status.state, platform=status)
+    assert platform_reason(event) == (
+        "'Packages unavailable' (major, identified); the page's indicator says minor"
+    )
