@@ -3,10 +3,17 @@ provider's secret goes to a host that is not the provider's own."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 
+from app.cli import main
 from app.config import ConfigError, parse_config
 from app.secret_hosts import foreign_secret_hosts, is_own_host
+from tests.conftest import summary_payload
+from tests.loopback import Reply
 
 
 @pytest.mark.parametrize(
@@ -64,3 +71,26 @@ def test_own_host_is_the_domain_or_a_subdomain() -> None:
     assert is_own_host("https://TERMINUS.Pantheon.io./api", "pantheon.io")
     assert not is_own_host("https://evilpantheon.io", "pantheon.io")
     assert not is_own_host("https://pantheon.io.evil.example", "pantheon.io")
+
+
+def test_lifeline_check_warns_on_stderr_and_still_reports(
+    make_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site, status = make_server(), make_server()
+    site.route("*", Reply(200, "<title>Shop</title>"))
+    status.route("/api/v2/summary.json", Reply.json(summary_payload()))
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[provider]\nstatus_page = "{status.url}"\n'
+        'api = "https://terminus.agency-proxy.example/api"\n'
+        '[newrelic]\nendpoint = "https://api.newrelic.com/graphql"\n'
+        f'[[site]]\nname = "shop"\nurl = "{site.url}/"\n'
+    )
+    code = main(["check", "--config", str(path), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert json.loads(out)["overall"]["state"] == "operational"
+    assert err.splitlines() == [
+        "lifeline: warning: [provider] api sends the Pantheon machine token to "
+        "terminus.agency-proxy.example, which is not a pantheon.io host; make sure you trust it"
+    ]

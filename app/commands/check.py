@@ -17,6 +17,7 @@ from app.models import EXIT_CODES, EXIT_USAGE
 from app.paths import Paths
 from app.printable import printable_lines
 from app.report import format_report, report_to_json
+from app.secret_hosts import foreign_secret_hosts
 
 
 def run(args: argparse.Namespace, paths: Paths) -> int:
@@ -26,6 +27,9 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     except ConfigError as exc:
         print(f"lifeline: {exc.one_line()}", file=sys.stderr)
         return EXIT_USAGE
+    for warning in foreign_secret_hosts(config):
+        # stderr, so the report on stdout (and a monitoring system's parsing) is untouched.
+        print(f"lifeline: warning: {warning}", file=sys.stderr)
     only: list[str] = list(args.site or [])
     try:
         select_sites(config, only)
