@@ -6,6 +6,7 @@ perfdata after '|'), so `lifeline check` can be dropped into Nagios, Icinga or a
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -121,7 +122,7 @@ def report_to_json(r: CheckReport) -> dict[str, Any]:
         "canaries_ok": r.canaries_ok,
         "duration": round(r.duration, 3),
         "exit_code": EXIT_CODES[r.overall],
-        "summary": nagios_summary(r).split(" | ", 1)[0],
+        "summary": nagios_text(r),
     }
 
 
@@ -145,9 +146,19 @@ def _site_brief(s: SiteResult) -> str:
     return s.state.value
 
 
+def no_pipe(text: str) -> str:
+    """Outside text for plugin output: a `|` would start perfdata there (Drupal's error
+    titles read "Page not found | Site"), so Icinga would cut the line and graph the rest."""
+    return text.replace("|", "/")
+
+
+_LABEL_UNSAFE = re.compile(r"['=|\s]+")
+
+
 def _perf_label(text: str) -> str:
-    # Nagios labels: quote them; a quote or '=' inside would break the parser.
-    return "'" + text.replace("'", "_").replace("=", "_") + "'"
+    # Plugin guidelines: a label is quoted when it has spaces and holds no '=' or "'";
+    # no '|' either (it would end the perfdata) and no other whitespace than one space.
+    return "'" + " ".join(_LABEL_UNSAFE.sub("_", part) for part in text.split(" ")) + "'"
 
 
 def perfdata(r: CheckReport) -> str:
@@ -173,6 +184,11 @@ def _platform_phrase(p: PlatformStatus) -> str:
 
 def nagios_summary(r: CheckReport) -> str:
     """`LIFELINE CRITICAL - 1 of 4 sites down (shop: 502 Bad Gateway) | perfdata`."""
+    return f"{nagios_text(r)} | {perfdata(r)}"
+
+
+def nagios_text(r: CheckReport) -> str:
+    """The plugin line before its perfdata, with no `|` from outside in it."""
     word = NAGIOS_WORDS[EXIT_CODES[r.overall]]
     total = len(r.sites)
     if r.point_of_failure is PointOfFailure.NETWORK:
@@ -197,7 +213,7 @@ def nagios_summary(r: CheckReport) -> str:
             text += f"; {_platform_phrase(r.platform)}"
         elif r.platform.state is PlatformState.UNKNOWN and r.overall is not OverallState.UNKNOWN:
             text += "; platform status unknown"
-    return f"LIFELINE {word} - {text} | {perfdata(r)}"
+    return f"LIFELINE {word} - {no_pipe(text)}"
 
 
 def _table(rows: list[list[str]]) -> list[str]:
@@ -261,4 +277,5 @@ def format_report(r: CheckReport) -> str:
     if r.canaries_ok is not None:
         lines.append(f"Canaries: {'reachable' if r.canaries_ok else 'unreachable'}")
     lines.append(f"Checked at {r.checked_at:%Y-%m-%d %H:%M:%S} UTC in {r.duration:.1f} s")
-    return "\n".join(line.rstrip() for line in lines)
+    # The long output too: Nagios reads perfdata after a `|` on any line.
+    return "\n".join([lines[0], *(no_pipe(line).rstrip() for line in lines[1:])])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -150,3 +151,35 @@ def test_history_since_too_far_back_is_one_clear_line(span: str, capsys: Any) ->
     out, err = capsys.readouterr()
     assert out == ""
     assert err.count("\n") == 1 and "reaches back before the year 1" in err
+
+
+# ------------------------------------------------ defect 14: `|` in plugin output
+
+# One perfdata item per the plugin guidelines: 'label'=value[UOM];[warn];[crit];[min];[max]
+PERF_ITEM = re.compile(r"('[^'=|]+'|[^\s'=|]+)=-?[0-9.]+(s|%|B|KB|MB|TB|c)?(;[0-9.]*){0,4}")
+
+
+def test_no_pipe_from_outside_reaches_the_plugin_output(
+    tmp_path: Path, server: LoopbackServer, capsys: Any
+) -> None:
+    incident = summary_payload()["incidents"]
+    server.route("/status/api/v2/summary.json", Reply.json(summary_payload(
+        status={"indicator": "minor", "description": "Minor | Partial"},
+        incidents=[{**(incident[0] if incident else {}), "id": "i1", "name": "Errors | EU",
+                    "status": "investigating", "impact": "minor", "shortlink": ""}],
+    )))
+    server.route("/", Reply(404, "<title>Page not found | Shop</title>"))
+    config = write_config(tmp_path, server, ("shop|x='1'", "/"), ("blog", "/"))
+    assert main(["check", "--config", str(config)]) == 2
+    first, *long_output = capsys.readouterr().out.splitlines()
+    text, perf = first.split(" | ")  # exactly one `|`: the perfdata separator
+    assert "Page not found / Shop" in text and "shop/x='1'" in text
+    assert re.fullmatch(rf"{PERF_ITEM.pattern}( {PERF_ITEM.pattern})*", perf), perf
+    assert "'shop_x_1_ anonymous'=" in perf
+    assert not any("|" in line for line in long_output)
+    assert any("Page not found / Shop" in line for line in long_output)
+
+    assert main(["check", "--config", str(config), "--json"]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["summary"] == text  # the whole line, not cut at a title's `|`
+    assert doc["sites"][0]["anonymous"]["detail"] == "404 Page not found | Shop"  # data as is
