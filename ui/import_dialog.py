@@ -126,7 +126,6 @@ class ImportDialog(QDialog):
         config_path: Path | None = None,
         typed_token: str = "",
         workers: Workers | None = None,
-        run_in_worker: object = None,
         source_factory: SourceFactory = terminus_source,
         parent: QWidget | None = None,
     ) -> None:
@@ -139,9 +138,6 @@ class ImportDialog(QDialog):
         self._config_path = config_path or (Path(config.source) if config.source else None)
         if on_import is None and self._config_path is None:
             raise ValueError("ImportDialog needs on_import or a config path to write to")
-        # `run_in_worker` is ignored: the Settings dialog still passes its old worker
-        # until it moves to Workers; then the parameter goes.
-        del run_in_worker
         if workers is None:
             workers = Workers(self)
             self.finished.connect(lambda _code: workers.shutdown())
