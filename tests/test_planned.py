@@ -24,6 +24,7 @@ from app.check import run_check
 from app.config import Config, ProviderConfig, SiteConfig, parse_config
 from app.events import CheckCompleted, MonitorSnapshot
 from app.models import Maintenance, OverallState, PlatformState, PlatformStatus, PointOfFailure
+from app.notices import Level, Notification
 from app.paths import Paths
 from app.probes import ProbeOptions
 from app.report import report_to_json
@@ -32,7 +33,7 @@ from tests.conftest import summary_payload
 from tests.loopback import LoopbackServer, Reply
 from ui.icons import IconSet
 from ui.menu import MenuHandlers, MenuState, find_action, menu_texts, populate
-from ui.notifications import Level, Notification, Notifier
+from ui.notifications import Notifier
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday

@@ -29,6 +29,7 @@ from app.models import (
     PointOfFailure,
     SiteState,
 )
+from app.notices import Level, Notification, compose
 from tests.fake_monitor import FakeMonitor
 from ui.bridge import Bridge
 from ui.icons import IconSet
@@ -41,7 +42,7 @@ from ui.menu import (
     menu_texts,
     populate,
 )
-from ui.notifications import Level, Notification, Notifier, compose
+from ui.notifications import Notifier
 from ui.tray import TrayIcon
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

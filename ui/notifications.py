@@ -8,15 +8,15 @@ memory, checked when a message would be shown: no timer wakes the process for it
 Planned maintenance is announced 24 h and 1 h before it starts (app.planned decides
 which notice is due and remembers the ones shown), checked after every check: the
 notice comes with the first check inside its window, never from a timer of its own.
+
+What a message says is app.notices'; this module decides when one is shown.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from PySide6.QtCore import QObject, QTimer
 
@@ -30,35 +30,11 @@ from app.events import (
     SiteStateChanged,
 )
 from app.models import PlatformState, PlatformStatus, SiteState
-from app.platform_rule import describe
-from app.presentation import local_time, plain
+from app.notices import Change, Notification, compose, network_message, planned_message
 
 log = logging.getLogger(__name__)
 
-MAX_LINES = 6  # lines in a grouped message before "and N more"
 GROUP_WINDOW_MS = 400  # changes closer than this (without a CheckCompleted) are one message
-
-
-class Level(StrEnum):
-    INFO = "info"
-    WARNING = "warning"
-    CRITICAL = "critical"
-
-
-@dataclass(frozen=True)
-class Notification:
-    title: str
-    body: str
-    level: Level
-    down_sites: tuple[str, ...] = ()  # clicking offers a ticket for these
-
-    @property
-    def ticket_site(self) -> str | None:
-        """The site a click files a ticket for (None: several, the form asks which)."""
-        return self.down_sites[0] if len(self.down_sites) == 1 else None
-
-
-_Change = SiteStateChanged | PlatformStateChanged | Reminder
 
 
 class Notifier(QObject):
@@ -79,7 +55,7 @@ class Notifier(QObject):
         self._clock = clock or (lambda: datetime.now().astimezone())
         self.resume_hour = resume_hour
         self._paused_until: datetime | None = None
-        self._pending: list[_Change] = []
+        self._pending: list[Change] = []
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(GROUP_WINDOW_MS)
@@ -126,7 +102,7 @@ class Notifier(QObject):
             self._collect(event)
         elif isinstance(event, NetworkChanged):
             self.flush()
-            self._emit(_network_message(event))
+            self._emit(network_message(event))
         elif isinstance(event, CheckCompleted):
             self.flush()
             self._announce_planned(event.snapshot.platform)
@@ -134,7 +110,7 @@ class Notifier(QObject):
         # not confirmed; overall is the sum of the site changes; errors are shown by
         # the error path).
 
-    def _collect(self, change: _Change) -> None:
+    def _collect(self, change: Change) -> None:
         self._pending.append(change)
         if not self._timer.isActive():
             self._timer.start()
@@ -165,103 +141,3 @@ class Notifier(QObject):
             return
         self.last = note
         self._show(note)
-
-
-def compose(changes: list[_Change], provider: str, now: datetime) -> Notification:
-    """One message for a group of changes (pure; tested without a tray)."""
-    lines = [_line(c, provider, now) for c in changes]
-    down = tuple(
-        dict.fromkeys(
-            c.site
-            for c in changes
-            if isinstance(c, SiteStateChanged | Reminder) and c.state is SiteState.DOWN
-        )
-    )
-    level = max((_level(c) for c in changes), key=_LEVEL_ORDER.index)
-    if len(changes) == 1:
-        title, body = lines[0]
-        return Notification(plain(title, 80), plain(body, 240), level, down)
-    summary = _summary(changes)
-    shown = [f"{title}: {body}" if body else title for title, body in lines[:MAX_LINES]]
-    if len(lines) > MAX_LINES:
-        shown.append(f"and {len(lines) - MAX_LINES} more")
-    body = "\n".join(plain(line, 100) for line in shown)
-    return Notification(plain(summary, 80), body, level, down)
-
-
-_LEVEL_ORDER = [Level.INFO, Level.WARNING, Level.CRITICAL]
-
-
-def _level(change: _Change) -> Level:
-    if isinstance(change, PlatformStateChanged):
-        if change.state is PlatformState.OUTAGE:
-            return Level.CRITICAL
-        if change.state in (PlatformState.DEGRADED, PlatformState.UNKNOWN):
-            return Level.WARNING
-        return Level.INFO
-    if change.state is SiteState.DOWN:
-        return Level.CRITICAL
-    if change.state in (SiteState.DEGRADED, SiteState.EDITORS_BLOCKED, SiteState.UNKNOWN):
-        return Level.WARNING
-    return Level.INFO
-
-
-def _line(change: _Change, provider: str, now: datetime) -> tuple[str, str]:
-    if isinstance(change, PlatformStateChanged):
-        label = change.state.label
-        detail = describe(change.platform)
-        names = [
-            i.name
-            for i in change.platform.incidents
-            if i.status != "resolved" and i.name not in detail
-        ]
-        if names:
-            detail = "; ".join([detail, *names] if detail else names)
-        return f"{provider} platform: {label}", detail
-    if isinstance(change, Reminder):
-        since = f" since {local_time(change.since, now)}" if change.since else ""
-        return f"Still {change.state.label.lower()}{since}: {change.site}", change.reason
-    if change.flapping:
-        return f"{change.site} is flapping", change.reason
-    if change.state is SiteState.OPERATIONAL:
-        return f"{change.site} recovered", "Operational again"
-    return f"{change.site}: {change.state.label}", change.reason
-
-
-def _summary(changes: list[_Change]) -> str:
-    counts: dict[str, int] = {}
-    for change in changes:
-        if isinstance(change, PlatformStateChanged):
-            key = "platform"
-        elif isinstance(change, Reminder):
-            key = f"still {change.state.label.lower()}"
-        elif change.state is SiteState.OPERATIONAL:
-            key = "recovered"
-        else:
-            key = "flapping" if change.flapping else change.state.label.lower()
-        counts[key] = counts.get(key, 0) + 1
-    parts = ", ".join(f"{n} {key}" for key, n in counts.items())
-    return f"{len(changes)} changes: {parts}"
-
-
-def planned_message(notice: planned.Notice, provider: str, now: datetime) -> Notification:
-    """"Pantheon maintenance in 3 h: Database upgrade" / "Tue 22:00–23:00 (CET). ..."."""
-    maintenance = notice.maintenance
-    title = f"{provider} maintenance in {planned.time_until(notice.starts, now)}"
-    body = planned.window_text(maintenance, now) + "."
-    if maintenance.components:
-        body += " Affects: " + ", ".join(maintenance.components) + "."
-    return Notification(
-        plain(f"{title}: {maintenance.name}", 80), plain(body, 240), Level.INFO
-    )
-
-
-def _network_message(event: NetworkChanged) -> Notification:
-    if event.available:
-        return Notification("Network back", "Checking your sites again.", Level.INFO)
-    reason = event.reason or "Nothing answers, not even the status page."
-    return Notification(
-        "Your network seems down",
-        plain(f"{reason} Sites are not alarmed until it is back.", 240),
-        Level.WARNING,
-    )

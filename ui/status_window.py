@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from app import APP_DISPLAY_NAME
 from app.events import MonitorSnapshot
+from app.notices import Notification
 from app.presentation import (
     local_time,
     overall_line,
@@ -35,7 +36,6 @@ from app.presentation import (
 )
 from ui.bridge import Bridge
 from ui.icons import IconSet
-from ui.notifications import Notification
 
 
 class StatusWindow(QWidget):

@@ -22,12 +22,13 @@ from app import APP_DISPLAY_NAME, __version__
 from app.config import Config
 from app.events import Event, MonitorSnapshot
 from app.models import OverallState
+from app.notices import Level, Notification
 from app.planned import PlannedNotices
 from app.presentation import tooltip_lines
 from ui.bridge import Bridge
 from ui.icons import IconSet
 from ui.menu import MenuHandlers, MenuLayout, MenuState, populate, refresh
-from ui.notifications import Level, Notification, Notifier
+from ui.notifications import Notifier
 
 log = logging.getLogger(__name__)
 
