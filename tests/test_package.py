@@ -33,7 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 DIST = ROOT / "dist"
 MAX_ARCHIVE = 60 * 1024 * 1024
 OPERATIONAL = (0x2E, 0x7D, 0x32)  # the tray icon's colour for operational (ui/icons.py)
-SOURCES = ("app", "ui", "lifeline", "resources", "packaging", "scripts/build_package.py", "pyproject.toml")
+SOURCES = (
+    "app", "ui", "lifeline", "resources", "packaging", "scripts/build_package.py",
+    "pyproject.toml",
+)
 
 
 # --------------------------------------------------------------------------- install.sh
