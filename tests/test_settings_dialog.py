@@ -531,6 +531,33 @@ def test_consent_later_moves_session_secrets_into_the_file(
     assert json.loads(paths.plaintext_secrets.read_text()) == {TICKET_TOKEN: TOKEN}
 
 
+# --------------------------------------------------------------------------- from the schema
+
+
+def test_the_form_is_the_schema(
+    qtbot: Any, make_dialog: Callable[..., SettingsDialog]
+) -> None:
+    """Every in_form key of the schema has its field, labelled and explained from there."""
+    from app.config import SECTION, SECTIONS
+
+    dialog = make_dialog()
+    shown = {(f.section, f.key): f for f in dialog.all_fields()}
+    wanted = {
+        (s.key, k.name): k for s in SECTIONS if s.tab and not s.many
+        for k in s.settings() if k.spec.in_form
+    }
+    assert set(shown) == set(wanted)
+    for where, key in wanted.items():
+        assert shown[where].label.text() == key.spec.label
+        assert shown[where].edit.toolTip() == key.spec.help
+        assert shown[where].edit.accessibleName() == (key.spec.accessible or key.spec.plain_label)
+    assert [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())] == [
+        "Si&tes", *(s.tab for s in SECTIONS if s.tab and not s.many), "Secr&ets"
+    ]
+    editor = open_editor(qtbot, dialog, dialog.sites.add_button)
+    assert list(editor.fields) == [k.name for k in SECTION["site"].settings() if k.spec.in_form]
+
+
 # --------------------------------------------------------------------------- keyboard
 
 
@@ -674,3 +701,87 @@ def test_saving_applies_to_the_running_monitor_without_a_restart(
         bridge.join(5)
         history.close()
         demo.stop()
+
+
+# --------------------------------------------------------------------------- changed elsewhere
+# Issue 12, defect 12: Settings saved the config loaded at start-up, so sites added by
+# `lifeline import` or by hand while the tray ran were lost at the next save.
+
+DOCS = SiteConfig(name="docs", url="https://test-docs.pantheonsite.io/", environment="test")
+
+
+def test_opening_shows_the_file_as_it_is_now_not_as_it_was_at_start_up(
+    qtbot: Any, make_dialog: Callable[..., SettingsDialog], saved: list[Config], paths: Paths
+) -> None:
+    save_config(Config(sites=(SHOP,)), paths.config_file)
+    at_start_up = load_config(paths.config_file)  # what the tray holds
+    save_config(Config(sites=(SHOP, DOCS)), paths.config_file)  # `lifeline import` since
+    dialog = make_dialog(at_start_up)
+    qtbot.waitUntil(lambda: dialog.sites.table.rowCount() == 2)
+    assert [row[0] for row in sites_in_table(dialog)] == ["shop", "docs"]
+    assert "changed since Lifeline read it" in dialog.message.text()
+    type_into(qtbot, field(dialog, "contact", "name").edit, "Ada")
+    new = click_save_and_wait(qtbot, dialog, saved)
+    assert [s.name for s in load_config(paths.config_file).sites] == ["shop", "docs"]
+    assert new.contact.name == "Ada" and new.sites == (SHOP, DOCS)
+
+
+def test_changes_made_to_the_file_while_the_dialog_is_open_are_merged_in(
+    qtbot: Any, make_dialog: Callable[..., SettingsDialog], saved: list[Config], paths: Paths
+) -> None:
+    save_config(Config(sites=(SHOP, BLOG)), paths.config_file)
+    dialog = make_dialog(load_config(paths.config_file))
+    dialog.sites.table.selectRow(1)
+    qtbot.mouseClick(dialog.sites.remove_button, Qt.MouseButton.LeftButton)  # blog goes
+    type_into(qtbot, field(dialog, "monitor", "interval").edit, "30")
+    # meanwhile: `lifeline import` adds a site, then the contact is filled in by hand
+    save_config(Config(sites=(SHOP, BLOG, DOCS)), paths.config_file)
+    by_hand = paths.config_file.read_text() + '\n[contact]\nemail = "ops@example.org"\n'
+    paths.config_file.write_text(by_hand)
+
+    new = click_save_and_wait(qtbot, dialog, saved)
+    on_disk = load_config(paths.config_file)
+    assert on_disk == new
+    assert [s.name for s in on_disk.sites] == ["shop", "docs"]  # blog removed, docs kept
+    assert on_disk.monitor.interval == 30.0 and on_disk.contact.email == "ops@example.org"
+
+
+def test_a_conflicting_change_is_refused_once_then_save_again_keeps_the_dialogs(
+    qtbot: Any, make_dialog: Callable[..., SettingsDialog], saved: list[Config], paths: Paths
+) -> None:
+    from dataclasses import replace
+
+    save_config(Config(sites=(SHOP,)), paths.config_file)
+    dialog = make_dialog(load_config(paths.config_file))
+    type_into(qtbot, field(dialog, "monitor", "interval").edit, "30")
+    theirs = load_config(paths.config_file)
+    save_config(replace(theirs, monitor=replace(theirs.monitor, interval=45.0)),
+                paths.config_file)
+
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Nothing was saved" in dialog.message.text())
+    assert "monitor.interval" in dialog.message.text()
+    assert saved == [] and dialog.isVisible() and dialog.save_button.isEnabled()
+    assert load_config(paths.config_file).monitor.interval == 45.0
+    assert field(dialog, "monitor", "interval").text() == "30"  # nothing typed is lost
+
+    new = click_save_and_wait(qtbot, dialog, saved)
+    assert new.monitor.interval == 30.0
+    assert load_config(paths.config_file).monitor.interval == 30.0
+
+
+def test_a_file_broken_meanwhile_is_not_replaced_without_asking(
+    qtbot: Any, make_dialog: Callable[..., SettingsDialog], saved: list[Config], paths: Paths
+) -> None:
+    save_config(Config(sites=(SHOP,)), paths.config_file)
+    dialog = make_dialog(load_config(paths.config_file))
+    type_into(qtbot, field(dialog, "contact", "name").edit, "Ada")
+    broken = paths.config_file.read_text().replace("timeout = ", "timeot = ")
+    paths.config_file.write_text(broken)
+
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "press Save again to replace it" in dialog.message.text())
+    assert "timeot" in dialog.message.text() and saved == []
+    assert paths.config_file.read_text() == broken
+    new = click_save_and_wait(qtbot, dialog, saved)
+    assert load_config(paths.config_file) == new and new.contact.name == "Ada"
