@@ -11,6 +11,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from app.config import DEFAULT_PANTHEON_API, Config
+from app.credentials import NEWRELIC_KEY, PANTHEON_TOKEN
 
 # (where in the config, the secret it carries, the provider's own domain)
 _PANTHEON = ("[provider] api", "Pantheon machine token", "pantheon.io")
@@ -28,16 +29,21 @@ def is_own_host(url: str, domain: str) -> bool:
 
 def foreign_secret_hosts(config: Config) -> list[str]:
     """One warning line per setting that sends a provider's secret to another host."""
-    warnings: list[str] = []
+    return list(foreign_destinations(config).values())
+
+
+def foreign_destinations(config: Config) -> dict[str, str]:
+    """Secret name (app.credentials) -> the warning, for each secret sent elsewhere."""
+    warnings: dict[str, str] = {}
     candidates = []
     if config.provider.api and config.provider.api != DEFAULT_PANTHEON_API:
-        candidates.append((config.provider.api, *_PANTHEON))
+        candidates.append((PANTHEON_TOKEN, config.provider.api, *_PANTHEON))
     if config.newrelic.endpoint:
-        candidates.append((config.newrelic.endpoint, *_NEWRELIC))
-    for url, where, secret, domain in candidates:
+        candidates.append((NEWRELIC_KEY, config.newrelic.endpoint, *_NEWRELIC))
+    for name, url, where, secret, domain in candidates:
         if not is_own_host(url, domain):
             host = urlsplit(url).hostname or "?"
-            warnings.append(
+            warnings[name] = (
                 f"{where} sends the {secret} to {host}, which is not a {domain} host; "
                 "make sure you trust it"
             )

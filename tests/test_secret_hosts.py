@@ -94,3 +94,37 @@ def test_lifeline_check_warns_on_stderr_and_still_reports(
         "lifeline: warning: [provider] api sends the Pantheon machine token to "
         "terminus.agency-proxy.example, which is not a pantheon.io host; make sure you trust it"
     ]
+
+
+def test_settings_says_where_a_secret_goes(qtbot: Any, paths: Any, tmp_path: Path) -> None:
+    from app.credentials import CredentialStore
+    from ui.settings.dialog import SettingsDialog
+
+    config = parse_config('[newrelic]\nendpoint = "https://nerdgraph.corp.example/graphql"\n')
+    dialog = SettingsDialog(
+        config,
+        paths=paths,
+        store=CredentialStore(),
+        on_saved=lambda _c: None,
+        config_path=tmp_path / "config.toml",
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.tabs.setCurrentWidget(dialog.secrets)
+    notice = dialog.secrets.destinations_notice
+    qtbot.waitUntil(notice.isVisible)
+    assert notice.text() == (
+        "[newrelic] endpoint sends the New Relic API key to nerdgraph.corp.example, "
+        "which is not a newrelic.com host; make sure you trust it"
+    )
+
+    plain = SettingsDialog(
+        parse_config(""),
+        paths=paths,
+        store=CredentialStore(),
+        on_saved=lambda _c: None,
+        config_path=tmp_path / "other.toml",
+    )
+    qtbot.addWidget(plain)
+    assert plain.secrets.destinations_notice.text() == ""
+    assert plain.secrets.destinations_notice.isHidden()

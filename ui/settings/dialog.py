@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from app.config import SECTIONS, Config, SiteConfig
 from app.credentials import PANTHEON_TOKEN, CredentialStore
 from app.paths import Paths
+from app.secret_hosts import foreign_secret_hosts
 from app.settings_save import (
     OnDisk,
     SaveOutcome,
@@ -155,6 +156,7 @@ class SettingsDialog(QDialog):
         for form in self.forms:
             form.fill(getattr(config, form.section.attr))
         self.sites.show_sites(config.sites)
+        self.secrets.show_destinations(foreign_secret_hosts(config))
 
     def all_fields(self) -> list[ValidatedField]:
         return [f for form in self.forms for f in form.fields]

@@ -61,6 +61,17 @@ class SecretsTab(QWidget):
         self.keyring_notice.hide()
         layout.addWidget(self.keyring_notice)
 
+        # Where a secret goes when the config points it at someone else's host (defect 7).
+        self.destinations_notice = QLabel(self)
+        self.destinations_notice.setObjectName("destinations_notice")
+        self.destinations_notice.setWordWrap(True)
+        self.destinations_notice.setTextFormat(Qt.TextFormat.PlainText)
+        self.destinations_notice.setAccessibleName("Where secrets are sent")
+        self.destinations_notice.setFrameShape(QFrame.Shape.StyledPanel)
+        self.destinations_notice.setStyleSheet(banner_style(Tone.WARN, padding=6))
+        self.destinations_notice.hide()
+        layout.addWidget(self.destinations_notice)
+
         grid = QGridLayout()
         grid.setColumnStretch(1, 1)
         self.edits: dict[str, QLineEdit] = {}
@@ -109,6 +120,11 @@ class SecretsTab(QWidget):
         self.edits[name] = edit
         self.states[name] = state
         self.forget[name] = forget
+
+    def show_destinations(self, warnings: list[str]) -> None:
+        """The config's secrets that go to a host other than the provider's own."""
+        self.destinations_notice.setText("\n".join(warnings))
+        self.destinations_notice.setVisible(bool(warnings))
 
     # -- what the worker found ------------------------------------------------------------
 
