@@ -105,21 +105,7 @@ class SettingsDialog(QDialog):
         self.welcome.setStyleSheet("font-weight: 600; padding: 4px 0;")
         layout.addWidget(self.welcome)
 
-        self.tabs = QTabWidget(self)
-        self.tabs.setAccessibleName("Settings sections")
-        self.sites = SitesTab(config.sites, self)
-        self.sites.changed.connect(self._mark_dirty)
-        self.sites.message.connect(self._show_message)
-        self.sites.import_requested.connect(self.import_sites)
-        self.tabs.addTab(self.sites, "Si&tes")
-        self.forms = [FormTab(s, self) for s in SECTIONS if s.tab and not s.many]
-        for form in self.forms:
-            form.changed.connect(self._mark_dirty)
-            self.tabs.addTab(form, form.section.tab)
-        self.secrets = SecretsTab(str(paths.plaintext_secrets), self)
-        self.secrets.changed.connect(self._mark_dirty)
-        self.tabs.addTab(self.secrets, "Secr&ets")
-        layout.addWidget(self.tabs)
+        layout.addWidget(self._build_tabs(config, paths))
 
         self.message = QLabel(self)
         self.message.setObjectName("message")
@@ -136,6 +122,24 @@ class SettingsDialog(QDialog):
                              self._file_unreadable, owner=self)
         self._workers.submit(lambda: read_secrets_status(store), self._status_arrived,
                              self.secrets.status_failed, lane=KEYRING_LANE, owner=self)
+
+    def _build_tabs(self, config: Config, paths: Paths) -> QTabWidget:
+        """Sites, then one tab per [table] the schema titles, then Secrets."""
+        self.tabs = QTabWidget(self)
+        self.tabs.setAccessibleName("Settings sections")
+        self.sites = SitesTab(config.sites, self)
+        self.sites.changed.connect(self._mark_dirty)
+        self.sites.message.connect(self._show_message)
+        self.sites.import_requested.connect(self.import_sites)
+        self.tabs.addTab(self.sites, "Si&tes")
+        self.forms = [FormTab(s, self) for s in SECTIONS if s.tab and not s.many]
+        for form in self.forms:
+            form.changed.connect(self._mark_dirty)
+            self.tabs.addTab(form, form.section.tab)
+        self.secrets = SecretsTab(str(paths.plaintext_secrets), self)
+        self.secrets.changed.connect(self._mark_dirty)
+        self.tabs.addTab(self.secrets, "Secr&ets")
+        return self.tabs
 
     def _build_buttons(self) -> QDialogButtonBox:
         self.buttons = QDialogButtonBox(self)
