@@ -25,9 +25,12 @@ Config, and one Section to SECTIONS:
 
 `many=True` makes it an array of tables ([[route]]), held as a tuple; without it, a
 single [table] held as one dataclass (all fields need defaults). A field whose default
-is REQUIRED must be in every entry of a [[table]] (as a site's name and url). A `check` on the
-Section sees each built entry and may raise rules.KeyProblem for rules across keys;
-CONFIG_CHECKS see the whole Config (e.g. a route naming a site that does not exist).
+is REQUIRED must be in every entry of a [[table]] (as a site's name and url); `unique`
+names the key no two entries may share (ignoring case). A `check` on the Section sees
+each built entry and may raise rules.KeyProblem for rules across keys; CONFIG_CHECKS see
+the whole Config (e.g. a route naming a site that does not exist). A `tab` title gives
+a [table] its own Settings tab, generated from its in_form keys; the Settings merge
+(app/config_merge.py) matches [[table]] entries by their `unique` key.
 """
 
 from __future__ import annotations
