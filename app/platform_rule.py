@@ -111,10 +111,11 @@ def judge(status: PlatformStatus, components: Sequence[str] = ALL_COMPONENTS) ->
     if not ignored:
         evidence.append((page_state, f"the page's indicator is {status.indicator}"))
     state = worst(*(s for s, _ in evidence))
-    reason = next((words for s, words in evidence if s is state), "")
-    if state is PlatformState.OPERATIONAL:
-        reason = ""
-    if ignored and state is PlatformState.OPERATIONAL and _RANK[state] < _RANK[page_state]:
+    reason = ""
+    if state is not PlatformState.OPERATIONAL:
+        reason = next(words for s, words in evidence if s is state)
+    elif ignored and page_state is not PlatformState.OPERATIONAL:
+        # The page reports trouble, none of it where the user looks: say so, never "fine".
         outside = ", ".join(_ignored_words(x) for x in ignored[:3])
         more = f" and {len(ignored) - 3} more" if len(ignored) > 3 else ""
         reason = f"only what you do not watch is affected ({outside}{more})"
