@@ -424,3 +424,9 @@ def test_ticket_platform_words_never_contradict_the_page() -> None:
         "Pantheon status page: 'Packages unavailable' (major, identified); the page's "
         "indicator says minor"
     ) in ticket_text(parse_summary(data)).splitlines()
+
+
+def test_first_run_welcome_mentions_subscribing() -> None:
+    from ui.settings.dialog import WELCOME
+
+    assert "Subscribe to status updates\u2026" in WELCOME
