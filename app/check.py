@@ -16,7 +16,14 @@ from datetime import UTC, datetime
 
 from app.config import Config
 from app.impact import assess
-from app.models import CheckReport, ProbeResult
+from app.models import (
+    CheckReport,
+    ErrorKind,
+    PlatformState,
+    PlatformStatus,
+    ProbeKind,
+    ProbeResult,
+)
 from app.probes import ProbeClients, ProbeOptions, probe_canary, probe_site
 from app.statuspage import fetch_platform
 
@@ -54,8 +61,14 @@ async def run_check(
     only: Sequence[str] | None = None,
     options: ProbeOptions | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    deadline: float | None = None,
 ) -> CheckReport:
-    """Probe every (selected) site, read the status page and canaries; assess the lot."""
+    """Probe every (selected) site, read the status page and canaries; assess the lot.
+
+    `deadline`: seconds for the whole check (`check --timeout`). What has not answered by
+    then counts as timed out, so a monitoring engine that kills slow plugins still gets
+    a result instead of its own UNKNOWN.
+    """
     config = select_sites(config, only)
     options = options or probe_options(config)
     limiter = asyncio.Semaphore(options.concurrency)
@@ -70,20 +83,54 @@ async def run_check(
         return any(results)
 
     async with ProbeClients(options) as clients:
-        site_results = asyncio.gather(
-            *(probe_site(s, options, limiter, clients) for s in config.sites)
-        )
-        platform_fetch, canaries_ok, pairs = await asyncio.gather(
+        site_tasks = [
+            asyncio.create_task(probe_site(s, options, limiter, clients)) for s in config.sites
+        ]
+        platform_task = asyncio.create_task(
             fetch_platform(
                 config.provider.status_page, options, components=config.provider.components
-            ),
-            canaries(),
-            site_results,
+            )
         )
+        canary_task = asyncio.create_task(canaries())
+        _, late = await asyncio.wait([*site_tasks, platform_task, canary_task], timeout=deadline)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+    cut = f"no answer within the check's deadline ({deadline or 0:g} s)"
+    seconds = round(time.monotonic() - start, 3)
     probes: dict[str, tuple[ProbeResult, ProbeResult]] = {
-        site.name: pair for site, pair in zip(config.sites, pairs, strict=True)
+        site.name: (
+            task.result()
+            if task not in late
+            else (
+                _timed_out(site.url, ProbeKind.ANONYMOUS, cut, seconds),
+                _timed_out(site.probe_backend_url, ProbeKind.BACKEND, cut, seconds),
+            )
+        )
+        for site, task in zip(config.sites, site_tasks, strict=True)
     }
-    report = assess(
-        config, probes, platform_fetch.status, canaries_ok=canaries_ok, checked_at=checked_at
+    platform = (
+        platform_task.result().status
+        if platform_task not in late
+        else PlatformStatus(
+            state=PlatformState.UNKNOWN,
+            error=f"status page: {cut}",
+            page_url=config.provider.status_page.rstrip("/"),
+            connection_failed=True,
+        )
     )
+    canaries_ok = canary_task.result() if canary_task not in late else False
+    report = assess(config, probes, platform, canaries_ok=canaries_ok, checked_at=checked_at)
     return replace(report, duration=round(time.monotonic() - start, 3))
+
+
+def _timed_out(url: str, kind: ProbeKind, detail: str, seconds: float) -> ProbeResult:
+    return ProbeResult(
+        kind=kind,
+        url=url,
+        final_url=url,
+        ok=False,
+        seconds=seconds,
+        error=ErrorKind.TIMEOUT,
+        detail=detail,
+    )

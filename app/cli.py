@@ -45,6 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--site", action="append", metavar="NAME", help="only this site (repeatable)"
     )
+    check.add_argument(
+        "-t",
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="print a result within this many seconds; what has not answered counts as "
+        "timed out (keep it under the monitoring engine's own check timeout)",
+    )
 
     watch = sub.add_parser("watch", help="monitor continuously, one line per event")
     _config_opt(watch)
@@ -78,6 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--dry-run", action="store_true", help="show what would be added")
     imp.add_argument("--json", action="store_true")
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 1 <= value <= 86400:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds from 1 to 86400")
+    return value
 
 
 def _config_opt(parser: argparse.ArgumentParser) -> None:

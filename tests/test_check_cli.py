@@ -408,3 +408,46 @@ def test_text_report_survives_a_non_utf8_terminal(
     assert b"Traceback" not in done.stderr
     assert b"LIFELINE CRITICAL - 1 of 1 sites down (bad-tls: tls: certificate" in done.stdout
     assert b"unable to? " in done.stdout  # the ellipsis became '?'
+
+
+def test_check_timeout_prints_a_proper_result_by_the_deadline(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    """`-t 3`: an engine that kills the plugin at 3 s still gets CRITICAL, not UNKNOWN.
+
+    Probes that would take 20 s x 2 attempts stop at the check's deadline and count as
+    timed out; the sites that answered keep their state.
+    """
+    server.route("/fine", Reply(200, "ok"))
+    server.route("/hang", Hang())
+    server.route("/status/api/v2/summary.json", Hang())
+    path = tmp_path / "slow.toml"
+    path.write_text(
+        f'[provider]\nstatus_page = "{server.url}/status"\n'
+        "[monitor]\ntimeout = 20\nretries = 1\n"
+        f'[[site]]\nname = "up"\nurl = "{server.url}/fine"\n'
+        f'[[site]]\nname = "stuck"\nurl = "{server.url}/hang"\n'
+    )
+    start = time.monotonic()
+    done = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "lifeline"), "check", "--config", str(path), "--json",
+         "-t", "3"],
+        capture_output=True, text=True, timeout=60,
+    )
+    elapsed = time.monotonic() - start
+    assert done.returncode == 2, done.stderr
+    assert elapsed < 3.0 + 1.0  # the deadline, and slack for a loaded machine
+    doc = json.loads(done.stdout)
+    sites = {s["name"]: s for s in doc["sites"]}
+    assert sites["up"]["state"] == "operational"
+    stuck = sites["stuck"]["anonymous"]
+    assert sites["stuck"]["state"] == "down" and stuck["error"] == "timeout"
+    assert stuck["detail"].startswith("no answer within the check's deadline")
+    assert doc["platform"]["state"] == "unknown"
+    assert "deadline" in doc["platform"]["error"]
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "abc", "nan", "1e9"])
+def test_check_timeout_must_be_seconds(value: str, capsys: Any) -> None:
+    assert main(["check", f"--timeout={value}"]) == 3
+    assert "is not a number of seconds" in capsys.readouterr().err

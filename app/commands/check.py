@@ -8,6 +8,7 @@ import io
 import json
 import os
 import sys
+import time
 
 from app.check import UnknownSite, run_check, select_sites
 from app.commands import config_path
@@ -19,8 +20,12 @@ from app.printable import printable_lines
 from app.report import format_report, report_to_json
 from app.secret_hosts import foreign_secret_hosts
 
+# Seconds of `--timeout` kept for assessing, printing and Python's start-up (about 0.3 s).
+_RESERVE = 0.6
+
 
 def run(args: argparse.Namespace, paths: Paths) -> int:
+    started = time.monotonic()
     quiet_http_loggers()
     try:
         config = load_config(config_path(args, paths))
@@ -36,7 +41,11 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     except UnknownSite as exc:
         print(f"lifeline: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    report = asyncio.run(run_check(config, only=only))
+    deadline = None
+    if args.timeout is not None:
+        # Room for the report, the output and the interpreter's own start-up.
+        deadline = max(0.1, args.timeout - (time.monotonic() - started) - _RESERVE)
+    report = asyncio.run(run_check(config, only=only, deadline=deadline))
     text = (
         json.dumps(report_to_json(report), indent=2, ensure_ascii=False)
         if args.json
