@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from ui.fallback_panel import FallbackPanel
 from ui.icons import OVERALL_LOOK, SITE_LOOK
@@ -21,6 +21,7 @@ from ui.palette import (
     WINDOW,
     Scheme,
     Tone,
+    apply_style,
     banner_style,
     contrast,
     current_scheme,
@@ -106,6 +107,48 @@ def test_a_light_window_keeps_the_light_banners(qapp: QApplication, qtbot: Any) 
     text, background = colours_of(panel.reason_label.styleSheet())
     assert background == TONES[Scheme.LIGHT][Tone.BAD].background
     assert contrast(text, background) >= AA
+
+
+def test_an_open_window_follows_a_switch_to_dark_and_back(qapp: QApplication, qtbot: Any) -> None:
+    panel = FallbackPanel(provider_name="Pantheon", hotline="+1 866 415 7624", dashboard="")
+    qtbot.addWidget(panel)
+    label = panel.reason_label
+    light, dark = TONES[Scheme.LIGHT][Tone.BAD], TONES[Scheme.DARK][Tone.BAD]
+    assert colours_of(label.styleSheet())[1] == light.background
+    before = QPalette(qapp.palette())
+    dark_palette = QPalette(before)
+    dark_palette.setColor(QPalette.ColorRole.Window, QColor(WINDOW[Scheme.DARK]))
+    try:
+        qapp.setPalette(dark_palette)  # what Qt does when the desktop turns dark
+        qtbot.waitUntil(lambda: colours_of(label.styleSheet())[1] == dark.background)
+    finally:
+        qapp.setPalette(before)
+    qtbot.waitUntil(lambda: colours_of(label.styleSheet())[1] == light.background)
+
+
+def test_a_later_style_replaces_the_earlier_one(qapp: QApplication, qtbot: Any) -> None:
+    label = QLabel()
+    qtbot.addWidget(label)
+    apply_style(label, lambda: banner_style(Tone.BAD, scheme=Scheme.LIGHT))
+    apply_style(label, lambda: banner_style(Tone.GOOD, scheme=Scheme.LIGHT))
+    assert colours_of(label.styleSheet())[1] == TONES[Scheme.LIGHT][Tone.GOOD].background
+    assert len(label.findChildren(QObject)) == 1  # one follower, not one per call
+
+
+def test_a_closed_window_stops_following(qapp: QApplication, qtbot: Any) -> None:
+    label = QLabel()
+    apply_style(label, error_style)
+    destroyed: list[bool] = []
+    label.destroyed.connect(lambda: destroyed.append(True))
+    label.deleteLater()
+    qtbot.waitUntil(lambda: bool(destroyed))
+    before = QPalette(qapp.palette())
+    dark_palette = QPalette(before)
+    dark_palette.setColor(QPalette.ColorRole.Window, QColor(WINDOW[Scheme.DARK]))
+    try:
+        qapp.setPalette(dark_palette)  # no call into the deleted label (pytest-qt would fail)
+    finally:
+        qapp.setPalette(before)
 
 
 def test_icons_paint_the_palette_state_colours() -> None:

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.palette import Tone, banner_style
+from ui.palette import Tone, apply_style, banner_style
 
 # Pantheon's runbook: the phone line files an on-call ticket; it is not a support desk.
 HOTLINE_WORDS = (
@@ -58,7 +58,7 @@ class FallbackPanel(QWidget):
         self.reason_label.setObjectName("fallbackReason")
         self.reason_label.setWordWrap(True)
         self.reason_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.reason_label.setStyleSheet(banner_style(Tone.BAD, bold=True))
+        apply_style(self.reason_label, lambda: banner_style(Tone.BAD, bold=True))
         layout.addWidget(self.reason_label)
 
         call = QLabel(f"Call the {html.escape(provider_name)} emergency line now:")

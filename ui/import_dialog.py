@@ -37,7 +37,7 @@ from app.credentials import ENV_OVERRIDES, PANTHEON_TOKEN, CredentialStore
 from app.integrations.pantheon import AccountListing, PantheonApiError, SiteSource, TerminusClient
 from app.redact import redact
 from app.sites_import import ImportPlan, plan_import
-from ui.palette import error_style
+from ui.palette import apply_style, error_style
 from ui.workers import Workers
 
 SourceFactory = Callable[[Config, str], SiteSource]
@@ -213,7 +213,7 @@ class ImportDialog(QDialog):
 
     def _show_error(self, text: str) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet(error_style())
+        apply_style(self.status, error_style)
         self.close_button.setText("Close")
 
     def _show_plan(self, plan: ImportPlan, listing: AccountListing) -> None:

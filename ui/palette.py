@@ -15,11 +15,13 @@ compute it with `contrast()`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QWidget
 
 from app.models import OverallState, SiteState
 
@@ -126,6 +128,38 @@ def banner_style(
 def error_style(scheme: Scheme | None = None) -> str:
     """A style sheet for inline error text on the window's background."""
     return f"color: {ERROR_TEXT[scheme or current_scheme()]};"
+
+
+def apply_style(widget: QWidget, style: Callable[[], str]) -> None:
+    """Give `widget` the style sheet `style()` now, and again whenever the desktop
+    switches between light and dark while it is open. A later call replaces `style`."""
+    follower = widget.findChild(_StyleFollower, options=Qt.FindChildOption.FindDirectChildrenOnly)
+    if follower is None:
+        follower = _StyleFollower(widget, style)
+    else:
+        follower.style = style
+    follower.apply()
+
+
+class _StyleFollower(QObject):
+    """Re-applies a widget's style on a scheme or application palette change. Signals,
+    not events: a widget with a style sheet of its own is sent no palette events."""
+
+    def __init__(self, widget: QWidget, style: Callable[[], str]) -> None:
+        super().__init__(widget)
+        self.widget = widget
+        self.style = style
+        app = QGuiApplication.instance()
+        if isinstance(app, QGuiApplication):
+            # Slots of this object: Qt disconnects them when the widget (and this) go.
+            app.styleHints().colorSchemeChanged.connect(self.apply)
+            app.paletteChanged.connect(self.apply)  # a platform without a colour scheme
+
+    @Slot()
+    def apply(self) -> None:
+        sheet = self.style()
+        if self.widget.styleSheet() != sheet:  # setStyleSheet re-polishes: only on change
+            self.widget.setStyleSheet(sheet)
 
 
 def contrast(first: str, second: str) -> float:

@@ -61,7 +61,7 @@ from app.tickets.jobs import Refreshed, TicketJobs
 from app.tickets.outbox import OutboxError
 from app.tickets.sender import SendResult
 from ui.bridge import Bridge
-from ui.palette import Tone, banner_style
+from ui.palette import Tone, apply_style, banner_style
 
 log = logging.getLogger(__name__)
 
@@ -303,7 +303,7 @@ class TicketForm(QDialog):
         self.success_label.setTextFormat(Qt.TextFormat.RichText)
         self.success_label.setOpenExternalLinks(False)
         self.success_label.linkActivated.connect(self._open_url)
-        self.success_label.setStyleSheet(banner_style(Tone.GOOD, padding=12))
+        apply_style(self.success_label, lambda: banner_style(Tone.GOOD, padding=12))
         layout.addWidget(self.success_label)
         layout.addStretch(1)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -349,7 +349,7 @@ class TicketForm(QDialog):
             if evidence.reason:
                 text += f" \u2014 {html.escape(evidence.reason)}"
         self.banner.setText(text)
-        self.banner.setStyleSheet(banner_style(kind))
+        apply_style(self.banner, lambda: banner_style(kind))
 
     def _apply_rules(self) -> None:
         """Live only; confirmation when it looks fine; the incident named when there is one."""

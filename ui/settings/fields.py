@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QCompleter, QFormLayout, QLabel, QLineEdit, QVBoxL
 
 from app.config import Key, validate_field
 from app.config_rules import Kind
-from ui.palette import error_style
+from ui.palette import apply_style, error_style
 
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0", "")
@@ -87,7 +87,7 @@ class ValidatedField:
             self.edit.setToolTip(help_text)
         self.error = QLabel(self.container)
         self.error.setObjectName(f"{section}.{key}.error")
-        self.error.setStyleSheet(error_style())
+        apply_style(self.error, error_style)
         self.error.setWordWrap(True)
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setAccessibleName(f"{accessible_name}: problem")
