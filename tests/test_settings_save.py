@@ -49,3 +49,49 @@ def test_one_failing_secret_does_not_stop_the_others(
     assert set(outcome.errors) == {NEWRELIC_KEY}
     assert "nr" not in outcome.errors[NEWRELIC_KEY].split()
     assert read_secrets_status(store).saved[TICKET_TOKEN] is True
+
+
+def test_a_site_imported_meanwhile_is_kept_and_a_conflict_refused_until_acknowledged(
+    tmp_path: Path,
+) -> None:
+    from dataclasses import replace
+
+    import pytest
+
+    from app.config import MonitorConfig, save_config
+    from app.settings_save import SaveRefused, reload_config
+
+    path = tmp_path / "config.toml"
+    save_config(CONFIG, path)
+    base = reload_config(path).config
+    assert base is not None
+    imported = SiteConfig(name="docs", url="https://docs.test/")
+    save_config(replace(CONFIG, sites=(*CONFIG.sites, imported)), path)  # `lifeline import`
+    mine = replace(base, monitor=MonitorConfig(interval=30.0))
+    outcome = save_everything(mine, path, CredentialStore(), {}, False, base=base)
+    assert outcome.merged == ("site 'docs'",)
+    assert load_config(path).sites == (*CONFIG.sites, imported)
+    assert load_config(path).monitor.interval == 30.0
+
+    theirs = load_config(path)
+    save_config(replace(theirs, monitor=MonitorConfig(interval=45.0)), path)
+    again = replace(theirs, monitor=MonitorConfig(interval=20.0))
+    with pytest.raises(SaveRefused) as refused:
+        save_everything(again, path, CredentialStore(), {}, False, base=theirs)
+    assert "monitor.interval" in str(refused.value)
+    assert load_config(path).monitor.interval == 45.0
+    save_everything(again, path, CredentialStore(), {}, False, base=theirs,
+                    overwrite=refused.value.stamp)
+    assert load_config(path).monitor.interval == 20.0
+
+
+def test_a_broken_or_unreadable_file_is_reported_in_one_line(tmp_path: Path) -> None:
+    from app.settings_save import reload_config
+
+    path = tmp_path / "config.toml"
+    assert reload_config(path).config is None and reload_config(path).problem == ""
+    path.write_text("[monitor]\ntimeot = 3\n")
+    on_disk = reload_config(path)
+    assert on_disk.config is None and on_disk.stamp is not None
+    assert "monitor.timeot: unknown key" in on_disk.problem
+    assert "\n" not in on_disk.problem
