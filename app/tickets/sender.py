@@ -187,7 +187,7 @@ class JsonTicketSender:
 def _parse_filed(status: int, raw: bytes) -> SendResult:
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # garbage, or nested deeper than the parser goes
         data = None
     ticket_id = data.get("id") if isinstance(data, dict) else None
     if isinstance(ticket_id, bool) or not isinstance(ticket_id, str | int) or ticket_id == "":

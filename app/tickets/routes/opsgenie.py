@@ -120,6 +120,9 @@ class OpsgenieRoute:
         )
         if not isinstance(outcome, Answer):
             return from_failure(self.name, self.kind, outcome)
+        return self._interpret(outcome)
+
+    def _interpret(self, outcome: Answer) -> RouteResult:
         data = json_object(outcome.body)
         if outcome.status == 202:
             request_id = text_of(data.get("requestId"))

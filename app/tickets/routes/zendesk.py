@@ -104,6 +104,9 @@ class ZendeskRoute:
         )
         if not isinstance(outcome, Answer):
             return from_failure(self.name, self.kind, outcome)
+        return self._interpret(outcome)
+
+    def _interpret(self, outcome: Answer) -> RouteResult:
         data = json_object(outcome.body)
         if outcome.status in (200, 201):
             created = data.get("ticket")
