@@ -41,7 +41,7 @@ from app.settings_save import (
     reload_config,
     save_everything,
 )
-from ui.palette import error_style
+from ui.palette import apply_style, error_style
 from ui.settings.fields import ValidatedField
 from ui.settings.form_tab import FormTab
 from ui.settings.secrets_tab import SecretsTab
@@ -291,7 +291,7 @@ class SettingsDialog(QDialog):
 
     def _show_message(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
-        self.message.setStyleSheet(error_style() if error else "")
+        apply_style(self.message, error_style if error else lambda: "")
         self.message.show()
 
     # -- closing ----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.credentials import ENV_OVERRIDES, LABELS, NEWRELIC_KEY, PANTHEON_TOKEN, TICKET_TOKEN
 from app.settings_save import SECRET_NAMES, SecretsStatus
-from ui.palette import Tone, banner_style
+from ui.palette import Tone, apply_style, banner_style
 
 MNEMONIC_LABELS = {
     TICKET_TOKEN: "Ticket API t&oken",
@@ -57,7 +57,7 @@ class SecretsTab(QWidget):
         self.keyring_notice.setTextFormat(Qt.TextFormat.PlainText)
         self.keyring_notice.setAccessibleName("Keyring notice")
         self.keyring_notice.setFrameShape(QFrame.Shape.StyledPanel)
-        self.keyring_notice.setStyleSheet(banner_style(Tone.WARN, padding=6))
+        apply_style(self.keyring_notice, lambda: banner_style(Tone.WARN, padding=6))
         self.keyring_notice.hide()
         layout.addWidget(self.keyring_notice)
 
@@ -68,7 +68,7 @@ class SecretsTab(QWidget):
         self.destinations_notice.setTextFormat(Qt.TextFormat.PlainText)
         self.destinations_notice.setAccessibleName("Where secrets are sent")
         self.destinations_notice.setFrameShape(QFrame.Shape.StyledPanel)
-        self.destinations_notice.setStyleSheet(banner_style(Tone.WARN, padding=6))
+        apply_style(self.destinations_notice, lambda: banner_style(Tone.WARN, padding=6))
         self.destinations_notice.hide()
         layout.addWidget(self.destinations_notice)
 
