@@ -374,7 +374,10 @@ def validate_field(section: str, key: str, value: Any) -> Any:
 
 
 def _field(cls: type[Any], key: str) -> Field[Any]:
-    return next(f for f in fields(cls) if f.name == key)
+    found = next((f for f in fields(cls) if f.name == key), None)
+    if found is None:
+        raise KeyError(f"{cls.__name__} has no key {key!r}")
+    return found
 
 
 # --------------------------------------------------------------------------- parsing

@@ -334,6 +334,18 @@ def test_first_run_prefills_an_example_but_writes_nothing_until_save(
     assert store.gui_thread_calls() == 0
 
 
+def test_first_run_keeps_sites_imported_while_it_was_open(
+    qtbot: Any, paths: Paths, store: RecordingStore, saved: list[Config]
+) -> None:
+    dialog = open_first_run(paths=paths, store=store, on_saved=saved.append)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.secrets.status is not None)
+    save_config(Config(sites=(BLOG,)), paths.config_file)  # `lifeline import` meanwhile
+    new = click_save_and_wait(qtbot, dialog, saved)
+    assert [s.name for s in new.sites] == ["my-site", "blog"]
+    assert load_config(paths.config_file) == new
+
+
 # --------------------------------------------------------------------------- secrets
 
 
