@@ -13,6 +13,7 @@ what changed in it meanwhile is merged in (app.settings_save), never overwritten
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -47,6 +48,8 @@ from ui.settings.form_tab import FormTab
 from ui.settings.secrets_tab import SecretsTab
 from ui.settings.sites_tab import SitesTab
 from ui.workers import Workers
+
+log = logging.getLogger(__name__)
 
 KEYRING_LANE = "keyring"  # keyring calls never race (a locked keyring prompts once)
 
@@ -269,6 +272,9 @@ class SettingsDialog(QDialog):
 
     def _save_finished(self, result: SaveOutcome) -> None:
         self._set_saving(False)
+        if result.merged:
+            log.info("settings: kept what changed in the file meanwhile: %s",
+                     ", ".join(result.merged))
         self._config = self._base = result.config
         self._overwrite = None
         self.secrets.saved(result.stored, result.status)
