@@ -14,6 +14,7 @@ from app import planned
 from app.clock import iso
 from app.models import (
     EXIT_CODES,
+    PLATFORM_TROUBLE,
     SITE_SEVERITY,
     CheckReport,
     OverallState,
@@ -26,9 +27,8 @@ from app.models import (
 )
 from app.platform_rule import describe
 
-_NOTEWORTHY_PLATFORM = frozenset(
-    {PlatformState.DEGRADED, PlatformState.OUTAGE, PlatformState.MAINTENANCE}
-)
+# Trouble, and announced maintenance: both belong in the one-line summary.
+_NOTEWORTHY_PLATFORM = PLATFORM_TROUBLE | {PlatformState.MAINTENANCE}
 NAGIOS_WORDS = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 
 
