@@ -29,9 +29,17 @@ from app.credentials import (
     TICKET_TOKEN,
     CredentialError,
     CredentialStore,
+    route_secret,
 )
 
 SECRET_NAMES = (TICKET_TOKEN, PANTHEON_TOKEN, NEWRELIC_KEY)
+
+
+def secret_names(config: Config) -> tuple[str, ...]:
+    """Every secret the config uses: the fixed ones, then one per ticket route that has
+    one (every kind but the dashboard), in config order."""
+    routes = tuple(route_secret(r.name) for r in config.routes if r.kind != "dashboard")
+    return SECRET_NAMES + routes
 
 
 @dataclass(frozen=True)
@@ -86,11 +94,13 @@ def reload_config(path: Path) -> OnDisk:
         return OnDisk(None, exc.one_line(), stamp)
 
 
-def read_secrets_status(store: CredentialStore) -> SecretsStatus:
+def read_secrets_status(
+    store: CredentialStore, names: tuple[str, ...] = SECRET_NAMES
+) -> SecretsStatus:
     available = store.available()
     saved: dict[str, bool] = {}
     errors: dict[str, str] = {}
-    for name in SECRET_NAMES:
+    for name in names:
         try:
             saved[name] = store.get(name) is not None
         except CredentialError as exc:
@@ -169,4 +179,5 @@ def save_everything(
                 stored[name] = store.set(name, value)
         except CredentialError as exc:
             errors[name] = str(exc)
-    return SaveOutcome(written, stored, errors, read_secrets_status(store), merged)
+    status = read_secrets_status(store, secret_names(written))
+    return SaveOutcome(written, stored, errors, status, merged)

@@ -4,10 +4,12 @@ secrets that cannot travel (issue 12 defect 5): stripped, checked, one line, no 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from app.config import parse_config
+from app.config import Config, parse_config
 from app.credentials import (
     TICKET_TOKEN,
     CredentialError,
@@ -15,6 +17,7 @@ from app.credentials import (
     route_env,
     route_secret,
 )
+from app.paths import Paths
 from app.tickets.routes import UnavailableRoute, routes_for
 from app.tickets.routes.api import ApiRoute
 from app.tickets.routes.base import RouteKind, RouteOutcome, RouteResult
@@ -228,3 +231,70 @@ def test_the_json_sender_never_raises_on_a_token_it_cannot_encode(
     assert not result.filed and result.failure is FailureKind.UNEXPECTED
     assert result.reason == "The ticket could not be sent (unexpected UnicodeEncodeError)"
     assert server.requests == []
+
+
+# --------------------------------------------------------------------------- Settings
+
+
+def test_settings_has_a_secret_row_per_route_and_saves_it_to_the_keyring(
+    qtbot: Any, paths: Paths, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    from PySide6.QtCore import Qt
+
+    from ui.settings.dialog import SettingsDialog
+
+    config = parse_config(ALL_KINDS)
+    saved: list[Config] = []
+    dialog = SettingsDialog(
+        config,
+        paths=paths,
+        store=CredentialStore(),
+        on_saved=saved.append,
+        config_path=tmp_path / "config.toml",
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.secrets.status is not None)
+    routes = [n for n in dialog.secrets.names if n.startswith("route:")]
+    assert routes == ["route:on-call", "route:opsgenie", "route:desk", "route:chat", "route:api"]
+    edit = dialog.secrets.edits["route:on-call"]
+    assert edit.accessibleName() == 'Secret of ticket route "on-call"'
+    assert dialog.secrets.states["route:on-call"].text() == "Not set."
+
+    edit.setText(f"{NBSP}{PD_KEY}{NBSP}")  # pasted with no-break spaces around it
+    edit.textEdited.emit(edit.text())
+    dialog.secrets.edits["route:desk"].setText(f"zd{NBSP}token")  # one inside: refused
+    dialog.secrets.edits["route:desk"].textEdited.emit("x")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(saved) == 1)
+
+    assert memory_keyring.store[("lifeline", "route:on-call")] == PD_KEY
+    assert ("lifeline", "route:desk") not in memory_keyring.store
+    qtbot.waitUntil(
+        lambda: (
+            dialog.secrets.states["route:desk"]
+            .text()
+            .startswith('Secret of ticket route "desk" contains a space at position 3')
+        )
+    )
+    assert "zd" not in dialog.secrets.states["route:desk"].text().replace("desk", "")
+
+
+def test_settings_explains_a_route_secret_set_by_the_environment(
+    qtbot: Any, paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui.settings.dialog import SettingsDialog
+
+    monkeypatch.setenv("LIFELINE_ROUTE_ON_CALL", PD_KEY)
+    dialog = SettingsDialog(
+        parse_config('[[route]]\nname = "on-call"\nkind = "pagerduty"\n'),
+        paths=paths,
+        store=CredentialStore(),
+        on_saved=lambda _c: None,
+        config_path=tmp_path / "config.toml",
+    )
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.secrets.status is not None)
+    assert dialog.secrets.states["route:on-call"].text() == (
+        "Set by the environment variable LIFELINE_ROUTE_ON_CALL, which wins over a saved value."
+    )

@@ -41,6 +41,7 @@ from app.settings_save import (
     read_secrets_status,
     reload_config,
     save_everything,
+    secret_names,
 )
 from ui.palette import apply_style, error_style
 from ui.settings.fields import ValidatedField
@@ -123,7 +124,8 @@ class SettingsDialog(QDialog):
         self.resize(720, 560)
         self._workers.submit(lambda: reload_config(self.config_path), self._file_read,
                              self._file_unreadable, owner=self)
-        self._workers.submit(lambda: read_secrets_status(store), self._status_arrived,
+        names = secret_names(config)
+        self._workers.submit(lambda: read_secrets_status(store, names), self._status_arrived,
                              self.secrets.status_failed, lane=KEYRING_LANE, owner=self)
 
     def _build_tabs(self, config: Config, paths: Paths) -> QTabWidget:
@@ -139,7 +141,9 @@ class SettingsDialog(QDialog):
         for form in self.forms:
             form.changed.connect(self._mark_dirty)
             self.tabs.addTab(form, form.section.tab)
-        self.secrets = SecretsTab(str(paths.plaintext_secrets), self)
+        self.secrets = SecretsTab(
+            str(paths.plaintext_secrets), self, names=secret_names(config)
+        )
         self.secrets.changed.connect(self._mark_dirty)
         self.tabs.addTab(self.secrets, "Secr&ets")
         return self.tabs

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.credentials import ENV_OVERRIDES, LABELS, NEWRELIC_KEY, PANTHEON_TOKEN, TICKET_TOKEN
+from app.credentials import NEWRELIC_KEY, PANTHEON_TOKEN, TICKET_TOKEN, env_override, label
 from app.settings_save import SECRET_NAMES, SecretsStatus
 from ui.palette import Tone, apply_style, banner_style
 
@@ -35,8 +35,15 @@ MNEMONIC_LABELS = {
 class SecretsTab(QWidget):
     changed = Signal()
 
-    def __init__(self, plaintext_file: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        plaintext_file: str,
+        parent: QWidget | None = None,
+        *,
+        names: tuple[str, ...] = SECRET_NAMES,  # the fixed secrets, then the routes' ones
+    ) -> None:
         super().__init__(parent)
+        self.names = names
         self.setAccessibleName("Secrets")
         self._plaintext_file = plaintext_file
         self.status: SecretsStatus | None = None
@@ -77,7 +84,7 @@ class SecretsTab(QWidget):
         self.edits: dict[str, QLineEdit] = {}
         self.states: dict[str, QLabel] = {}
         self.forget: dict[str, QPushButton] = {}
-        for row, name in enumerate(SECRET_NAMES):
+        for row, name in enumerate(self.names):
             self._add_row(grid, row, name)
         layout.addLayout(grid)
 
@@ -95,25 +102,28 @@ class SecretsTab(QWidget):
         layout.addStretch(1)
 
     def _add_row(self, grid: QGridLayout, row: int, name: str) -> None:
-        label = QLabel(MNEMONIC_LABELS[name], self)
+        title = label(name)
+        caption = QLabel(MNEMONIC_LABELS.get(name, title.replace("&", "&&")), self)
+        if name not in MNEMONIC_LABELS:  # a route's name is the user's text: never rich text
+            caption.setTextFormat(Qt.TextFormat.PlainText)
         edit = QLineEdit(self)
         edit.setObjectName(f"secret.{name}")
         edit.setEchoMode(QLineEdit.EchoMode.Password)
-        edit.setAccessibleName(LABELS[name])
+        edit.setAccessibleName(title)
         edit.setPlaceholderText("checking the keyring…")
         edit.textEdited.connect(lambda _t: self._typed(name))
-        label.setBuddy(edit)
+        caption.setBuddy(edit)
         state = QLabel("Checking the keyring…", self)
         state.setObjectName(f"secret.{name}.state")
-        state.setAccessibleName(f"{LABELS[name]}: status")
+        state.setAccessibleName(f"{title}: status")
         state.setTextFormat(Qt.TextFormat.PlainText)
         state.setWordWrap(True)
         forget = QPushButton("Forget", self)
-        forget.setAccessibleName(f"Forget the saved {LABELS[name]}")
+        forget.setAccessibleName(f"Forget the saved {title}")
         forget.setAutoDefault(False)
         forget.setEnabled(False)
         forget.clicked.connect(lambda _c=False: self._forget(name))
-        grid.addWidget(label, row * 2, 0)
+        grid.addWidget(caption, row * 2, 0)
         grid.addWidget(edit, row * 2, 1)
         grid.addWidget(forget, row * 2, 2)
         grid.addWidget(state, row * 2 + 1, 1, 1, 2)
@@ -129,7 +139,7 @@ class SecretsTab(QWidget):
     # -- what the worker found ------------------------------------------------------------
 
     def status_failed(self, error: BaseException) -> None:
-        for name in SECRET_NAMES:
+        for name in self.names:
             self.states[name].setText(f"Could not check the keyring: {error}")
             self.edits[name].setPlaceholderText("type a value to save it")
 
@@ -140,7 +150,7 @@ class SecretsTab(QWidget):
             self.plaintext_check.hide()
         else:
             self._show_no_keyring(status)
-        for name in SECRET_NAMES:
+        for name in self.names:
             self.states[name].setText(self._describe(name, status))
             saved = status.saved.get(name, False)
             self.forget[name].setEnabled(saved and name not in self.forgotten)
@@ -168,7 +178,7 @@ class SecretsTab(QWidget):
     def _describe(self, name: str, status: SecretsStatus) -> str:
         if name in status.errors:
             return status.errors[name]
-        env = ENV_OVERRIDES.get(name, "")
+        env = env_override(name) or ""
         if env and os.environ.get(env):
             return f"Set by the environment variable {env}, which wins over a saved value."
         if name in self.forgotten:
@@ -186,7 +196,7 @@ class SecretsTab(QWidget):
     def changes(self) -> dict[str, str | None]:
         """Secret name -> the new value, or None to forget it."""
         changes: dict[str, str | None] = {}
-        for name in SECRET_NAMES:
+        for name in self.names:
             text = self.edits[name].text().strip()
             if text:
                 changes[name] = text
