@@ -24,6 +24,7 @@ from app.models import (
     SiteState,
 )
 from app.platform_rule import describe
+from app.printable import link_safe
 
 REASON_WIDTH = 56  # characters per submenu line
 REASON_LIMIT = 4 * REASON_WIDTH
@@ -56,7 +57,7 @@ def https_url(url: str) -> str | None:
         parts = urlsplit(url.strip())
     except ValueError:
         return None
-    if parts.scheme.lower() != "https" or not parts.hostname:
+    if parts.scheme.lower() != "https" or not parts.hostname or not link_safe(url.strip()):
         return None
     return url.strip()
 
@@ -68,6 +69,8 @@ def web_url(url: str) -> str | None:
     except ValueError:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if not link_safe(url.strip()):
         return None
     return url.strip()
 

@@ -7,6 +7,8 @@ control character becomes a space; the text stays otherwise as it was.
 
 from __future__ import annotations
 
+import html
+
 _CONTROLS = [
     *range(0x00, 0x20),  # C0, tab and line breaks included: callers keep lines apart
     0x7F,
@@ -25,3 +27,24 @@ def printable(text: str) -> str:
 def printable_lines(text: str) -> str:
     """Each line of `text` made printable; the line breaks between them kept."""
     return "\n".join(printable(line) for line in text.split("\n"))
+
+
+def plain_tooltip(text: str | None) -> str:
+    """Outside text (a URL, a site name) as a tooltip Qt shows literally.
+
+    Qt renders a tooltip as rich text when it guesses HTML in it (a `<` starting a tag),
+    so such text is escaped and marked as rich text explicitly; other text stays as it is.
+    """
+    if not text:
+        return ""
+    line = printable(text)
+    if "<" not in line and "&" not in line:
+        return line
+    return "<qt>" + html.escape(line) + "</qt>"
+
+
+def link_safe(url: str) -> bool:
+    """No whitespace (a tab passes a `" " not in` test), no control character and no
+    `<`, `>` or `"`: a link from outside can then neither be rendered as markup nor
+    smuggle a second word to whatever opens it."""
+    return url.isprintable() and not any(c.isspace() or c in '<>"' for c in url)

@@ -28,6 +28,7 @@ from app.models import (
     PlatformStatus,
 )
 from app.platform_rule import ALL_COMPONENTS, judge, worst
+from app.printable import link_safe
 from app.probes import FetchError, ProbeOptions, fetch
 from app.text import one_line
 
@@ -195,7 +196,7 @@ def _link(raw: dict[str, Any], page_url: str, kind: str) -> str:
     """An https link for an incident, or '' (never an http or javascript: link)."""
     for key in ("shortlink", "url"):
         value = raw.get(key)
-        if isinstance(value, str) and value.startswith("https://") and " " not in value:
+        if isinstance(value, str) and value.startswith("https://") and link_safe(value):
             return value
     ident = raw.get("id")
     if page_url.startswith("https://") and isinstance(ident, str) and _ID.fullmatch(ident):

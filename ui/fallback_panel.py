@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.printable import plain_tooltip
 from ui.palette import Tone, apply_style, banner_style
 
 # Pantheon's runbook: the phone line files an on-call ticket; it is not a support desk.
@@ -98,7 +99,7 @@ class FallbackPanel(QWidget):
         self.copy_button = QPushButton("&Copy ticket text")
         self.copy_button.setToolTip("The whole ticket, description and diagnostics, as plain text")
         self.dashboard_button = QPushButton("Open &dashboard")
-        self.dashboard_button.setToolTip(dashboard)
+        self.dashboard_button.setToolTip(plain_tooltip(dashboard))
         self.dashboard_button.setEnabled(bool(dashboard))
         self.retry_button = QPushButton("&Try again")
         self.phone_button = QPushButton("I &filed it by phone")

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from app.config import Config, SiteConfig, save_config, with_site
 from app.credentials import ENV_OVERRIDES, PANTHEON_TOKEN, CredentialStore
 from app.integrations.pantheon import AccountListing, PantheonApiError, SiteSource, TerminusClient
+from app.printable import plain_tooltip
 from app.redact import redact
 from app.sites_import import ImportPlan, plan_import
 from ui.palette import apply_style, error_style
@@ -234,7 +235,7 @@ class ImportDialog(QDialog):
             name = QTableWidgetItem(site.name)
             name.setFlags(name.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             name.setCheckState(Qt.CheckState.Checked)
-            name.setToolTip(site.dashboard_url)
+            name.setToolTip(plain_tooltip(site.dashboard_url))
             self.table.setItem(row, 0, name)
             self.table.setItem(row, 1, QTableWidgetItem(site.url))
             self.table.setItem(row, 2, QTableWidgetItem(site.backend_url or "-"))

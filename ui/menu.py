@@ -36,6 +36,7 @@ from app.presentation import (
     unresolved_incidents,
     web_url,
 )
+from app.printable import plain_tooltip
 from ui.icons import IconSet
 
 TOP_LEVEL_SITES = 20  # more go into a "N more sites" submenu, so the menu fits a screen
@@ -343,7 +344,7 @@ def _fill_platform(
         action = sub.addAction(label)
         action.setEnabled(page_link is not None)
         if page_link is not None:
-            action.setToolTip(page_link)
+            action.setToolTip(plain_tooltip(page_link))
             action.triggered.connect(lambda _=False, u=page_link: handlers.open_url(u))
 
 
@@ -355,7 +356,7 @@ def _set(action: QAction, text: str, icon: QIcon | None, link: str | None = None
         action.setIcon(icon)
     if action.data() != link:
         action.setData(link)
-        action.setToolTip(link or "")
+        action.setToolTip(plain_tooltip(link))
 
 
 def _open_link(action: QAction, handlers: MenuHandlers) -> None:
@@ -387,7 +388,7 @@ def _fill_site(sub: QMenu, site: SiteStatus, build: _Build) -> None:
     url = web_url(site.url)
     if url:
         open_site = sub.addAction("&Open site")
-        open_site.setToolTip(url)
+        open_site.setToolTip(plain_tooltip(url))
         open_site.triggered.connect(lambda _=False, u=url: handlers.open_url(u))
     if configured is not None and configured.dashboard_url:
         dashboard = web_url(configured.dashboard_url)
@@ -395,7 +396,7 @@ def _fill_site(sub: QMenu, site: SiteStatus, build: _Build) -> None:
         dashboard = https_url(config.provider.dashboard)
     if dashboard:
         open_dash = sub.addAction("Open in &dashboard")
-        open_dash.setToolTip(dashboard)
+        open_dash.setToolTip(plain_tooltip(dashboard))
         open_dash.triggered.connect(lambda _=False, u=dashboard: handlers.open_url(u))
     check = sub.addAction("&Check now")
     check.triggered.connect(lambda _=False, n=site.name: handlers.check_now(n))

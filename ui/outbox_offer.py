@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox
 
 from app.config import Config
@@ -134,6 +134,7 @@ class OutboxOffer(QObject):
             f"{count} emergency ticket{'s' if count != 1 else ''} could not be sent earlier. "
             f"Send {'them' if count != 1 else 'it'} now?<ul>{items}</ul>",
         )
+        box.setTextFormat(Qt.TextFormat.RichText)  # built here, every outside part escaped
         choices = {
             box.addButton("Send now", QMessageBox.ButtonRole.AcceptRole): SEND,
             box.addButton("I filed by phone", QMessageBox.ButtonRole.DestructiveRole): BY_PHONE,
@@ -143,7 +144,10 @@ class OutboxOffer(QObject):
         self._show(box)
 
     def _show_report(self, text: str) -> None:
-        self._show(QMessageBox(QMessageBox.Icon.Information, "Saved emergency tickets", text))
+        box = QMessageBox(QMessageBox.Icon.Information, "Saved emergency tickets", text)
+        # The report quotes ticket services' answers: never rendered as rich text.
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        self._show(box)
 
     def _show(self, box: QMessageBox) -> None:
         box.setModal(False)

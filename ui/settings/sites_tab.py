@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import Config, SiteConfig, with_site, without_site
+from app.printable import plain_tooltip
 from ui.settings.site_editor import SiteEditor
 
 
@@ -91,7 +92,7 @@ class SitesTab(QWidget):
                 (site.name, site.url, site.environment, site.backend_url or "(same as URL)")
             ):
                 item = QTableWidgetItem(text)
-                item.setToolTip(text)
+                item.setToolTip(plain_tooltip(text))
                 self.table.setItem(row, col, item)
             if site.name == select:
                 self.table.selectRow(row)
