@@ -97,3 +97,27 @@ def test_the_saved_tickets_report_box_is_plain_text(qapp: Any, tmp_path: Path) -
     assert box and box[-1].textFormat() is Qt.TextFormat.PlainText
     for b in box:
         b.close()
+
+
+# ------------------------------------------------- defect 10: thousands of incidents
+
+
+def test_thousands_of_incidents_are_capped_with_one_entry_to_the_status_page(qapp: Any) -> None:
+    from ui.menu import MENU_INCIDENTS
+
+    many = tuple(Incident(f"Incident {n}", "minor", "investigating", f"https://stspg.io/{n}")
+                 for n in range(30_000))
+    platform = replace(PLATFORM, incidents=many)
+    menu = QMenu()
+    rec = Recorder()
+    populate(menu, replace(SNAPSHOT, platform=platform), CONFIG, rec.handlers(), IconSet(),
+             MenuState(now=NOW, autostart=False))
+    indented = [a for a in menu.actions() if a.text().startswith("    ")]
+    assert [a.text().strip() for a in indented[:MENU_INCIDENTS]] == [
+        f"Incident {n} (investigating)" for n in range(MENU_INCIDENTS)
+    ]
+    more = indented[MENU_INCIDENTS]
+    assert more.text().strip() == f"{30_000 - MENU_INCIDENTS:,} more on the status page"
+    more.trigger()
+    assert rec.calls == [("url", "https://status.example.test")]
+    assert len(menu.actions()) < 60
