@@ -21,6 +21,7 @@ import httpx2
 
 from app import __version__
 from app.config import Config, NewRelicConfig, SiteConfig
+from app.config_rules import is_loopback
 from app.credentials import ENV_OVERRIDES, NEWRELIC_KEY, CredentialError, CredentialStore
 from app.redact import redact, register_secret
 from app.text import exception_chain
@@ -126,6 +127,7 @@ async def fetch_findings(
                 timeout=httpx2.Timeout(deadline),
                 follow_redirects=False,
                 verify=verify,
+                trust_env=not is_loopback(host),  # the key never goes to a proxy for loopback
                 headers={"User-Agent": f"lifeline/{__version__}"},
             ) as client:
                 response = await client.post(
