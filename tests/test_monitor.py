@@ -770,3 +770,33 @@ async def test_a_rounds_changes_are_one_history_transaction(tmp_path: Path) -> N
     assert len(writing) == 1 and all(s in writing[0] for s in inserts)
     assert {t.site for t in history.transitions()} == {*names, None}  # None: the platform
     history.close()
+
+
+async def test_a_history_file_from_a_newer_lifeline_is_one_error_and_monitoring_goes_on(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    from app.history import SCHEMA_VERSION
+
+    path = tmp_path / "h.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE transitions_v9 (x)")
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    h = Harness("shop")
+    history = History(path)
+    h.make(history)
+    for _ in range(3):
+        await h.step()
+        await asyncio.sleep(0)
+    h.behaviour["shop"] = "http"
+    await h.checks(2)
+    await h.monitor.flush()
+    errors = [e.message for e in h.of(MonitorError)]  # type: ignore[union-attr]
+    assert len(errors) == 1 and "newer Lifeline" in errors[0]
+    assert [e.state for e in h.changes()] == [SiteState.OPERATIONAL, SiteState.DOWN]
+    history.close()
+    assert path.read_bytes() == before
