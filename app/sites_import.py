@@ -26,6 +26,7 @@ class ImportCandidate:
     dashboard_url: str = ""
     framework: str = ""
     source_id: str = ""  # the host's id for the site (Pantheon: its UUID)
+    group: str = ""  # the client it belongs to (Pantheon: its organisation, or "Personal")
 
 
 @dataclass(frozen=True)

@@ -55,10 +55,33 @@ class FakeSite:
 
 
 @dataclass
+class FakeOrganization:
+    """An organisation (workspace) the user belongs to, with its sites."""
+
+    name: str
+    sites: list[FakeSite] = field(default_factory=list)
+    id: str = ""
+
+    def as_membership(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "role": "team_member",
+            "user_id": USER_ID,
+            "organization_id": self.id,
+            "organization": {
+                "id": self.id,
+                "profile": {"name": self.name,
+                            "machine_name": self.name.lower().replace(" ", "-")},
+            },
+        }
+
+
+@dataclass
 class PantheonFake:
     server: LoopbackServer
     token: str
-    sites: list[FakeSite] = field(default_factory=list)
+    sites: list[FakeSite] = field(default_factory=list)  # the user's own memberships
+    organizations: list[FakeOrganization] = field(default_factory=list)
     hang: bool = False
     broken: str = ""  # "login", "memberships", "environments", "domains": answer garbage
     pages_served: int = 0
@@ -66,7 +89,18 @@ class PantheonFake:
     def __post_init__(self) -> None:
         for n, site in enumerate(self.sites):
             site.id = site.id or f"{n:08d}-0000-4000-8000-{n:012d}"
+        for o, org in enumerate(self.organizations):
+            org.id = org.id or f"{o:08d}-0000-4000-9000-{o:012d}"
+            for n, site in enumerate(org.sites):
+                site.id = site.id or f"{o:04d}{n:04d}-1111-4000-8000-{n:012d}"
+        self.requests: list[str] = []
         self.server.route("*", self._handle)
+
+    def all_sites(self) -> list[FakeSite]:
+        every = {s.id: s for s in self.sites}
+        for org in self.organizations:
+            every.update({s.id: s for s in org.sites})
+        return list(every.values())
 
     @property
     def api(self) -> str:
@@ -77,15 +111,28 @@ class PantheonFake:
             return Hang()
         parts = urlsplit(req.path)
         path, query = parts.path, parse_qs(parts.query)
+        self.requests.append(path)
         if path == "/authorize/machine-token" and req.method == "POST":
             return self._login(req)
         if req.headers.get("Authorization") != f"Bearer {SESSION}":
             return Reply.json({"message": "Unauthorized"}, status=401)
         if path == f"/users/{USER_ID}/memberships/sites":
             return self._memberships(query)
+        if path == f"/users/{USER_ID}/memberships/organizations":
+            orgs = [(o.id, o.as_membership()) for o in self.organizations]
+            return Reply.json(_page(orgs, query))
+        match = re.fullmatch(r"/organizations/([^/]+)/memberships/sites", path)
+        if match:
+            org = next((o for o in self.organizations if o.id == match.group(1)), None)
+            if org is None:
+                return Reply.json({"message": "Not found"}, status=404)
+            self.pages_served += 1
+            entries = [(s.id, {"id": s.id, "organization_id": org.id, "site": s.as_site()})
+                       for s in org.sites]
+            return Reply.json(_page(entries, query))
         match = re.fullmatch(r"/sites/([^/]+)/environments(/live/domains)?", path)
         if match:
-            site = next((s for s in self.sites if s.id == match.group(1)), None)
+            site = next((s for s in self.all_sites() if s.id == match.group(1)), None)
             if site is None:
                 return Reply.json({"message": "Not found"}, status=404)
             return self._domains(site) if match.group(2) else self._environments(site)
@@ -147,3 +194,13 @@ class PantheonFake:
                  "primary": n == site.primary}
             )
         return Reply.json(domains)
+
+
+def _page(entries: list[tuple[str, dict[str, Any]]], query: dict[str, list[str]]) -> list[Any]:
+    """Terminus paging: sorted by id, `limit` per page, `start` = the last id seen."""
+    limit = int(query.get("limit", ["100"])[0])
+    start = query.get("start", [""])[0]
+    ordered = sorted(entries, key=lambda e: e[0])
+    if start:
+        ordered = [e for e in ordered if e[0] > start]
+    return [entry for _, entry in ordered[:limit]]

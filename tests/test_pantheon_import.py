@@ -20,7 +20,7 @@ from app.integrations.pantheon import (
 )
 from app.sites_import import ImportCandidate, normalise_url, plan_import, unique_name
 from tests.loopback import LoopbackServer, Reply, free_port
-from tests.pantheon_fake import SESSION, USER_ID, FakeSite, PantheonFake
+from tests.pantheon_fake import SESSION, USER_ID, FakeOrganization, FakeSite, PantheonFake
 
 TOKEN = "mt-PLANTED-0123456789abcdef"
 
@@ -69,6 +69,47 @@ def test_lists_live_sites_with_custom_domains_and_backend(server: LoopbackServer
     assert by_name["Static"].backend_url == ""
     assert by_name["Shop"].dashboard_url.startswith("https://dashboard.pantheon.io/sites/")
     assert result.skipped == ()
+
+
+def test_sites_of_every_organisation_once_each_with_their_group(server: LoopbackServer) -> None:
+    shared = FakeSite("client-a-main", custom=("www.client-a.example",))
+    fake = PantheonFake(
+        server,
+        TOKEN,
+        sites=[FakeSite("my-blog", framework="wordpress"), shared],
+        organizations=[
+            # Five sites at two per page: three pages of organisation sites.
+            FakeOrganization("Client A", sites=[shared] + [
+                FakeSite(f"client-a-{n}") for n in range(3)
+            ] + [FakeSite("client-a-frozen", frozen=True)]),
+            FakeOrganization("  Client   B ", sites=[FakeSite("client-b-shop")]),
+        ],
+    )
+    result = listing(fake.api, page_size=2)
+    groups = {s.name: s.group for s in result.sites}
+    assert groups == {
+        "My Blog": "Personal",
+        "Client A Main": "Client A",  # also a direct membership: the client's group wins
+        "Client A 0": "Client A",
+        "Client A 1": "Client A",
+        "Client A 2": "Client A",
+        "Client B Shop": "Client B",
+    }
+    assert len(result.sites) == len({s.source_id for s in result.sites}) == 6
+    assert [s.name for s in result.skipped] == ["Client A Frozen"]
+    org_a = fake.organizations[0].id
+    assert fake.requests.count(f"/organizations/{org_a}/memberships/sites") == 3
+    main = next(s for s in result.sites if s.name == "Client A Main")
+    assert main.dashboard_url.endswith(f"/sites/{shared.id}#live")
+    assert main.url == "https://www.client-a.example/"
+
+
+def test_an_organisation_without_an_id_is_an_unexpected_answer(server: LoopbackServer) -> None:
+    fake = PantheonFake(server, TOKEN, organizations=[FakeOrganization("Broken", id="")])
+    fake.organizations[0].id = ""  # the fake gives one; the API answer here has none
+    error = failure(fake.api)
+    assert error.kind is ApiErrorKind.UNEXPECTED
+    assert "organisations" in error.message
 
 
 def test_login_sends_token_in_body_and_session_as_bearer(server: LoopbackServer) -> None:

@@ -1,8 +1,10 @@
 """List the live sites of a Pantheon account (the API Pantheon's Terminus CLI uses).
 
 Flow: trade the machine token for a session (POST authorize/machine-token), list the
-user's site memberships (paged by `start=<last id>`), then for each site read its
-environments (is Live initialised?) and Live's domains (custom ones preferred).
+user's own site memberships and, as Terminus does, the sites of every organisation the
+user belongs to (each collection paged by `start=<last id>`; each site once, grouped
+under its organisation's name or "Personal"), then for each site read its environments
+(is Live initialised?) and Live's domains (custom ones preferred).
 
 The importer only needs `SiteSource.list_sites()`; Pantheon's newer public API (v1,
 personal access tokens) can replace TerminusClient behind that Protocol.
@@ -36,6 +38,7 @@ MAX_PAGES = 200  # 20,000 sites: a runaway pager stops here instead of looping f
 REQUEST_TIMEOUT = 15.0
 TOTAL_DEADLINE = 120.0
 CONCURRENCY = 8
+PERSONAL_GROUP = "Personal"  # the group of the sites the user is a direct member of
 
 
 class ApiErrorKind(StrEnum):
@@ -63,6 +66,12 @@ class SiteSource(Protocol):
     """Anything that can list an account's sites for import."""
 
     async def list_sites(self) -> AccountListing: ...
+
+
+def _nested(item: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """A membership's object (its `site` or `organization`), or the entry itself."""
+    nested = item.get(key)
+    return nested if isinstance(nested, dict) else item
 
 
 def backend_path(framework: str) -> str:
@@ -149,11 +158,11 @@ class TerminusClient:
             memberships = await self._memberships(client, auth, user_id)
             gate = asyncio.Semaphore(CONCURRENCY)
 
-            async def one(site: Mapping[str, Any]) -> ImportCandidate | SkippedSite:
+            async def one(site: Mapping[str, Any], group: str) -> ImportCandidate | SkippedSite:
                 async with gate:
-                    return await self._site(client, auth, site)
+                    return await self._site(client, auth, site, group)
 
-            results = await asyncio.gather(*(one(site) for site in memberships))
+            results = await asyncio.gather(*(one(site, group) for site, group in memberships))
         sites = tuple(r for r in results if isinstance(r, ImportCandidate))
         skipped = tuple(r for r in results if isinstance(r, SkippedSite))
         return AccountListing(sites=sites, skipped=skipped)
@@ -182,36 +191,75 @@ class TerminusClient:
 
     async def _memberships(
         self, client: httpx2.AsyncClient, auth: dict[str, str], user_id: str
-    ) -> list[Mapping[str, Any]]:
-        path = f"/users/{quote(user_id, safe='')}/memberships/sites"
-        seen: dict[str, Mapping[str, Any]] = {}
+    ) -> list[tuple[Mapping[str, Any], str]]:
+        """Every site the user can reach, once each, with the group it is listed under:
+        the organisation's name for an organisation's site (most of an agency's client
+        sites are reached only that way, as Terminus does it), else PERSONAL_GROUP."""
+        user = quote(user_id, safe="")
+        found: dict[str, tuple[Mapping[str, Any], str]] = {}
+        for item in await self._paged(
+            client, auth, f"/users/{user}/memberships/sites", "listing your sites"
+        ):
+            site = _nested(item, "site")
+            found.setdefault(str(site.get("id") or item["id"]), (site, PERSONAL_GROUP))
+        organisations = await self._paged(
+            client, auth, f"/users/{user}/memberships/organizations",
+            "listing your organisations",
+        )
+        for item in organisations:
+            org = _nested(item, "organization")
+            org_id = org.get("id")
+            if not isinstance(org_id, str) or not org_id:
+                raise self._unexpected("listing your organisations", "an entry without an id")
+            profile = org.get("profile")
+            name = profile.get("name") if isinstance(profile, dict) else None
+            group = " ".join(name.split()) if isinstance(name, str) and name.strip() else org_id
+            sites = await self._paged(
+                client, auth, f"/organizations/{quote(org_id, safe='')}/memberships/sites",
+                f"listing the sites of {group}",
+            )
+            for entry in sites:
+                site = _nested(entry, "site")
+                key = str(site.get("id") or entry["id"])
+                # A client's site the user is also a direct member of belongs to the client.
+                if key not in found or found[key][1] == PERSONAL_GROUP:
+                    found[key] = (site, group)
+        return list(found.values())
+
+    async def _paged(
+        self, client: httpx2.AsyncClient, auth: dict[str, str], path: str, what: str
+    ) -> list[dict[str, Any]]:
+        """A Terminus collection: `limit` per page, `start` = the last id seen; a short
+        page (or one with nothing new) ends it."""
+        items: dict[str, dict[str, Any]] = {}
         start: str | None = None
         for _ in range(MAX_PAGES):
             params = {"limit": str(self._page_size)}
             if start:
                 params["start"] = start
             page = await self._request(
-                client, "GET", path, headers=auth, params=params, what="listing your sites"
+                client, "GET", path, headers=auth, params=params, what=what
             )
             if not isinstance(page, list):
-                raise self._unexpected("listing your sites", "not a JSON list")
+                raise self._unexpected(what, "not a JSON list")
             new = 0
             for item in page:
                 if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-                    raise self._unexpected("listing your sites", "an entry without an id")
-                nested = item.get("site")
-                site: Mapping[str, Any] = nested if isinstance(nested, dict) else item
-                key = str(site.get("id") or item["id"])
-                if key not in seen:
-                    seen[key] = site
+                    raise self._unexpected(what, "an entry without an id")
+                if item["id"] not in items:
+                    items[item["id"]] = item
                     new += 1
             if len(page) < self._page_size or new == 0:
                 break
             start = str(page[-1]["id"])
-        return list(seen.values())
+        return list(items.values())
 
     async def _site(
-        self, client: httpx2.AsyncClient, auth: dict[str, str], site: Mapping[str, Any]
+        self,
+        client: httpx2.AsyncClient,
+        auth: dict[str, str],
+        site: Mapping[str, Any],
+        group: str,
     ) -> ImportCandidate | SkippedSite:
         site_id = site.get("id")
         name = site.get("name")
@@ -258,6 +306,7 @@ class TerminusClient:
             dashboard_url=f"{self._dashboard}/sites/{site_id}#live",
             framework=framework,
             source_id=site_id,
+            group=group,
         )
 
     # -- transport ----------------------------------------------------------------------
