@@ -47,9 +47,8 @@ import tomli_w
 
 from app import config_rules as rules
 from app.atomic import atomic_write_text
-from app.config_rules import REQUIRED, SPEC, KeyProblem, Kind, Spec, setting, validate_url
-
-__all__ = ["validate_url"]  # re-exported: callers check URLs with the loader's rule
+from app.config_rules import REQUIRED, SPEC, KeyProblem, Kind, Spec, setting
+from app.config_rules import validate_url as validate_url  # re-exported: the loader's URL rule
 
 DEFAULT_STATUS_PAGE = "https://status.pantheon.io"
 DEFAULT_HOTLINE = "1-866-415-7624"
@@ -659,7 +658,15 @@ def config_to_dict(config: Config) -> dict[str, Any]:
 
 def config_to_toml(config: Config) -> str:
     header = "# Lifeline configuration. Secrets are kept in the system keyring, never here.\n\n"
-    return header + tomli_w.dumps(config_to_dict(config))
+    doc = config_to_dict(config)
+    # Each [[table]] entry under its own header, as people write them and as the docs
+    # show (tomli_w would inline short ones), so a problem in one can be given a line.
+    many = {s.key: doc.pop(s.key) for s in SECTIONS if s.many and s.key in doc}
+    text = header + tomli_w.dumps(doc)
+    for key, entries in many.items():
+        for entry in entries:
+            text += f"\n[[{key}]]\n{tomli_w.dumps(entry)}"
+    return text
 
 
 def save_config(config: Config, path: Path) -> Config:

@@ -254,3 +254,16 @@ def test_a_lone_surrogate_from_outside_is_replaced_on_save(tmp_path: Path) -> No
     assert written.sites[0].name == "Caf\ufffd shop \U0001f600"
     assert load_config(path) == written
     assert path.read_bytes().decode("utf-8")  # valid UTF-8 on disk
+
+
+def test_a_written_file_has_one_header_per_site_so_a_typo_there_gets_its_line() -> None:
+    config = Config(sites=(SiteConfig(name="shop", url="https://live-shop.example/"),
+                           SiteConfig(name="blog", url="https://blog.example/")))
+    text = config_to_toml(config)
+    assert text.count("\n[[site]]\n") == 2
+    lines = text.splitlines()
+    typo = max(n for n, line in enumerate(lines) if line.startswith("url = "))
+    lines[typo] = 'url = "blog.example"'
+    with pytest.raises(ConfigError) as caught:
+        parse_config("\n".join(lines), source="config.toml")
+    assert caught.value.one_line().startswith(f"config.toml:{typo + 1}: site[2].url: ")
