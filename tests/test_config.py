@@ -267,3 +267,24 @@ def test_a_written_file_has_one_header_per_site_so_a_typo_there_gets_its_line() 
     with pytest.raises(ConfigError) as caught:
         parse_config("\n".join(lines), source="config.toml")
     assert caught.value.one_line().startswith(f"config.toml:{typo + 1}: site[2].url: ")
+
+
+def test_form_labels_have_distinct_mnemonics_per_settings_tab() -> None:
+    """Alt+letter must reach one control: a new key's `&` may not clash with its tab's
+    other labels, the tab titles (Si&tes, Secr&ets and the schema's) or &Save."""
+    import re
+
+    def mnemonic(text: str) -> str | None:
+        match = re.search(r"&([^&])", text)
+        return match.group(1).lower() if match else None
+
+    titles = ["Si&tes", "Secr&ets", "&Save", *(s.tab for s in SECTIONS if s.tab)]
+    top = [m for m in map(mnemonic, titles) if m]
+    assert len(top) == len(set(top)), titles
+    for section in SECTIONS:
+        if not section.tab:
+            continue
+        labels = [k.spec.label for k in section.settings() if k.spec.in_form]
+        keys = top + [m for m in map(mnemonic, labels) if m]
+        clashes = {k for k in keys if keys.count(k) > 1}
+        assert not clashes, f"{section.header}: {clashes} in {labels} or {titles}"
