@@ -71,11 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
     ticket.add_argument("--note", default="", help="what you see that probes cannot")
     ticket.add_argument("--force", action="store_true", help="file even if the site looks fine")
     ticket.add_argument("--json", action="store_true")
+    ticket.add_argument(
+        "--open", action="store_true", help="open the dashboard's support page in a browser"
+    )
 
-    outbox = sub.add_parser("outbox", help="saved ticket drafts: list, send, drop, handled")
+    outbox = sub.add_parser(
+        "outbox", help="saved ticket drafts: list, send, drop, filed, handled"
+    )
     _config_opt(outbox)
     outbox.add_argument(
-        "action", nargs="?", default="list", choices=["list", "send", "drop", "handled"]
+        "action", nargs="?", default="list", choices=["list", "send", "drop", "filed", "handled"]
     )
     outbox.add_argument("id", nargs="?", help="draft id (send: all pending when omitted)")
     outbox.add_argument("--json", action="store_true")

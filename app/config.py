@@ -53,6 +53,7 @@ from app.config_rules import validate_url as validate_url  # re-exported: the lo
 DEFAULT_STATUS_PAGE = "https://status.pantheon.io"
 DEFAULT_HOTLINE = "1-866-415-7624"
 DEFAULT_DASHBOARD = "https://dashboard.pantheon.io"
+DEFAULT_SUPPORT_URL = "https://dashboard.pantheon.io/#support"
 DEFAULT_PANTHEON_API = "https://terminus.pantheon.io/api"
 
 
@@ -110,6 +111,17 @@ class ProviderConfig:
         ("*",), rules.patterns, "Components",
         "Status-page components that affect your sites (glob patterns); others are shown "
         "but do not count", in_form=False)
+    support_tier: str = setting(
+        "unknown", rules.one_of("diamond", "platinum", "gold", "silver", "unknown"),
+        "Support &tier",
+        "Your support plan, for what to do on the dashboard in an emergency: Diamond and "
+        "Platinum open an emergency on-call ticket, Gold a support ticket, Silver a chat; "
+        '"unknown" (I don\'t know) shows all three',
+        accessible="Support tier", suggestions=("unknown", "diamond", "platinum", "gold", "silver"))
+    support_url: str = setting(
+        DEFAULT_SUPPORT_URL, rules.url, "Support page",
+        "Where emergency tickets are opened on the dashboard (the dashboard route)",
+        in_form=False)
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,19 @@
-"""Screenshots of the emergency ticket form and its fallback panel, for the docs.
+"""Screenshots of the emergency ticket form and its two outcome panels, for the docs.
 
     .venv/bin/python scripts/screenshot_ticket.py [OUT_DIR]   (default docs/img)
 
-Runs the real form offscreen: pre-filled from a monitor snapshot of a site that is down,
-then a real send to a ticket API on 127.0.0.1 that refuses the connection, so the
-fallback panel is the one a user would get. Nothing is written outside a temp dir.
-`shoot_ticket_isolated(out_dir)` is what scripts/screenshots.py calls.
+Runs the real form offscreen with the default routes (Pantheon's: the dashboard route
+only): pre-filled from a monitor snapshot of a site that is down, then real sends. First
+to a fake dashboard on 127.0.0.1 that redirects to its login page, as the real one does
+(the dashboard outcome: ticket-dashboard.png); then to a dashboard that refuses the
+connection (the hotline outcome: ticket-fallback.png). Nothing is written outside a
+temp dir and no browser is opened. `shoot_ticket_isolated(out_dir)` is what
+scripts/screenshots.py calls.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,17 +45,17 @@ def shoot_ticket(out_dir: Path) -> list[Path]:
         SiteState,
     )
     from app.paths import default_paths
-    from app.tickets.jobs import TicketJobs, ticket_jobs
+    from app.tickets.outbox import Outbox
+    from app.tickets.session import TicketSession
     from ui.ticket_form import TicketForm
     from ui.workers import Workers
 
     app = QApplication.instance() or QApplication([])
-    with socket.socket() as s:  # a port nobody listens on: the API refuses at once
+    with socket.socket() as s:  # a port nobody listens on: the dashboard refuses at once
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
 
     site = SiteConfig(name="shop", url="https://www.example-shop.com")
-    provider = ProviderConfig(ticket_api=f"http://127.0.0.1:{port}", ticket_timeout=8)
     contact = ContactConfig(name="Ada Owner", email="ada@example-shop.com", phone="+1 555 0100")
     first = datetime(2026, 11, 27, 8, 1, 12, tzinfo=UTC)
     now = datetime(2026, 11, 27, 8, 3, 40, tzinfo=UTC)
@@ -76,48 +78,78 @@ def shoot_ticket(out_dir: Path) -> list[Path]:
         point_of_failure=PointOfFailure.SITE, reason=result.reason, since=now,
         first_failure_at=first, last_checked=now, result=result,
     )
+    dashboard = _login_redirect_server()
     platform = PlatformStatus(state=PlatformState.OPERATIONAL, indicator="none",
                               description="All Systems Operational")
     paths = default_paths()
-    config = Config(provider=provider, contact=contact, sites=(site,))
-    jobs: TicketJobs = ticket_jobs(config, site, outbox_path=paths.outbox_db,
-                                   history_path=paths.history_db, credentials=CredentialStore())
-    jobs = TicketJobs(save=jobs.save, send=jobs.send, mark_handled=jobs.mark_handled)
     workers = Workers()
-
-    def run_in_worker(fn: Callable[[], Any], callback: Callable[[Any], None] | None = None,
-                      *, on_error: Callable[[BaseException], None] | None = None) -> None:
-        workers.submit(fn, callback, on_error)
-
-    form = TicketForm(site=site, provider=provider, contact=contact, status=status,
-                      platform=platform, jobs=jobs, run_in_worker=run_in_worker,
-                      clipboard=QGuiApplication.clipboard(), now=now)
-    form.resize(720, 640)
-    form.show()
-    form.diagnostics_toggle.setChecked(True)
-    form.diagnostics_toggle.setChecked(False)
-    app.processEvents()
     out_dir.mkdir(parents=True, exist_ok=True)
-    shots = [out_dir / "ticket-form.png", out_dir / "ticket-fallback.png"]
-    form.grab().save(str(shots[0]))
 
-    loop = QEventLoop()
-    form.failed.connect(lambda _reason: loop.quit())
-    QTimer.singleShot(15000, loop.quit)
-    form.send_button.click()
-    loop.exec()
-    form.fallback_panel.copy_button.click()
-    app.processEvents()
+    def form_for(support_url: str) -> TicketForm:
+        chosen = ProviderConfig(ticket_timeout=8, support_url=support_url)
+        config = Config(provider=chosen, contact=contact, sites=(site,))
+        session = TicketSession(config, site, outbox=Outbox(paths.outbox_db),
+                                history_path=paths.history_db, credentials=CredentialStore(),
+                                clock=lambda: now)
+        form = TicketForm(session=session, status=status, platform=platform, workers=workers,
+                          clipboard=QGuiApplication.clipboard(), open_url=lambda _url: None,
+                          refresh=False)
+        form.resize(720, 700)
+        form.show()
+        app.processEvents()
+        return form
+
+    def send(form: TicketForm) -> None:
+        loop = QEventLoop()
+        form.outcome.connect(lambda _outcome: loop.quit())
+        form.failed.connect(lambda _reason: loop.quit())
+        QTimer.singleShot(15000, loop.quit)
+        form.send_button.click()
+        loop.exec()
+        app.processEvents()
+
+    shots = [out_dir / "ticket-form.png", out_dir / "ticket-dashboard.png",
+             out_dir / "ticket-fallback.png"]
+    form = form_for(f"{dashboard[1]}/#support")
+    form.grab().save(str(shots[0]))
+    send(form)
     form.grab().save(str(shots[1]))
     form.close()
+
+    form = form_for(f"http://127.0.0.1:{port}/#support")  # refused: the hotline outcome
+    send(form)
+    form.fallback_panel.copy_button.click()
+    app.processEvents()
+    form.grab().save(str(shots[2]))
+    form.close()
+    dashboard[0].shutdown()
     workers.shutdown()
     return shots
 
 
+def _login_redirect_server() -> tuple[Any, str]:
+    """A dashboard stand-in on 127.0.0.1: every page redirects to the login page."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Login(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            self.send_response(302)
+            self.send_header("Location", "/login")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Login)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
 def shoot_ticket_isolated(out_dir: Path) -> list[Path]:
     """For scripts/screenshots.py: shoot_ticket inside `isolated()`."""
-    # The form reads the token from the environment: no keyring is involved.
-    with isolated(LIFELINE_TICKET_TOKEN="screenshot-token"):
+    with isolated():
         return shoot_ticket(out_dir)
 
 

@@ -220,6 +220,7 @@ def ticket_world(
 status_page = "{status.url}"
 ticket_api = "{tickets.url}"
 ticket_timeout = 2
+support_url = "{tickets.url}/#support"
 
 [monitor]
 timeout = 2
@@ -303,28 +304,29 @@ def test_ticket_form_refresh_carries_findings_and_survives_a_hang(
     make_server: Any, server: LoopbackServer, tmp_path: Path, paths: Paths,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    import asyncio
+
     from app.config import load_config
-    from app.tickets.jobs import ticket_jobs
+    from app.tickets.outbox import Outbox
+    from app.tickets.session import TicketSession
 
     monkeypatch.setenv("LIFELINE_NEWRELIC_KEY", KEY)
     fake = NerdGraphFake(server)
     config_path, _ = ticket_world(make_server, tmp_path, fake)
     config = load_config(config_path)
-    site = config.sites[0]
-    jobs = ticket_jobs(
+    session = TicketSession(
         config,
-        site,
-        outbox_path=paths.outbox_db,
+        config.sites[0],
+        outbox=Outbox(paths.outbox_db),
         history_path=paths.history_db,
         credentials=CredentialStore(plaintext_path=paths.plaintext_secrets),
     )
-    assert jobs.refresh is not None
-    refreshed = jobs.refresh()
+    refreshed = asyncio.run(session.collect())
     assert refreshed.diagnostics["newrelic"]["slowest_transactions"][0]["count"] == 31
     assert "check" in refreshed.diagnostics  # the rest of the block is still there
 
     fake.mode = "hang"
     started = time.monotonic()
-    refreshed = jobs.refresh()
+    refreshed = asyncio.run(session.collect())
     assert time.monotonic() - started < 3.0 + 2.0
     assert refreshed.diagnostics["newrelic"] == {"error": "New Relic did not answer within 3 s"}

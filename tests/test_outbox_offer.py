@@ -15,6 +15,7 @@ from app.events import MonitorSnapshot
 from app.paths import Paths
 from app.tickets.jobs import send_pending
 from app.tickets.outbox import Draft, DraftState, Outbox
+from app.tickets.routes.base import RouteKind, RouteOutcome, RouteResult
 from tests.loopback import LoopbackServer, Reply
 from tests.ticket_samples import PLANTED_TOKEN, IdleMonitor, provider, sample_ticket
 from ui.bridge import Bridge
@@ -44,10 +45,20 @@ def tickets(server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> Loopback
 
 
 def failed_draft(paths: Paths) -> Draft:
+    """A draft the dashboard took and the ticket API refused: the API is to be retried."""
     outbox = Outbox(paths.outbox_db)
     draft = outbox.create(sample_ticket().to_body())
-    outbox.claim(draft.id)
-    return outbox.mark_failed(draft.id, "The ticket service refused the connection")
+    outbox.claim(draft.id, lease=10)
+    return outbox.record(
+        draft.id,
+        [
+            RouteResult("dashboard", RouteKind.DASHBOARD, RouteOutcome.DASHBOARD),
+            RouteResult(
+                "api", RouteKind.API, RouteOutcome.FAILED,
+                reason="The ticket service refused the connection",
+            ),
+        ],
+    )
 
 
 class Answers:
@@ -64,7 +75,7 @@ def make_offer(bridge: Bridge, paths: Paths, ask: Any, clock: list[float]) -> Ou
     reports: list[str] = []
     offer = OutboxOffer(
         outbox_path=paths.outbox_db,
-        run_in_worker=bridge.run_in_worker,
+        workers=bridge.workers,
         send=lambda: send_pending(bridge.config, paths.outbox_db, CredentialStore()),
         ask=ask,
         report=reports.append,
@@ -82,12 +93,18 @@ def test_asks_then_sends_with_the_drafts_key(
     offer = make_offer(bridge, paths, answers, [0.0])
     with qtbot.waitSignal(offer.sent, timeout=5000) as blocker:
         offer.on_snapshot(ONLINE)
-    ((sent, result),) = blocker.args[0]
+    ((sent, outcome),) = blocker.args[0]
     assert answers.asked == [[draft.id]]
-    assert result.filed and result.ticket_id == "T-5"
+    assert outcome.all_reached
+    assert [(r.name, r.outcome.value, r.id) for r in outcome.routes] == [
+        ("dashboard", "dashboard", None),  # not run again: it had taken the ticket
+        ("api", "filed", "T-5"),
+    ]
     assert tickets.requests[0].headers["Idempotency-Key"] == draft.idempotency_key
-    assert offer.reports == ["shop: filed as T-5"]  # type: ignore[attr-defined]
-    assert Outbox(paths.outbox_db).get(draft.id).state is DraftState.FILED
+    assert offer.reports == [  # type: ignore[attr-defined]
+        "shop (draft 1):\n  dashboard: handed to the dashboard\n  api: filed as T-5"
+    ]
+    assert Outbox(paths.outbox_db).get(draft.id).state is DraftState.HANDED
 
 
 def test_not_while_offline_and_not_again_after_not_now(

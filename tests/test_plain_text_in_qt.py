@@ -89,8 +89,9 @@ def test_settings_sites_table_tooltips_are_literal(qapp: Any) -> None:
 
 def test_the_saved_tickets_report_box_is_plain_text(qapp: Any, tmp_path: Path) -> None:
     from ui.outbox_offer import OutboxOffer
+    from ui.workers import Workers
 
-    offer = OutboxOffer(outbox_path=tmp_path / "outbox.db", run_in_worker=lambda *a: None,
+    offer = OutboxOffer(outbox_path=tmp_path / "outbox.db", workers=Workers(),
                         send=lambda: [], pending=lambda: [])
     offer._report("Not sent: <a href='https://evil.example'>click</a>")
     box = offer.findChildren(QMessageBox) or offer._boxes

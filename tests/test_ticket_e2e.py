@@ -91,8 +91,9 @@ def press_send(form):
     button = form.send_button
     click_at(button.mapToGlobal(QPoint(button.width() // 2, button.height() // 2)))
 
-def filed(form, result):
-    print(f"FILED {result.ticket_id} {time.monotonic() - clock['send']:.3f}", flush=True)
+def filed(form, outcome):
+    api = next(r for r in outcome.routes if r.name == "api")
+    print(f"FILED {api.id} {time.monotonic() - clock['send']:.3f}", flush=True)
     QTimer.singleShot(300, lambda: (shot("3-filed.png"), tray_app.quit()))
 
 QTimer.singleShot(0, wait_for_balloon)
@@ -125,12 +126,15 @@ def test_two_clicks_from_the_notification_file_the_ticket(
     status.route("/api/v2/summary.json", Reply.json(summary_payload()))
     tickets: LoopbackServer = make_server()
     tickets.route("/tickets", Reply.json({"id": "T-E2E", "url": "https://help.example/T"}, 201))
+    dashboard: LoopbackServer = make_server()
+    dashboard.route("*", Reply(302, "", {"Location": "/login"}))
     config = tmp_path / "config.toml"
     config.write_text(
         f"""
 [provider]
 status_page = "{status.url}"
 ticket_api = "{tickets.url}"
+support_url = "{dashboard.url}/#support"
 ticket_timeout = 8
 
 [monitor]
@@ -151,7 +155,8 @@ url = "{site.url}/"
     )
     shots = tmp_path / "shots"
     shots.mkdir()
-    env = desktop.env({**os.environ, "PYTHONPATH": str(ROOT)})
+    # The dashboard route opens the support page: no browser is started for it here.
+    env = desktop.env({**os.environ, "PYTHONPATH": str(ROOT), "BROWSER": "true"})
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, str(config), str(shots)],
         cwd=ROOT,

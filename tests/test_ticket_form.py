@@ -18,8 +18,8 @@ from app.credentials import CredentialStore
 from app.events import MonitorSnapshot, SiteStatus
 from app.models import PlatformStatus, SiteState
 from app.paths import Paths
-from app.tickets.jobs import ticket_jobs
 from app.tickets.outbox import DraftState, Outbox
+from app.tickets.session import TicketSession
 from tests.conftest import summary_payload
 from tests.loopback import Hang, LoopbackServer, Reply, free_port
 from tests.ticket_samples import (
@@ -29,6 +29,7 @@ from tests.ticket_samples import (
     PLANTED_TOKEN,
     PLATFORM_INCIDENT,
     PLATFORM_OK,
+    REFUSED_SUPPORT_URL,
     SITE,
     IdleMonitor,
     down_result,
@@ -67,15 +68,33 @@ def tickets(server: LoopbackServer) -> LoopbackServer:
 
 
 @pytest.fixture
+def dashboard(make_server: Any) -> LoopbackServer:
+    """The provider's dashboard: a visitor without a session goes to the login page."""
+    srv: LoopbackServer = make_server()
+    srv.route("*", Reply(302, "", {"Location": "/login"}))
+    return srv
+
+
+@pytest.fixture
 def token(monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("LIFELINE_TICKET_TOKEN", PLANTED_TOKEN)
     return PLANTED_TOKEN
 
 
-def config_for(api: str, *, site: SiteConfig = SITE, timeout: float = 1.0) -> Config:
-    return Config(
-        provider=provider(ticket_api=api, ticket_timeout=timeout), contact=CONTACT, sites=(site,)
+def config_for(
+    api: str,
+    *,
+    site: SiteConfig = SITE,
+    timeout: float = 1.0,
+    dashboard: LoopbackServer | None = None,
+    tier: str = "unknown",
+    **more: Any,
+) -> Config:
+    url = f"{dashboard.url}/#support" if dashboard is not None else REFUSED_SUPPORT_URL
+    chosen = provider(
+        ticket_api=api, ticket_timeout=timeout, support_url=url, support_tier=tier, **more
     )
+    return Config(provider=chosen, contact=CONTACT, sites=(site,))
 
 
 def make_form(
@@ -89,32 +108,30 @@ def make_form(
     refresh: bool = False,
     opened: list[str] | None = None,
 ) -> TicketForm:
-    site = config.sites[0]
-    jobs = ticket_jobs(
+    session = TicketSession(
         config,
-        site,
-        outbox_path=paths.outbox_db,
+        config.sites[0],
+        outbox=Outbox(paths.outbox_db),
         history_path=paths.history_db,
         credentials=CredentialStore(),
         clock=lambda: DETECTED,  # the fresh check happens "now" on the day of the outage
     )
-    if not refresh:
-        jobs = replace(jobs, refresh=None)
     form = TicketForm(
-        site=site,
-        provider=config.provider,
-        contact=config.contact,
+        session=session,
         status=status if status is not None else down_status(),
         platform=platform,
-        jobs=jobs,
-        run_in_worker=bridge.run_in_worker,
+        workers=bridge.workers,
         clipboard=QGuiApplication.clipboard(),
         open_url=(opened.append if opened is not None else lambda _url: None),
-        now=DETECTED,
+        refresh=refresh,
     )
     qtbot.addWidget(form)
     form.show()
     return form
+
+
+def lines(form: TicketForm) -> str:
+    return form.fallback_panel.routes_label.text()
 
 
 def test_prefilled_from_the_snapshot(
@@ -141,26 +158,66 @@ def test_prefilled_from_the_snapshot(
     assert tickets.requests == [] and not paths.outbox_db.exists()  # nothing sent or saved yet
 
 
-def test_success_shows_the_ticket_id_and_link(
-    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer, token: str
+def test_one_click_files_and_hands_the_text_to_the_dashboard(
+    qtbot: Any,
+    make_bridge: Any,
+    paths: Paths,
+    tickets: LoopbackServer,
+    dashboard: LoopbackServer,
+    token: str,
 ) -> None:
-    form = make_form(qtbot, make_bridge(), paths, config_for(tickets.url))
+    opened: list[str] = []
+    config = config_for(tickets.url, dashboard=dashboard, tier="platinum")
+    form = make_form(qtbot, make_bridge(), paths, config, opened=opened)
     form.description.setPlainText("Checkout is broken for everyone.")
     with qtbot.waitSignal(form.filed, timeout=5000):
         qtbot.mouseClick(form.send_button, Qt.MouseButton.LeftButton)
-    assert form.pages.currentWidget() is form.success_page
-    assert "Emergency ticket filed: T-1042" in form.success_label.text()
-    assert 'href="https://help.example/T-1042"' in form.success_label.text()
+    panel = form.fallback_panel
+    assert form.pages.currentWidget() is panel
+    assert "on your clipboard" in panel.reason_label.text()
+    assert "api: filed as T-1042" in lines(form)
+    assert 'href="https://help.example/T-1042"' in lines(form)
+    assert f"dashboard: handed to the dashboard, {dashboard.url}/#support" in lines(form)
+    assert "emergency on-call ticket" in panel.steps_label.text()
+    assert "Gold" not in panel.steps_label.text()  # platinum: its own step only
+    assert not panel.hotline_box.isVisibleTo(form)
+    assert opened == [f"{dashboard.url}/#support"]
+    clipboard = QGuiApplication.clipboard().text()
+    assert clipboard.startswith("EMERGENCY: shop (live) down") and "Checkout is broken" in clipboard
     (request,) = tickets.requests
     body = request.json()
     assert body["description"] == "Checkout is broken for everyone."
     assert body["contact"]["email"] == "ada@example.com"
     (draft,) = Outbox(paths.outbox_db).drafts()
-    assert (draft.state, draft.ticket_id) == (DraftState.FILED, "T-1042")
+    assert (draft.state, draft.ticket_id) == (DraftState.HANDED, "T-1042")
     assert request.headers["Idempotency-Key"] == draft.idempotency_key
+    with qtbot.waitSignal(form.handled, timeout=5000):
+        panel.filed_button.click()  # "I filed it"
+    assert Outbox(paths.outbox_db).get(draft.id).state is DraftState.FILED_BY_USER
 
 
-def test_fallback_panel_with_the_hotline_and_the_reason(
+def test_the_default_config_never_says_not_configured(
+    qtbot: Any, make_bridge: Any, paths: Paths, dashboard: LoopbackServer
+) -> None:
+    """No ticket API (Pantheon has none): the first press hands the ticket over."""
+    opened: list[str] = []
+    config = config_for("", dashboard=dashboard)
+    form = make_form(qtbot, make_bridge(), paths, config, opened=opened)
+    with qtbot.waitSignal(form.filed, timeout=5000):
+        form.send_button.click()
+    panel = form.fallback_panel
+    everything = " ".join(
+        [panel.reason_label.text(), lines(form), panel.steps_label.text(), panel.note_label.text()]
+    )
+    assert "not configured" not in everything and "not filed" not in everything
+    for step in ("emergency on-call ticket", "support ticket", "start a chat"):
+        assert step in panel.steps_label.text()  # tier unknown: all three
+    assert opened == [f"{dashboard.url}/#support"]
+    assert "until you press" in panel.note_label.text()
+    assert not panel.retry_button.isVisibleTo(form)
+
+
+def test_hotline_panel_when_nothing_reaches_anyone(
     qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer, token: str
 ) -> None:
     tickets.route("/tickets", Reply.json({"error": "down"}, 503))
@@ -168,18 +225,22 @@ def test_fallback_panel_with_the_hotline_and_the_reason(
     form = make_form(qtbot, make_bridge(), paths, config_for(tickets.url), opened=opened)
     with qtbot.waitSignal(form.failed, timeout=5000) as blocker:
         form.send_button.click()
-    assert blocker.args == ["The ticket service answered 503"]
+    assert blocker.args == ["The dashboard refused the connection"]
     panel = form.fallback_panel
     assert form.pages.currentWidget() is panel
-    assert panel.reason_label.text() == "The ticket was not filed. The ticket service answered 503."
+    assert panel.reason_label.text() == "The ticket was not filed: no route could take it."
+    assert "api: NOT FILED: The ticket service answered 503" in lines(form)
+    assert "dashboard: unreachable (The dashboard refused the connection)" in lines(form)
+    assert panel.hotline_box.isVisibleTo(form)
     assert 'href="tel:+18664157624"' in panel.hotline_label.text()
     assert "1-866-415-7624" in panel.hotline_label.text()
     assert panel.hotline_label.font().pointSizeF() > form.font().pointSizeF() * 2
     assert "only files an on-call ticket" in panel.words_label.text()
     assert "draft 1" in panel.note_label.text()
+    assert opened == []  # nothing handed over: no page opened, the clipboard untouched
     panel.dashboard_button.click()
     panel.hotline_label.linkActivated.emit("tel:+18664157624")
-    assert opened == ["https://dashboard.pantheon.io", "tel:+18664157624"]
+    assert opened == [REFUSED_SUPPORT_URL, "tel:+18664157624"]
     (draft,) = Outbox(paths.outbox_db).drafts()
     assert (draft.state, draft.attempts) == (DraftState.DRAFT, 1)
 
@@ -220,53 +281,77 @@ def test_filed_by_phone_marks_the_draft_handled_and_stops_retries(
     assert len(tickets.requests) == 1
 
 
-def test_try_again_reuses_the_draft_and_its_key(
-    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer, token: str
+def test_try_again_resends_only_the_failed_route_with_the_same_key(
+    qtbot: Any,
+    make_bridge: Any,
+    paths: Paths,
+    tickets: LoopbackServer,
+    dashboard: LoopbackServer,
+    token: str,
 ) -> None:
     answers = iter([Reply.json({}, 502), Reply.json({"id": "T-2"}, 201)])
     tickets.route("/tickets", lambda _req: next(answers))
-    form = make_form(qtbot, make_bridge(), paths, config_for(tickets.url))
-    with qtbot.waitSignal(form.failed, timeout=5000):
+    form = make_form(qtbot, make_bridge(), paths, config_for(tickets.url, dashboard=dashboard))
+    with qtbot.waitSignal(form.outcome, timeout=5000) as first:
         form.send_button.click()
-    with qtbot.waitSignal(form.filed, timeout=5000):
+    assert first.args[0].reached and not first.args[0].all_reached
+    assert "api: NOT FILED: The ticket service answered 502" in lines(form)
+    assert form.fallback_panel.retry_button.isVisibleTo(form)
+    with qtbot.waitSignal(form.outcome, timeout=5000) as second:
         form.fallback_panel.retry_button.click()
-    assert "T-2" in form.success_label.text()
-    assert "href" not in form.success_label.text()  # no link given, none shown
+    assert second.args[0].all_reached
+    assert "api: filed as T-2" in lines(form)
+    assert "href" not in lines(form)  # no link given, none shown
     keys = {r.headers["Idempotency-Key"] for r in tickets.requests}
     assert len(tickets.requests) == 2 and len(keys) == 1
-    assert [d.state for d in Outbox(paths.outbox_db).drafts()] == [DraftState.FILED]
+    assert len(dashboard.requests) == 1  # the dashboard had taken it: not run again
+    assert [d.state for d in Outbox(paths.outbox_db).drafts()] == [DraftState.HANDED]
 
 
-@pytest.mark.parametrize("mode", ["hang", "refused"])
-def test_fallback_within_the_ticket_timeout(
-    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer, token: str, mode: str
+@pytest.mark.parametrize("mode", ["hang", "refused", "status page"])
+def test_the_hotline_within_the_ticket_timeout_when_the_dashboard_is_down(
+    qtbot: Any, make_bridge: Any, paths: Paths, dashboard: LoopbackServer, mode: str
 ) -> None:
+    platform = PLATFORM_OK
     if mode == "hang":
-        tickets.route("/tickets", Hang())
-        api = tickets.url
+        dashboard.route("*", Hang())
+    elif mode == "refused":
+        dashboard.close()
     else:
-        api = f"http://127.0.0.1:{free_port()}"
-    form = make_form(qtbot, make_bridge(), paths, config_for(api, timeout=1.0))
+        from app.models import Component
+
+        platform = replace(
+            PLATFORM_OK, components=(Component(name="Dashboard", status="major_outage"),)
+        )
+    config = config_for("", dashboard=dashboard, timeout=1.0)
+    form = make_form(qtbot, make_bridge(), paths, config, platform=platform)
     started = time.monotonic()
     with qtbot.waitSignal(form.failed, timeout=3000) as blocker:
         form.send_button.click()
     elapsed = time.monotonic() - started
-    if mode == "hang":
-        assert blocker.args == ["The ticket service did not answer within 1 s"]
-        assert elapsed < 1.0 + 0.5 + 0.5
-    else:
-        assert blocker.args == ["The ticket service refused the connection"]
+    expected = {
+        "hang": "The dashboard did not answer within 1 s",
+        "refused": "The dashboard refused the connection",
+        "status page": "The status page reports Dashboard: major outage",
+    }[mode]
+    assert blocker.args == [expected]
+    assert elapsed < 1.0 + 1.0
+    if mode == "refused":
         assert elapsed < 0.5
-    assert "1-866-415-7624" in form.fallback_panel.hotline_label.text()
+    panel = form.fallback_panel
+    assert panel.hotline_box.isVisibleTo(form)
+    assert "1-866-415-7624" in panel.hotline_label.text()
+    assert not panel.steps_label.isVisibleTo(form)
 
 
-def test_no_token_falls_back_at_once(
-    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer
+def test_no_token_fails_that_route_only(
+    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer, dashboard: LoopbackServer
 ) -> None:
-    form = make_form(qtbot, make_bridge(), paths, config_for(tickets.url))
-    with qtbot.waitSignal(form.failed, timeout=3000) as blocker:
+    form = make_form(qtbot, make_bridge(), paths, config_for(tickets.url, dashboard=dashboard))
+    with qtbot.waitSignal(form.outcome, timeout=3000):
         form.send_button.click()
-    assert "No ticket API token is set" in blocker.args[0]
+    assert "api: NOT FILED: No ticket API token is set" in lines(form)
+    assert "handed to the dashboard" in lines(form)
     assert tickets.requests == []
 
 
@@ -295,7 +380,7 @@ def test_operational_site_asks_for_confirmation(
     assert form.confirm.isVisible() and not form.send_button.isEnabled()
     form.confirm.setChecked(True)
     assert form.send_button.isEnabled()
-    with qtbot.waitSignal(form.filed, timeout=5000):
+    with qtbot.waitSignal(form.outcome, timeout=5000):
         form.send_button.click()
     assert tickets.requests[0].json()["impact"] == "operational"
 
@@ -321,7 +406,7 @@ def test_platform_incident_is_named_and_linked(
     assert form.send_button.isEnabled()
     form.notice.linkActivated.emit("https://stspg.io/abc123")
     assert opened == ["https://stspg.io/abc123"]
-    with qtbot.waitSignal(form.filed, timeout=5000):
+    with qtbot.waitSignal(form.outcome, timeout=5000):
         form.send_button.click()
     body = tickets.requests[0].json()
     assert "Elevated 502 errors on some sites" in body["subject"]
@@ -498,10 +583,11 @@ def test_an_unwritable_outbox_still_sends_and_says_so(
     note = form.fallback_panel.note_label.text()
     assert "could not be saved" in note and "copy its text" in note
     tickets.route("/tickets", Reply.json({"id": "T-9"}, 201))
-    with qtbot.waitSignal(form.filed, timeout=5000):
+    with qtbot.waitSignal(form.outcome, timeout=5000):
         form.fallback_panel.retry_button.click()
+    assert "api: filed as T-9" in lines(form)
     keys = [r.headers["Idempotency-Key"] for r in tickets.requests]
-    assert len(keys) == 2
+    assert len(keys) == 2 and keys[0] == keys[1]  # no draft, but one key for this form
 
 
 def test_the_tray_menus_top_level_entry_opens_the_form_without_a_site(qapp: Any) -> None:

@@ -32,8 +32,13 @@ FIRST_FAILURE = datetime(2026, 11, 27, 8, 1, 12, tzinfo=UTC)
 DETECTED = datetime(2026, 11, 27, 8, 3, 40, tzinfo=UTC)
 
 
+# The dashboard route's page when a test names none: refused on this machine at once
+# (tests never reach the real dashboard.pantheon.io).
+REFUSED_SUPPORT_URL = "http://127.0.0.1:9/#support"
+
+
 def provider(**overrides: Any) -> ProviderConfig:
-    values: dict[str, Any] = {"ticket_timeout": 1.0}
+    values: dict[str, Any] = {"ticket_timeout": 1.0, "support_url": REFUSED_SUPPORT_URL}
     values.update(overrides)
     return ProviderConfig(**values)
 

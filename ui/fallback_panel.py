@@ -1,8 +1,11 @@
-"""What the ticket form turns into when the ticket cannot be filed: the phone, and the text.
+"""What the ticket form shows once Send has an outcome: route by route, then what to do.
 
-Shown within `ticket_timeout` seconds of pressing Send whatever went wrong. The hotline is
-the first thing the eye meets, large and clickable (tel:), with the provider's own words
-on what that line does; the ticket text is one click from the clipboard, ready to read out.
+One line per route (filed with its id and link, handed to the dashboard, or failed with
+the reason). When the dashboard took it, the steps for the user's support tier. When the
+dashboard is down, or no route reached anyone, the hotline is the first thing the eye
+meets, large and clickable (tel:), with the provider's own words on what that line does;
+the ticket text is always right here, ready to paste or read out.
+Only renders: the form decides, from the session's outcome, what to show.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QFrame,
-    QGridLayout,
+    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -22,7 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.presentation import https_url
 from app.printable import plain_tooltip
+from app.tickets.routes.base import RouteOutcome, RouteResult
+from app.tickets.session import SessionOutcome, headline, route_line
 from ui.palette import Tone, apply_style, banner_style
 
 # Pantheon's runbook: the phone line files an on-call ticket; it is not a support desk.
@@ -30,6 +36,13 @@ HOTLINE_WORDS = (
     "{provider}'s emergency line only files an on-call ticket for you: no engineer answers "
     "it. Call it, then read out or paste the ticket text."
 )
+
+_MARKS = {
+    RouteOutcome.FILED: "\u2713",
+    RouteOutcome.DASHBOARD: "\u2192",
+    RouteOutcome.HOTLINE: "\u2715",
+    RouteOutcome.FAILED: "\u2715",
+}
 
 
 def tel_uri(number: str) -> str:
@@ -41,11 +54,14 @@ def tel_uri(number: str) -> str:
 
 
 class FallbackPanel(QWidget):
+    """The outcome panel (named for its first job: the fallback to the phone)."""
+
     copyRequested = Signal()
     dashboardRequested = Signal()
     retryRequested = Signal()
+    filedRequested = Signal()  # "I filed it" (on the dashboard)
     filedByPhoneRequested = Signal()
-    linkActivated = Signal(str)  # the tel: link (the form opens it)
+    linkActivated = Signal(str)  # a tel: or https: link (the form opens it)
 
     def __init__(
         self, *, provider_name: str, hotline: str, dashboard: str, parent: QWidget | None = None
@@ -59,13 +75,28 @@ class FallbackPanel(QWidget):
         self.reason_label.setObjectName("fallbackReason")
         self.reason_label.setWordWrap(True)
         self.reason_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        apply_style(self.reason_label, lambda: banner_style(Tone.BAD, bold=True))
         layout.addWidget(self.reason_label)
 
-        call = QLabel(f"Call the {html.escape(provider_name)} emergency line now:")
-        call.setObjectName("fallbackCall")
-        layout.addWidget(call)
+        self.routes_label = QLabel()
+        self.routes_label.setObjectName("routeOutcomes")
+        self.routes_label.setWordWrap(True)
+        self.routes_label.setTextFormat(Qt.TextFormat.RichText)
+        self.routes_label.setOpenExternalLinks(False)
+        self.routes_label.linkActivated.connect(self.linkActivated.emit)
+        layout.addWidget(self.routes_label)
 
+        self.steps_label = QLabel()
+        self.steps_label.setObjectName("tierSteps")
+        self.steps_label.setWordWrap(True)
+        self.steps_label.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.steps_label)
+
+        self.hotline_box = QWidget()
+        hotline_layout = QVBoxLayout(self.hotline_box)
+        hotline_layout.setContentsMargins(0, 0, 0, 0)
+        self.call_label = QLabel(f"Call the {html.escape(provider_name)} emergency line now:")
+        self.call_label.setObjectName("fallbackCall")
+        hotline_layout.addWidget(self.call_label)
         self.hotline_label = QLabel(
             f'<a href="{html.escape(tel_uri(hotline))}" style="text-decoration:none">'
             f"{html.escape(hotline)}</a>"
@@ -83,35 +114,43 @@ class FallbackPanel(QWidget):
         self.hotline_label.linkActivated.connect(self.linkActivated.emit)
         self.hotline_label.setToolTip(tel_uri(hotline))
         self.hotline = hotline
-        layout.addWidget(self.hotline_label)
-
+        hotline_layout.addWidget(self.hotline_label)
         self.words_label = QLabel(HOTLINE_WORDS.format(provider=html.escape(provider_name)))
         self.words_label.setObjectName("hotlineWords")
         self.words_label.setWordWrap(True)
-        layout.addWidget(self.words_label)
+        hotline_layout.addWidget(self.words_label)
+        layout.addWidget(self.hotline_box)
 
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
         line.setFrameShadow(QFrame.Shadow.Sunken)
         layout.addWidget(line)
 
-        buttons = QGridLayout()
+        first_row, second_row = QHBoxLayout(), QHBoxLayout()
         self.copy_button = QPushButton("&Copy ticket text")
         self.copy_button.setToolTip("The whole ticket, description and diagnostics, as plain text")
-        self.dashboard_button = QPushButton("Open &dashboard")
+        self.dashboard_button = QPushButton("Open the &support page")
         self.dashboard_button.setToolTip(plain_tooltip(dashboard))
         self.dashboard_button.setEnabled(bool(dashboard))
         self.retry_button = QPushButton("&Try again")
+        self.retry_button.setToolTip("Resends only the routes that failed, with the same key")
+        self.filed_button = QPushButton("I filed &it")
+        self.filed_button.setToolTip("You filed it on the dashboard: Lifeline stops offering it")
         self.phone_button = QPushButton("I &filed it by phone")
         self.phone_button.setToolTip("Lifeline stops trying and will not send this ticket")
-        buttons.addWidget(self.copy_button, 0, 0)
-        buttons.addWidget(self.dashboard_button, 0, 1)
-        buttons.addWidget(self.retry_button, 1, 0)
-        buttons.addWidget(self.phone_button, 1, 1)
-        layout.addLayout(buttons)
+        # Rows of boxes, not a grid: a hidden button leaves no hole.
+        for row, row_buttons in (
+            (first_row, (self.copy_button, self.dashboard_button)),
+            (second_row, (self.filed_button, self.phone_button, self.retry_button)),
+        ):
+            for button in row_buttons:
+                row.addWidget(button)
+            row.addStretch(1)
+            layout.addLayout(row)
         self.copy_button.clicked.connect(lambda: self.copyRequested.emit())
         self.dashboard_button.clicked.connect(lambda: self.dashboardRequested.emit())
         self.retry_button.clicked.connect(lambda: self.retryRequested.emit())
+        self.filed_button.clicked.connect(lambda: self.filedRequested.emit())
         self.phone_button.clicked.connect(lambda: self.filedByPhoneRequested.emit())
 
         self.note_label = QLabel()
@@ -119,25 +158,77 @@ class FallbackPanel(QWidget):
         self.note_label.setWordWrap(True)
         layout.addWidget(self.note_label)
 
-        # The text to read out, right here: no window to find while on the phone.
+        # The text to paste or read out, right here: no window to find while on the phone.
         self.text_view = QPlainTextEdit()
         self.text_view.setObjectName("ticketText")
         self.text_view.setReadOnly(True)
-        self.text_view.setMinimumHeight(180)
+        self.text_view.setMinimumHeight(160)
         layout.addWidget(self.text_view, 1)
+        self._can_retry = False
+
+    def show_outcome(self, outcome: SessionOutcome, note: str) -> None:
+        """Render one outcome: headline, a line per route, the tier's steps, the phone."""
+        if outcome.needs_hotline:
+            kind = Tone.BAD
+        elif outcome.dashboard is not None:
+            kind = Tone.INFO  # handed over: the user has one more step
+        else:
+            kind = Tone.GOOD
+        self._headline(headline(outcome), kind)
+        self.routes_label.setText("<br>".join(_route_html(r) for r in outcome.routes))
+        self.routes_label.setVisible(bool(outcome.routes))
+        handed = outcome.dashboard is not None
+        self.steps_label.setText(
+            "<b>On the Support tab:</b><br>"
+            + "<br>".join(html.escape(step) for step in outcome.steps)
+            if handed
+            else ""
+        )
+        self.steps_label.setVisible(handed)
+        self.hotline_box.setVisible(outcome.needs_hotline)
+        self.filed_button.setVisible(handed)
+        self.filed_button.setEnabled(handed)
+        self._can_retry = not outcome.all_reached
+        self.retry_button.setVisible(self._can_retry)
+        self.retry_button.setEnabled(self._can_retry)
+        self.phone_button.setEnabled(True)
+        self.note_label.setText(note)
+        self.text_view.setPlainText(outcome.text)
 
     def show_failure(self, reason: str, note: str, ticket_text: str) -> None:
-        self.reason_label.setText(f"The ticket was not filed. {reason.rstrip('.')}.")
-        self.note_label.setText(note)
-        self.text_view.setPlainText(ticket_text)
+        """No outcome yet, or none at all (the deadline passed, the worker failed): the
+        hotline, the reason, the text."""
+        self._headline(f"The ticket was not filed. {reason.rstrip('.')}.", Tone.BAD)
+        self.routes_label.setVisible(False)
+        self.steps_label.setVisible(False)
+        self.hotline_box.setVisible(True)
+        self.filed_button.setVisible(False)
+        self._can_retry = True
+        self.retry_button.setVisible(True)
         self.retry_button.setEnabled(True)
         self.phone_button.setEnabled(True)
+        self.note_label.setText(note)
+        self.text_view.setPlainText(ticket_text)
 
     def set_retrying(self, retrying: bool) -> None:
-        self.retry_button.setEnabled(not retrying)
+        self.retry_button.setEnabled(self._can_retry and not retrying)
         self.retry_button.setText("Trying again\u2026" if retrying else "&Try again")
 
     def show_handled(self, note: str) -> None:
         self.retry_button.setEnabled(False)
+        self.filed_button.setEnabled(False)
         self.phone_button.setEnabled(False)
         self.note_label.setText(note)
+
+    def _headline(self, text: str, kind: Tone) -> None:
+        self.reason_label.setText(text)
+        apply_style(self.reason_label, lambda: banner_style(kind, bold=True))
+
+
+def _route_html(result: RouteResult) -> str:
+    text = html.escape(route_line(result))
+    url = https_url(result.url or "")
+    if url and result.outcome is RouteOutcome.FILED:
+        link = html.escape(url)
+        text = text.replace(link, f'<a href="{link}">{link}</a>')
+    return f"{_MARKS[result.outcome]} {text}"

@@ -14,7 +14,7 @@ import html
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox
@@ -25,17 +25,15 @@ from app.events import MonitorSnapshot
 from app.paths import Paths
 from app.tickets.jobs import pending_if_reachable, send_pending
 from app.tickets.outbox import Draft, Outbox, pending_drafts
-from app.tickets.sender import SendResult
+from app.tickets.session import SessionOutcome, route_line
 from ui.bridge import Bridge
-
-if TYPE_CHECKING:  # the form itself loads only when the user opens it
-    from ui.ticket_form import RunInWorker
+from ui.workers import Workers
 
 RECHECK_SECONDS = 600.0
 
 SEND, LATER, BY_PHONE = "send", "later", "by_phone"
 Asker = Callable[[list[Draft], Callable[[str], None]], None]  # answers SEND, LATER, BY_PHONE
-Outcomes = list[tuple[Draft, SendResult]]
+Outcomes = list[tuple[Draft, SessionOutcome]]
 
 
 class OutboxOffer(QObject):
@@ -46,22 +44,24 @@ class OutboxOffer(QObject):
         self,
         *,
         outbox_path: Path,
-        run_in_worker: RunInWorker,
+        workers: Workers,
         pending: Callable[[], list[Draft]] | None = None,
         send: Callable[[], Outcomes],
         ask: Asker | None = None,
         report: Callable[[str], None] | None = None,
+        hand_over: Callable[[str, str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._path = outbox_path
         self._pending = pending or (lambda: pending_drafts(outbox_path))
-        self._run = run_in_worker
+        self._workers = workers
         self._send = send
         self._boxes: list[QMessageBox] = []  # non-modal boxes have no parent window to own them
         self._ask = ask or self._ask_with_message_box
         self._report = report or self._show_report
+        self._hand_over = hand_over or _clipboard_and_browser
         self._clock = clock
         self._network_ok: bool | None = None
         self._last_look: float | None = None
@@ -88,7 +88,7 @@ class OutboxOffer(QObject):
             return
         self._looking = True
         self._last_look = self._clock()
-        self._run(self._pending, self._on_pending, on_error=self._on_error)
+        self._workers.submit(self._pending, self._on_pending, self._on_error, owner=self)
 
     def _on_pending(self, drafts: list[Draft]) -> None:
         self._looking = False
@@ -103,16 +103,21 @@ class OutboxOffer(QObject):
         self._asking = False
         if choice == SEND:
             self._looking = True
-            self._run(self._send, self._on_sent, on_error=self._on_error)
+            self._workers.submit(self._send, self._on_sent, self._on_error, owner=self)
         elif choice == BY_PHONE:
             path, ids = self._path, [d.id for d in drafts]
-            self._run(lambda: _mark_handled(path, ids), None, on_error=self._on_error)
+            self._workers.submit(lambda: _mark_handled(path, ids), None, self._on_error, owner=self)
         else:
             self._declined = frozenset(d.id for d in drafts)
 
     def _on_sent(self, outcomes: Outcomes) -> None:
         self._looking = False
         self.sent.emit(outcomes)
+        # A dashboard that is back takes the text the way the form hands it: on the
+        # clipboard, the support page open (the first such draft; the report lists all).
+        handed = next((o for _, o in outcomes if o.handed_now is not None), None)
+        if handed is not None:
+            self._hand_over(handed.text, handed.support_url)
         self._report(summary(outcomes))
 
     def _on_error(self, exc: BaseException) -> None:
@@ -156,6 +161,14 @@ class OutboxOffer(QObject):
         box.show()
 
 
+def _clipboard_and_browser(text: str, url: str) -> None:
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices, QGuiApplication
+
+    QGuiApplication.clipboard().setText(text)
+    QDesktopServices.openUrl(QUrl(url))
+
+
 def _mark_handled(path: Path, ids: list[int]) -> None:
     outbox = Outbox(path)
     for draft_id in ids:
@@ -164,11 +177,17 @@ def _mark_handled(path: Path, ids: list[int]) -> None:
 
 def summary(outcomes: Outcomes) -> str:
     lines = []
-    for draft, result in outcomes:
-        if result.filed:
-            lines.append(f"{draft.site}: filed as {result.ticket_id}")
-        else:
-            lines.append(f"{draft.site}: still not filed ({result.reason})")
+    for draft, outcome in outcomes:
+        lines.append(f"{draft.site} (draft {draft.id}):")
+        if outcome.skipped:
+            lines.append(f"  {outcome.skipped}")
+        lines += [f"  {route_line(r)}" for r in outcome.routes]
+        if outcome.handed_now is not None:
+            lines.append(
+                "  The ticket text is on the clipboard: paste it on the dashboard's Support tab."
+            )
+        if outcome.needs_hotline:
+            lines.append(f"  Or call {outcome.hotline} (the line only files a ticket).")
     return "\n".join(lines) or "No saved ticket was waiting."
 
 
@@ -187,7 +206,7 @@ def watch_outbox(
 
     offer = OutboxOffer(
         outbox_path=paths.outbox_db,
-        run_in_worker=bridge.run_in_worker,
+        workers=bridge.workers,
         pending=pending,
         send=send,
         parent=bridge,

@@ -1,17 +1,18 @@
-"""`lifeline outbox [list | send [ID] | drop ID | handled ID] [--json]`: saved ticket drafts.
+"""`lifeline outbox [list | send [ID] | drop ID | filed ID | handled ID] [--json]`.
 
-`send` without an id sends every draft that was meant to go out and did not (the ones
-the tray offers); each retry reuses the draft's idempotency key. A filed, dropped or
-handled-by-phone draft is never sent again.
-Exit codes: 0 done (every draft sent filed); 2 a send did not file; 3 usage/config.
+`send` without an id resends every draft that was meant to go out and did not (the ones
+the tray offers), and only the routes of each that did not reach their destination, with
+the draft's idempotency key. A draft another Lifeline is sending right now is left to it.
+`filed` says you filed it on the dashboard, `handled` by phone: neither is sent again.
+Exit codes: 0 done (every route reached); 1 some routes did; 2 none did; 3 usage/config.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
-from typing import Any
 
 from app.commands import config_path
 from app.config import ConfigError, load_config
@@ -19,11 +20,16 @@ from app.credentials import CredentialStore
 from app.logs import quiet_http_loggers
 from app.models import EXIT_USAGE
 from app.paths import Paths
-from app.tickets.filing import file_draft_blocking
 from app.tickets.outbox import Draft, DraftState, Outbox, OutboxError
-from app.tickets.sender import SendResult, sender_for
-
-EXIT_NOT_FILED = 2
+from app.tickets.routes.base import RouteOutcome
+from app.tickets.session import (
+    EXIT_NOT_REACHED,
+    EXIT_PARTLY,
+    EXIT_REACHED,
+    SessionOutcome,
+    resend,
+    route_line,
+)
 
 
 def run(args: argparse.Namespace, paths: Paths) -> int:
@@ -36,14 +42,18 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         if action == "send":
             return _send(args, paths, outbox)
         draft_id = _draft_id(args.id, action)
-        draft = outbox.drop(draft_id) if action == "drop" else outbox.mark_handled(draft_id)
+        settle = {"drop": outbox.drop, "filed": outbox.mark_filed_by_user}
+        draft = settle.get(action, outbox.mark_handled)(draft_id)
     except OutboxError as exc:
         print(f"lifeline: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.json:
         print(json.dumps(draft.to_json(), indent=2))
     else:
-        words = "dropped" if action == "drop" else "marked as filed by phone"
+        words = {
+            "drop": "dropped",
+            "filed": "marked as filed on the dashboard",
+        }.get(action, "marked as filed by phone")
         print(f"Draft {draft.id} ({draft.site}) {words}; it will not be sent.")
     return 0
 
@@ -73,17 +83,28 @@ def _list(outbox: Outbox, *, as_json: bool) -> int:
 def describe(draft: Draft) -> str:
     state = {
         DraftState.DRAFT: "not sent" if draft.attempts else "not sent (never tried)",
-        DraftState.SENDING: "sending (interrupted?)",
+        DraftState.SENDING: "sending",
         DraftState.FILED: f"filed as {draft.ticket_id}",
+        DraftState.HANDED: "handed to the dashboard (waiting for `outbox filed`)",
+        DraftState.FILED_BY_USER: "filed by you on the dashboard",
         DraftState.HANDLED_BY_PHONE: "filed by phone",
         DraftState.DROPPED: "dropped",
     }[draft.state]
     line = f"{draft.id:>4}  {draft.created_at:%Y-%m-%d %H:%M} UTC  {draft.site}: {state}"
     if draft.attempts:
         line += f", {draft.attempts} attempt{'s' if draft.attempts != 1 else ''}"
-    if draft.is_open and draft.last_error:
+    if draft.is_open and draft.last_error and not draft.routes:
         line += f"; last error: {draft.last_error}"
-    return f"{line}\n      {draft.subject}"
+    lines = [line, f"      {draft.subject}"]
+    for record in draft.routes:
+        words = {
+            RouteOutcome.FILED: f"filed as {record.ticket_id or '(no id)'}",
+            RouteOutcome.DASHBOARD: "handed to the dashboard",
+            RouteOutcome.HOTLINE: f"dashboard unreachable: {record.reason}",
+            RouteOutcome.FAILED: f"failed: {record.reason}",
+        }[record.outcome]
+        lines.append(f"      - {record.name}: {words}")
+    return "\n".join(lines)
 
 
 def _send(args: argparse.Namespace, paths: Paths, outbox: Outbox) -> int:
@@ -97,28 +118,37 @@ def _send(args: argparse.Namespace, paths: Paths, outbox: Outbox) -> int:
     else:
         targets = outbox.pending() if outbox.path.exists() else []
     credentials = CredentialStore(plaintext_path=paths.plaintext_secrets)
-    outcomes: list[tuple[Draft, SendResult]] = []
-    for draft in targets:
-        result = file_draft_blocking(
-            paths.outbox_db, draft.id, lambda: sender_for(config.provider, credentials)
-        )
-        outcomes.append((draft, result))
+    outcomes: list[tuple[Draft, SessionOutcome]] = [
+        (draft, asyncio.run(resend(config, outbox, draft.id, credentials))) for draft in targets
+    ]
     if args.json:
-        print(json.dumps([_outcome_json(d, r) for d, r in outcomes], indent=2))
+        print(json.dumps([_outcome_json(d, o) for d, o in outcomes], indent=2))
     elif not outcomes:
         print("Nothing to send: no saved ticket is waiting.")
-    for draft, result in outcomes if not args.json else ():
-        if result.filed:
-            link = f" {result.url}" if result.url else ""
-            print(f"Draft {draft.id} ({draft.site}): filed as {result.ticket_id}{link}")
-        else:
-            print(f"Draft {draft.id} ({draft.site}): NOT FILED: {result.reason}")
-    if any(not r.filed for _, r in outcomes):
-        if not args.json:
-            print(f"Hotline: {config.provider.hotline} (the line only files a ticket)")
-        return EXIT_NOT_FILED
-    return 0
+    if not args.json:
+        for draft, outcome in outcomes:
+            print(_outcome_line(draft, outcome))
+    tried = [o for _, o in outcomes if not o.skipped]
+    if any(o.needs_hotline for o in tried) and not args.json:
+        print(f"Hotline: {config.provider.hotline} (the line only files a ticket)")
+    if not tried or all(o.all_reached for o in tried):
+        # A settled draft, or one another Lifeline is sending, is nothing to retry here,
+        # except when the user named it: then "not sent" is the answer.
+        if args.id is not None and outcomes and outcomes[0][1].skipped:
+            return EXIT_NOT_REACHED if not outcomes[0][1].all_reached else EXIT_REACHED
+        return EXIT_REACHED
+    return EXIT_PARTLY if any(o.reached for o in tried) else EXIT_NOT_REACHED
 
 
-def _outcome_json(draft: Draft, result: SendResult) -> dict[str, Any]:
-    return {"draft_id": draft.id, "site": draft.site, **result.to_json()}
+def _outcome_line(draft: Draft, outcome: SessionOutcome) -> str:
+    lines = [f"Draft {draft.id} ({draft.site}):"]
+    if outcome.skipped:
+        lines.append(f"  {outcome.skipped}")
+    lines += [f"  {route_line(r)}" for r in outcome.routes]
+    return "\n".join(lines)
+
+
+def _outcome_json(draft: Draft, outcome: SessionOutcome) -> dict[str, object]:
+    data = outcome.to_json()
+    data.pop("text", None)  # the listing is about routes; `outbox list` has the drafts
+    return {"site": draft.site, "skipped": outcome.skipped or None, **data}

@@ -104,6 +104,14 @@ class DashboardRoute:
             url=self.support_url, seconds=seconds,
         )
 
+    async def reachable(self, timeout: float) -> bool:
+        """Whether the support page answers below 500 within `timeout` (nothing is sent)."""
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._page_problem(timeout) is None
+        except TimeoutError:
+            return False
+
     async def _read_platform(self) -> PlatformStatus | None:
         if self._platform is None:
             return None
@@ -129,14 +137,24 @@ class DashboardRoute:
         except httpx2.TimeoutException:
             return f"The dashboard did not answer within {timeout:g} s"
         except httpx2.ConnectError as exc:
-            text = " ".join(str(exc).split()).lower()
-            if "ssl" in text or "certificate" in text:
-                return "The dashboard's TLS certificate could not be verified"
-            if "refused" in text:
-                return "The dashboard refused the connection"
-            return "The dashboard could not be reached"
+            return _connect_problem(exc)
         except httpx2.HTTPError as exc:
             return f"The connection to the dashboard failed ({type(exc).__name__})"
         if status >= 500:
             return f"The dashboard answered {status}"
         return None
+
+
+def _connect_problem(exc: BaseException) -> str:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    if any(isinstance(item, ssl.SSLError) for item in chain):
+        return "The dashboard's TLS certificate could not be verified"
+    if any(isinstance(item, ConnectionRefusedError) for item in chain) or any(
+        "refused" in str(item).lower() for item in chain
+    ):
+        return "The dashboard refused the connection"
+    return "The dashboard could not be reached"

@@ -1,0 +1,539 @@
+"""The ticket session: the one owner of the emergency-ticket flow, for the CLI and the form.
+
+recent history -> fresh check and New Relic -> diagnostics -> build -> save to the outbox
+-> file through every route -> record each route's outcome. `lifeline ticket` drives it
+straight through; the form drives the same steps one at a time and only renders what
+they return (ticket, state, outcome). The guards and their words live here too: Live
+only, an operational site needs --force or confirmation, names match case-insensitively.
+
+Qt-free. `collect` and `file` are coroutines (run on the bridge's loop or under
+asyncio.run); `save`, `mark_*` are blocking (SQLite with fsync: a worker or the CLI).
+One caller at a time: the form submits them in one lane.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from app.check import probe_options
+from app.config import Config, ContactConfig, SiteConfig
+from app.credentials import CredentialStore
+from app.events import SiteStatus
+from app.integrations.newrelic import alongside, with_findings
+from app.models import PlatformStatus
+from app.probes import ProbeOptions
+from app.statuspage import fetch_platform
+from app.tickets.builder import (
+    Evidence,
+    Ticket,
+    build_ticket,
+    evidence_from_status,
+    is_operational,
+    live_only_reason,
+    plain_text,
+)
+from app.tickets.collect import diagnostics_for, fresh_evidence
+from app.tickets.filing import Filing, file_routes, send_all
+from app.tickets.outbox import DraftState, Outbox, OutboxError
+from app.tickets.recent import recent_history
+from app.tickets.routes import api_route, routes_for
+from app.tickets.routes.base import Route, RouteKind, RouteOutcome, RouteResult
+from app.tickets.routes.dashboard import (
+    DEFAULT_SUPPORT_URL,
+    DashboardRoute,
+    PlatformSource,
+    tier_steps,
+)
+
+OPERATIONAL_QUESTION = (
+    "Emergency tickets are for downtime or significant functional failure on Live."
+)
+
+EXIT_REACHED = 0  # every route reached its destination
+EXIT_PARTLY = 1  # some did, some did not
+EXIT_NOT_REACHED = 2  # none did: the hotline is the way
+
+RoutesFactory = Callable[[PlatformSource | None], list[Route]]
+
+
+class SessionState(StrEnum):
+    NEW = "new"  # built from the monitor's snapshot (instant, no network)
+    COLLECTING = "collecting"  # history, a fresh check and New Relic
+    READY = "ready"  # the ticket is built from fresh evidence; it can be edited
+    FILING = "filing"  # saved to the outbox, going out through the routes
+    DONE = "done"  # every route has an outcome (see `outcome`)
+    SETTLED = "settled"  # the user filed it themselves (dashboard or phone)
+
+
+class GuardError(Exception):
+    """The ticket may not be filed as asked (not Live, or operational unconfirmed)."""
+
+
+@dataclass(frozen=True)
+class Collected:
+    """Fresh evidence and the diagnostics built from it."""
+
+    evidence: Evidence
+    diagnostics: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SessionOutcome:
+    """What one press of Send (or one `lifeline ticket`) achieved, route by route."""
+
+    draft_id: int | None
+    routes: tuple[RouteResult, ...]
+    text: str  # the whole ticket as plain text (clipboard, phone)
+    hotline: str
+    support_tier: str
+    support_url: str
+    unsaved: str = ""  # why the outbox could not keep the ticket ("" = it did)
+    skipped: str = ""  # why nothing was sent (settled, or another sender holds it)
+    recorded: bool = True  # False: an outcome could not be written (it still happened)
+    sent: tuple[str, ...] = ()  # the routes run by this attempt (the others had reached)
+
+    @property
+    def reached(self) -> bool:
+        return any(r.outcome.reached for r in self.routes)
+
+    @property
+    def all_reached(self) -> bool:
+        return bool(self.routes) and all(r.outcome.reached for r in self.routes)
+
+    @property
+    def dashboard(self) -> RouteResult | None:
+        """The route that handed the ticket to the dashboard (clipboard + page), if any."""
+        return next((r for r in self.routes if r.outcome is RouteOutcome.DASHBOARD), None)
+
+    @property
+    def handed_now(self) -> RouteResult | None:
+        """The dashboard route, when this attempt handed the text over (clipboard, page)."""
+        handed = self.dashboard
+        return handed if handed is not None and handed.name in self.sent else None
+
+    @property
+    def needs_hotline(self) -> bool:
+        """Show the hotline first: the dashboard is down, or nothing reached anyone."""
+        hotline = any(r.outcome is RouteOutcome.HOTLINE for r in self.routes)
+        return hotline or not self.reached
+
+    @property
+    def exit_code(self) -> int:
+        if self.all_reached:
+            return EXIT_REACHED
+        return EXIT_PARTLY if self.reached else EXIT_NOT_REACHED
+
+    @property
+    def steps(self) -> list[str]:
+        """What to do on the dashboard for this support tier."""
+        return tier_steps(self.support_tier)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "draft_id": self.draft_id,
+            "reached": self.reached,
+            "routes": [r.to_json() for r in self.routes],
+            "hotline": self.hotline,
+            "support_tier": self.support_tier,
+            "support_url": self.support_url,
+            "saved": not self.unsaved,
+            "text": self.text,
+        }
+
+
+def route_line(result: RouteResult) -> str:
+    """One line per route, the same words as the form's."""
+    if result.outcome is RouteOutcome.FILED:
+        link = f" {result.url}" if result.url else ""
+        return f"{result.name}: filed as {result.id or '(no id)'}{link}"
+    if result.outcome is RouteOutcome.DASHBOARD:
+        return f"{result.name}: handed to the dashboard, {result.url or ''}".rstrip(", ")
+    if result.outcome is RouteOutcome.HOTLINE:
+        return f"{result.name}: unreachable ({result.reason.rstrip('.')}); call the hotline"
+    return f"{result.name}: NOT FILED: {result.reason.rstrip('.')}"
+
+
+def headline(outcome: SessionOutcome) -> str:
+    """The outcome in one sentence, the first thing the form's panel says."""
+    if outcome.all_reached and outcome.dashboard is None:
+        return "Emergency ticket filed."
+    if outcome.dashboard is not None:
+        return (
+            "The ticket text is on your clipboard: paste it on the dashboard's Support tab."
+        )
+    if outcome.reached:
+        return "The ticket reached some of its routes; the others failed."
+    failed = [r for r in outcome.routes if not r.outcome.reached]
+    if len(failed) == 1 and failed[0].reason:
+        return f"The ticket was not filed. {failed[0].reason.rstrip('.')}."
+    return "The ticket was not filed: no route could take it."
+
+
+# --------------------------------------------------------------------------- guards
+
+
+def find_site(config: Config, name: str) -> SiteConfig | None:
+    """The site of that name, ignoring case (as everywhere a person types a name)."""
+    folded = name.casefold()
+    return next((s for s in config.sites if s.name.casefold() == folded), None)
+
+
+def unknown_site_words(config: Config, name: str) -> str:
+    names = ", ".join(s.name for s in config.sites) or "none configured"
+    return f"no site named {name!r} (sites: {names})"
+
+
+def operational_words(evidence: Evidence) -> str:
+    """Why an operational site's ticket needs confirmation (CLI: --force; form: a box)."""
+    return (
+        f"{evidence.site.name} looks {evidence.state.value} to Lifeline right now"
+        f"{f' ({evidence.reason})' if evidence.reason else ''}. {OPERATIONAL_QUESTION}"
+    )
+
+
+def support_tier(config: Config) -> str:
+    return config.provider.support_tier
+
+
+def support_url(config: Config) -> str:
+    return config.provider.support_url or DEFAULT_SUPPORT_URL
+
+
+# --------------------------------------------------------------------------- routes
+
+
+def routes_for_config(
+    config: Config,
+    credentials: CredentialStore,
+    *,
+    platform: PlatformSource | None = None,
+    verify: ssl.SSLContext | None = None,
+) -> list[Route]:
+    """Every route of this config, in config order. Blocking (keyring): a worker thread
+    or the CLI.
+
+    With no [[route]]: the dashboard route, plus the generic `api` route when
+    `[provider] ticket_api` is set (so configs from before routes keep working).
+    """
+    if not config.routes:
+        routes: list[Route] = [
+            DashboardRoute(support_url=support_url(config), platform=platform, verify=verify)
+        ]
+        if config.provider.ticket_api:
+            routes.append(api_route(config, credentials, verify=verify))
+        return routes
+    api = {route.name: route for route in routes_for(config, credentials, verify=verify)}
+    return [
+        api[entry.name]
+        if entry.kind != RouteKind.DASHBOARD.value
+        else DashboardRoute(
+            name=entry.name,
+            support_url=entry.endpoint or support_url(config),
+            platform=platform,
+            verify=verify,
+        )
+        for entry in config.routes
+    ]
+
+
+# --------------------------------------------------------------------------- the session
+
+
+class TicketSession:
+    """One site's emergency ticket, from evidence to every route's outcome."""
+
+    def __init__(
+        self,
+        config: Config,
+        site: SiteConfig,
+        *,
+        outbox: Outbox,
+        history_path: Path,
+        credentials: CredentialStore,
+        routes: RoutesFactory | None = None,
+        probe_options: ProbeOptions | None = None,
+        verify: ssl.SSLContext | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.config = config
+        self.site = site
+        self.outbox = outbox
+        self.history_path = history_path
+        self.credentials = credentials
+        self._routes = routes or (
+            lambda platform: routes_for_config(
+                config, credentials, platform=platform, verify=verify
+            )
+        )
+        self._probe_options = probe_options
+        self._clock = clock
+        self.state = SessionState.NEW
+        self.evidence: Evidence | None = None
+        self.ticket: Ticket | None = None
+        self.draft_id: int | None = None
+        self.outcome: SessionOutcome | None = None
+        self._known: dict[str, RouteResult] = {}  # outcomes seen here, recorded or not
+        self._unsaved_key = str(uuid.uuid4())  # when the outbox cannot keep the draft
+
+    # -- guards --------------------------------------------------------------------------
+
+    @property
+    def refusal(self) -> str | None:
+        """Why no emergency ticket can be filed for this site at all (not Live)."""
+        return live_only_reason(self.site)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.evidence is not None and is_operational(self.evidence)
+
+    # -- evidence and the ticket ----------------------------------------------------------
+
+    def start(
+        self, status: SiteStatus | None, platform: PlatformStatus | None, *, note: str = ""
+    ) -> Ticket:
+        """The ticket from the monitor's latest snapshot: instant, no I/O."""
+        evidence = evidence_from_status(self.site, status, platform, detected_at=self._clock())
+        diagnostics = diagnostics_for(evidence.result, evidence.platform)
+        return self._use(evidence, diagnostics, note=note, state=SessionState.NEW)
+
+    async def collect(self) -> Collected:
+        """Recent history, a fresh check of the site and New Relic, side by side."""
+        self.state = SessionState.COLLECTING
+        history = await asyncio.to_thread(
+            recent_history, self.history_path, self.site.name, now=self._clock()
+        )
+        evidence, newrelic = await alongside(
+            fresh_evidence(
+                self.config,
+                self.site,
+                options=self._probe_options,
+                started_at=history.first_failure_at,
+                clock=self._clock,
+            ),
+            self.config,
+            self.site,
+            self.credentials,
+        )
+        diagnostics = with_findings(
+            diagnostics_for(evidence.result, evidence.platform, history.entries), newrelic
+        )
+        return Collected(evidence, diagnostics)
+
+    def build(self, collected: Collected, *, note: str = "") -> Ticket:
+        """The ticket from fresh evidence (the CLI's path)."""
+        return self._use(collected.evidence, collected.diagnostics, note=note)
+
+    def refresh(self, collected: Collected, *, description: str | None = None) -> Ticket:
+        """Fresh evidence into an open ticket; `description` keeps the user's own text.
+
+        A start time known from the snapshot survives a fresh check that lacks one.
+        """
+        evidence = collected.evidence
+        if (
+            evidence.started_at is None
+            and self.evidence is not None
+            and self.evidence.started_at is not None
+        ):
+            evidence = replace(evidence, started_at=self.evidence.started_at)
+        previous = self.ticket
+        ticket = self._use(evidence, collected.diagnostics)
+        if previous is not None:
+            ticket = replace(ticket, contact=previous.contact)
+        if description is not None:
+            ticket = replace(ticket, description=description)
+        self.ticket = ticket
+        return ticket
+
+    def edit(self, *, description: str, contact: ContactConfig) -> Ticket:
+        """The user's edits (description, contact) on the current ticket."""
+        assert self.ticket is not None, "start() or build() first"
+        self.ticket = self.ticket.with_edits(description=description, contact=contact)
+        return self.ticket
+
+    def _use(
+        self,
+        evidence: Evidence,
+        diagnostics: Mapping[str, Any],
+        *,
+        note: str = "",
+        state: SessionState = SessionState.READY,
+    ) -> Ticket:
+        self.evidence = evidence
+        self.ticket = build_ticket(
+            evidence,
+            contact=self.config.contact,
+            provider=self.config.provider,
+            diagnostics=diagnostics,
+            note=note,
+        )
+        if self.state not in (SessionState.DONE, SessionState.SETTLED):
+            self.state = state
+        return self.ticket
+
+    def text(self, ticket: Ticket | None = None) -> str:
+        """The whole ticket as text, hotline included (clipboard, phone, CLI)."""
+        chosen = ticket or self.ticket
+        assert chosen is not None, "start() or build() first"
+        return plain_text(chosen, hotline=self.config.provider.hotline)
+
+    # -- saving and filing ----------------------------------------------------------------
+
+    def save(self, ticket: Ticket | None = None) -> int:
+        """Create or update the draft (blocking). Raises OutboxError."""
+        chosen = ticket or self.ticket
+        assert chosen is not None, "start() or build() first"
+        body = chosen.to_body()
+        if self.draft_id is None:
+            self.draft_id = self.outbox.create(body).id
+        else:
+            self.outbox.update_body(self.draft_id, body)
+        return self.draft_id
+
+    async def file(
+        self, ticket: Ticket | None = None, *, confirmed: bool = False
+    ) -> SessionOutcome:
+        """Save the draft (first), then file it through every route that has not reached
+        its destination yet; each route's outcome is recorded. Raises GuardError only."""
+        chosen = ticket or self.ticket
+        assert chosen is not None, "start() or build() first"
+        if self.refusal:
+            raise GuardError(self.refusal)
+        if self.needs_confirmation and not confirmed:
+            assert self.evidence is not None
+            raise GuardError(operational_words(self.evidence))
+        self.ticket = chosen
+        self.state = SessionState.FILING
+        unsaved = ""
+        try:
+            await asyncio.to_thread(self.save, chosen)  # on disk before the first attempt
+        except OutboxError as exc:
+            unsaved = str(exc)  # the ticket matters more than its draft
+        timeout = self.config.provider.ticket_timeout
+        platform = self._platform_source()
+        routes = await asyncio.to_thread(self._routes, platform)
+        if unsaved or self.draft_id is None:
+            todo = [r for r in routes if not self._reached(r.name)]
+            fresh = await send_all(todo, chosen, dedup_key=self._unsaved_key, timeout=timeout)
+            filing = Filing(
+                draft_id=None,
+                results=self._merge(routes, fresh),
+                sent=tuple(r.name for r in todo),
+            )
+        else:
+            filing = await file_routes(
+                self.outbox, self.draft_id, routes, timeout=timeout, known=self._known
+            )
+        for result in filing.results:
+            self._known[result.name] = result
+        settled = filing.state in (DraftState.FILED_BY_USER, DraftState.HANDLED_BY_PHONE)
+        self.state = SessionState.SETTLED if settled else SessionState.DONE
+        self.outcome = self._outcome(filing, chosen, unsaved=unsaved)
+        return self.outcome
+
+    def mark_filed_by_user(self) -> int:
+        """"I filed it" (on the dashboard): the draft is settled, never sent again."""
+        draft_id = self._draft_for_settling()
+        self.outbox.mark_filed_by_user(draft_id)
+        self.state = SessionState.SETTLED
+        return draft_id
+
+    def mark_handled(self) -> int:
+        """"I filed it by phone": the draft is settled, never sent again."""
+        draft_id = self._draft_for_settling()
+        self.outbox.mark_handled(draft_id)
+        self.state = SessionState.SETTLED
+        return draft_id
+
+    def _draft_for_settling(self) -> int:
+        if self.draft_id is None:  # the first save failed: record it now, settled
+            return self.save()
+        return self.draft_id
+
+    def _platform_source(self) -> PlatformSource | None:
+        """The status page reading the dashboard route judges by: the fresh one."""
+        platform = self.evidence.platform if self.evidence is not None else None
+        if platform is not None:
+
+            async def known() -> PlatformStatus | None:
+                return platform
+
+            return known
+        return status_page_source(self.config)
+
+    def _reached(self, name: str) -> bool:
+        known = self._known.get(name)
+        return known is not None and known.outcome.reached
+
+    def _merge(
+        self, routes: Sequence[Route], fresh: Sequence[RouteResult]
+    ) -> tuple[RouteResult, ...]:
+        latest = {**self._known, **{r.name: r for r in fresh}}
+        return tuple(latest[r.name] for r in routes if r.name in latest)
+
+    def _outcome(self, filing: Filing, ticket: Ticket, *, unsaved: str) -> SessionOutcome:
+        return outcome_of(
+            self.config, filing, self.text(ticket), draft_id=self.draft_id, unsaved=unsaved
+        )
+
+
+def outcome_of(
+    config: Config, filing: Filing, text: str, *, draft_id: int | None, unsaved: str = ""
+) -> SessionOutcome:
+    return SessionOutcome(
+        draft_id=draft_id,
+        routes=filing.results,
+        text=text,
+        hotline=config.provider.hotline,
+        support_tier=support_tier(config),
+        support_url=support_url(config),
+        unsaved=unsaved,
+        skipped=filing.skipped,
+        recorded=filing.recorded,
+        sent=filing.sent,
+    )
+
+
+def status_page_source(config: Config) -> PlatformSource | None:
+    """Read the status page when the dashboard route needs it (a resend has no check)."""
+    if not config.provider.status_page:
+        return None
+
+    async def read() -> PlatformStatus | None:
+        fetched = await fetch_platform(config.provider.status_page, probe_options(config))
+        return fetched.status
+
+    return read
+
+
+# --------------------------------------------------------------------------- resending
+
+
+async def resend(
+    config: Config,
+    outbox: Outbox,
+    draft_id: int,
+    credentials: CredentialStore,
+    *,
+    routes: RoutesFactory | None = None,
+    verify: ssl.SSLContext | None = None,
+) -> SessionOutcome:
+    """A saved draft again (tray offer, `lifeline outbox send`): only the routes that did
+    not reach their destination, with the draft's own key."""
+    factory = routes or (
+        lambda platform: routes_for_config(config, credentials, platform=platform, verify=verify)
+    )
+    chosen = await asyncio.to_thread(factory, status_page_source(config))
+    filing = await file_routes(
+        outbox, draft_id, chosen, timeout=config.provider.ticket_timeout
+    )
+    draft = await asyncio.to_thread(outbox.get, draft_id)
+    text = plain_text(Ticket.from_body(draft.body), hotline=config.provider.hotline)
+    return outcome_of(config, filing, text, draft_id=draft_id)
