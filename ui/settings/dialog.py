@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -231,7 +232,7 @@ class SettingsDialog(QDialog):
 
     def collect(self) -> Config | None:
         """The config the fields describe, or None after marking every wrong field."""
-        values: dict[str, object] = {"sites": self.sites.sites, "source": str(self.config_path)}
+        values: dict[str, Any] = {"sites": self.sites.sites, "source": str(self.config_path)}
         first_bad: tuple[int, ValidatedField] | None = None
         for form in self.forms:
             value, bad = form.merged_into(getattr(self._config, form.section.attr))
@@ -244,7 +245,7 @@ class SettingsDialog(QDialog):
             field.edit.setFocus()
             field.edit.selectAll()
             return None
-        return replace(self._config, **values)  # type: ignore[arg-type]
+        return replace(self._config, **values)
 
     def save(self) -> None:
         if self._saving:
