@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run demo test test-fast lint bench package package-test screenshots clean
+.PHONY: venv run demo test test-fast lint bench package deb package-test screenshots clean
 
 venv: $(STAMP)
 
@@ -38,9 +38,13 @@ package: venv
 	$(PY) -m pip install --quiet -e '.[dev,package]'
 	$(PY) scripts/build_package.py
 
+# dist/lifeline_<version>_<arch>.deb from the frozen app (dpkg-deb; lintian when installed).
+deb: package
+	$(PY) scripts/build_deb.py
+
 # The packaged app's tests run only here (make test skips them): build once, test once.
-package-test: package
-	LIFELINE_PACKAGE_TEST=1 $(PY) -m pytest -q -m slow tests/test_package.py
+package-test: deb
+	LIFELINE_PACKAGE_TEST=1 $(PY) -m pytest -q -m slow tests/test_package.py tests/test_deb.py
 
 screenshots: venv
 	$(PY) scripts/screenshots.py
