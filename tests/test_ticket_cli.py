@@ -455,3 +455,87 @@ def test_a_corrupt_outbox_does_not_stop_the_ticket(
     assert world.run("outbox") == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot be used" in err and "Traceback" not in err
+
+
+def test_every_route_once_a_resend_reaches_only_the_failed_one_and_no_secret_leaks(
+    world: World,
+    make_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from tests.route_fakes import OpsgenieFake, PagerDutyFake, SlackFake, ZendeskFake
+    from tests.test_routes import API_TOKEN, GENIE_KEY, PD_KEY, SLACK_SECRET_PATH, ZENDESK_TOKEN
+
+    caplog.set_level(logging.DEBUG)
+    pagerduty = PagerDutyFake(make_server(), PD_KEY)
+    opsgenie = OpsgenieFake(make_server(), GENIE_KEY)
+    zendesk = ZendeskFake(make_server(), "oncall@agency.example", ZENDESK_TOKEN)
+    slack = SlackFake(make_server(), path=SLACK_SECRET_PATH)
+    for name, secret in (
+        ("ON_CALL", PD_KEY), ("GENIE", GENIE_KEY), ("HELPDESK", ZENDESK_TOKEN),
+        ("CHAT", slack.url), ("API", API_TOKEN),
+    ):
+        monkeypatch.setenv(f"LIFELINE_ROUTE_{name}", secret)
+    world.write_config(ticket_api="", timeout=3)
+    world.config.write_text(
+        world.config.read_text()
+        + f"""
+[[route]]
+name = "pantheon"
+kind = "dashboard"
+
+[[route]]
+name = "on-call"
+kind = "pagerduty"
+endpoint = "{pagerduty.endpoint}"
+
+[[route]]
+name = "genie"
+kind = "opsgenie"
+endpoint = "{opsgenie.endpoint}"
+
+[[route]]
+name = "helpdesk"
+kind = "zendesk"
+endpoint = "{zendesk.endpoint}"
+email = "oncall@agency.example"
+
+[[route]]
+name = "chat"
+kind = "webhook"
+
+[[route]]
+name = "api"
+kind = "api"
+endpoint = "{world.tickets.url}"
+""",
+        encoding="utf-8",
+    )
+    opsgenie.behaviour = Reply.json({"message": "busy", "took": 0.0, "requestId": "r"}, 503)
+    assert world.run("ticket", "--site", "shop", "--json") == 1
+    first = json.loads(capsys.readouterr().out)
+    assert [(r["name"], r["outcome"]) for r in first["routes"]] == [
+        ("pantheon", "dashboard"),
+        ("on-call", "filed"),
+        ("genie", "failed"),
+        ("helpdesk", "filed"),
+        ("chat", "filed"),
+        ("api", "filed"),
+    ]
+    servers = [pagerduty.server, opsgenie.server, zendesk.server, slack.server, world.tickets]
+    assert [len(s.requests) for s in servers] == [1, 1, 1, 1, 1]  # one request per route
+
+    opsgenie.behaviour = None
+    assert world.run("outbox", "send") == 0
+    assert [len(s.requests) for s in servers] == [1, 2, 1, 1, 1]  # only the failed route
+    (draft,) = outbox_of(world).drafts()
+    assert opsgenie.server.requests[-1].json()["alias"] == draft.idempotency_key
+    assert pagerduty.events[0]["dedup_key"] == draft.idempotency_key
+    assert world.run("outbox", "list", "--json") == 0
+    assert world.run("outbox", "send") == 0  # nothing left to send
+    assert [len(s.requests) for s in servers] == [1, 2, 1, 1, 1]
+    out, err = capsys.readouterr()
+    for text in everything_written(world, json.dumps(first), out, err, caplog.text):
+        for secret in (PD_KEY, GENIE_KEY, ZENDESK_TOKEN, SLACK_SECRET_PATH, API_TOKEN):
+            assert secret not in text
