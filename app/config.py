@@ -218,6 +218,21 @@ class SiteConfig:
                                  "This site's page on the host's dashboard",
                                  accessible="Dashboard URL (optional)",
                                  placeholder="optional: this site's page in the host's dashboard")
+    group: str = setting("", rules.optional_line, "&Group",
+                         "The client or team it belongs to: the menu shows one submenu per "
+                         "group", accessible="Group (optional)", placeholder="optional, e.g. Client A")
+    pantheon_site_id: str = setting("", rules.optional_uuid, "Pantheon site id",
+                                    "The site's UUID on Pantheon (set by import): links its "
+                                    "dashboard page", in_form=False)
+
+    def dashboard_link(self, dashboard: str) -> str:
+        """This site's page on the host's dashboard: `dashboard_url`, else Pantheon's
+        {dashboard}/sites/{uuid}#live when the id is known, else ''."""
+        if self.dashboard_url:
+            return self.dashboard_url
+        if self.pantheon_site_id:
+            return f"{dashboard.rstrip('/')}/sites/{self.pantheon_site_id}#live"
+        return ""
 
     @property
     def probe_backend_url(self) -> str:
@@ -442,6 +457,11 @@ def parse_config(text: str, *, source: str = "config.toml") -> Config:
             line = int(match.group(1))
             msg = _TOML_LINE.sub("", msg).strip()
         raise ConfigError(f"invalid TOML: {msg}", source=source, line=line) from None
+    except RecursionError:
+        # `x = [[[[...` thousands deep exhausts tomllib's stack (found by fuzzing).
+        raise ConfigError(
+            "invalid TOML: arrays or tables nested too deeply", source=source
+        ) from None
     return config_from_dict(data, source=source, text=text)
 
 

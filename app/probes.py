@@ -16,6 +16,7 @@ one probe's redirects live in that probe's own jar.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import functools
 import html
 import http.cookiejar
@@ -409,15 +410,30 @@ _TITLE = re.compile(rb"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 
 
+# Python's own codecs that a page may name but that are no web charsets: they interpret
+# the bytes (backslash escapes, IDNA labels) or always fail.
+_NOT_WEB_CODECS = frozenset(
+    {"unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined"}
+)
+
+
+def _web_codec(name: str) -> str:
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        return "utf-8"
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_WEB_CODECS:
+        return "utf-8"  # rot13, base64, zlib... are bytes-to-bytes transforms
+    return info.name
+
+
 def page_title(body: bytes, content_type: str = "") -> str:
     """The <title> of an HTML prefix, unescaped and on one line ('' when there is none)."""
     match = _TITLE.search(body)
     if not match:
         return ""
-    charset = "utf-8"
     found = _CHARSET.search(content_type)
-    if found:
-        charset = found.group(1)
+    charset = _web_codec(found.group(1)) if found else "utf-8"
     try:
         text = match.group(1).decode(charset, errors="replace")
     except (LookupError, ValueError, TypeError):
@@ -434,8 +450,17 @@ def status_detail(status: int, reason: str, title: str) -> str:
     return one_line(f"{status} {reason}".strip())
 
 
+def _as_headers(headers: httpx2.Headers | Mapping[str, str]) -> httpx2.Headers:
+    if isinstance(headers, httpx2.Headers):
+        return headers
+    # httpx2 encodes str values as ASCII and raises on anything else (found by fuzzing).
+    return httpx2.Headers(
+        {k.encode("utf-8", "replace"): v.encode("utf-8", "replace") for k, v in headers.items()}
+    )
+
+
 def cache_evidence(headers: httpx2.Headers | Mapping[str, str]) -> dict[str, str]:
-    found = httpx2.Headers(headers)
+    found = _as_headers(headers)
     return {name: found[name] for name in CACHE_HEADERS if name in found}
 
 
@@ -445,7 +470,7 @@ def cache_verdict(headers: httpx2.Headers | Mapping[str, str]) -> CacheVerdict:
     Fastly (Pantheon's CDN) lists one value per cache layer ("MISS, HIT"): any hit on
     the way means the origin was not asked.
     """
-    found = httpx2.Headers(headers)
+    found = _as_headers(headers)
     evidence = False
     x_cache = found.get("X-Cache")
     if x_cache:
@@ -457,12 +482,13 @@ def cache_verdict(headers: httpx2.Headers | Mapping[str, str]) -> CacheVerdict:
     if hits:
         evidence = True
         counts = [v.strip() for v in hits.split(",")]
-        if any(c.isdigit() and int(c) > 0 for c in counts):
+        # isdigit() alone is true for "²" (a Latin-1 header byte), which int() refuses.
+        if any(c.isascii() and c.isdigit() and int(c) > 0 for c in counts):
             return CacheVerdict.HIT
     age = found.get("Age")
     if age is not None:
         evidence = True
-        if age.strip().isdigit() and int(age.strip()) > 0:
+        if age.strip().isascii() and age.strip().isdigit() and int(age.strip()) > 0:
             return CacheVerdict.HIT
     return CacheVerdict.MISS if evidence else CacheVerdict.UNKNOWN
 

@@ -183,3 +183,30 @@ def test_no_pipe_from_outside_reaches_the_plugin_output(
     doc = json.loads(capsys.readouterr().out)
     assert doc["summary"] == text  # the whole line, not cut at a title's `|`
     assert doc["sites"][0]["anonymous"]["detail"] == "404 Page not found | Shop"  # data as is
+
+
+# ------------------------------------ found by fuzzing: digits that int() refuses, deep TOML
+
+
+def test_a_latin1_superscript_in_cache_and_retry_headers_is_no_crash(
+    tmp_path: Path, server: LoopbackServer, capsys: Any
+) -> None:
+    # Header bytes arrive as Latin-1: b"\xb2" is "²", a digit to str.isdigit().
+    server.route("/status/api/v2/summary.json",
+                 Reply(503, "busy", {"Retry-After": "\u00b2"}))
+    server.route("/", Reply(200, "<title>Shop</title>",
+                            {"Age": "\u00b2", "X-Cache-Hits": "0, \u00b2"}))
+    config = write_config(tmp_path, server, ("shop", "/"))
+    assert main(["check", "--config", str(config), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["sites"][0]["state"] == "operational"
+    assert doc["sites"][0]["anonymous"]["cache"] == "miss"
+    assert doc["platform"]["state"] == "unknown"
+
+
+def test_a_config_nested_too_deeply_is_one_line(tmp_path: Path, capsys: Any) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("x = " + "[" * 50_000 + "]" * 50_000 + "\n")
+    assert main(["check", "--config", str(config)]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nested too deeply" in err

@@ -151,7 +151,7 @@ async def fetch_findings(
         raise NewRelicError(f"New Relic answered with a redirect (HTTP {status}), not followed")
     try:
         doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: found by fuzzing
         raise NewRelicError(
             f"unexpected answer from New Relic (HTTP {status}, not JSON)"
         ) from None
