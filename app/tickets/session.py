@@ -52,6 +52,7 @@ from app.tickets.routes.dashboard import (
     PlatformSource,
     tier_steps,
 )
+from app.tickets.transport import default_tls_context
 
 OPERATIONAL_QUESTION = (
     "Emergency tickets are for downtime or significant functional failure on Live."
@@ -223,6 +224,7 @@ def routes_for_config(
     With no [[route]]: the dashboard route, plus the generic `api` route when
     `[provider] ticket_api` is set (so configs from before routes keep working).
     """
+    default_tls_context()  # the CA store loads here, off the event loop, once per process
     if not config.routes:
         routes: list[Route] = [
             DashboardRoute(support_url=support_url(config), platform=platform, verify=verify)

@@ -23,6 +23,7 @@ from app.models import PlatformStatus
 from app.redact import redact
 from app.tickets.builder import Ticket
 from app.tickets.routes.base import RouteKind, RouteOutcome, RouteResult
+from app.tickets.transport import default_tls_context
 
 DEFAULT_SUPPORT_URL = "https://dashboard.pantheon.io/#support"
 SUPPORT_TIERS = ("diamond", "platinum", "gold", "silver", "unknown")
@@ -122,7 +123,8 @@ class DashboardRoute:
 
     async def _page_problem(self, timeout: float) -> str | None:
         """Why the support page cannot be used (None: it answered below 500)."""
-        verify: ssl.SSLContext | bool = self._verify if self._verify is not None else True
+        # The CA store is loaded once per process (about 0.1 s), not on every press.
+        verify = self._verify if self._verify is not None else default_tls_context()
         try:
             async with (
                 httpx2.AsyncClient(
