@@ -220,7 +220,8 @@ class SiteConfig:
                                  placeholder="optional: this site's page in the host's dashboard")
     group: str = setting("", rules.optional_line, "&Group",
                          "The client or team it belongs to: the menu shows one submenu per "
-                         "group", accessible="Group (optional)", placeholder="optional, e.g. Client A")
+                         "group", accessible="Group (optional)",
+                         placeholder="optional, e.g. Client A")
     pantheon_site_id: str = setting("", rules.optional_uuid, "Pantheon site id",
                                     "The site's UUID on Pantheon (set by import): links its "
                                     "dashboard page", in_form=False)

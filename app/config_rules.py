@@ -71,6 +71,23 @@ def name(value: Any) -> str:
     return result
 
 
+def optional_line(value: Any) -> str:
+    """A one-line string, possibly empty (e.g. a site's group)."""
+    result = text(value)
+    if any(not ch.isprintable() for ch in result):
+        raise ValueError("must be one line of printable text")
+    return result
+
+
+def optional_uuid(value: Any) -> str:
+    """A UUID such as Pantheon's site ids, or empty; kept in lower case."""
+    result = text(value).lower()
+    if result and not re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+                                   result):
+        raise ValueError(f"{value!r} is not a UUID (like 3f2c...-...-...: the site's id)")
+    return result
+
+
 def environment(value: Any) -> str:
     result = text(value).lower()
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,31}", result):

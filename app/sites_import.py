@@ -1,8 +1,10 @@
 """Merge sites offered by a hosting account into a Config. Pure: no I/O.
 
 The rules an import promises the user: sites already in the config (matched by URL)
-are left exactly as they are, nothing is ever removed or edited, and every added site
-gets a name no other site has. The caller writes the result (save_config, atomic).
+are never renamed, moved or removed; the only change to one is filling its `group` or
+`pantheon_site_id` when that is still empty (a re-run after the config predates groups);
+every added site gets a name no other site has. The caller writes the result
+(save_config, atomic).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from app.config import Config, SiteConfig, validate_url
+from app.config_rules import optional_uuid
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,12 @@ class ImportPlan:
     added: tuple[SiteConfig, ...]
     present: tuple[tuple[ImportCandidate, str], ...]  # (candidate, name it has already)
     invalid: tuple[SkippedSite, ...]  # candidates whose URL we could not accept
+    filled: tuple[SiteConfig, ...] = ()  # present sites given an empty group or site id
+
+    @property
+    def changed(self) -> bool:
+        """Whether the config differs from the one planned against (so it must be written)."""
+        return bool(self.added or self.filled)
 
 
 def normalise_url(url: str) -> str:
@@ -85,6 +94,7 @@ def unique_name(wanted: str, taken: set[str]) -> str:
 def plan_import(config: Config, candidates: Sequence[ImportCandidate]) -> ImportPlan:
     """What importing `candidates` into `config` adds, and the config that results."""
     by_url = {normalise_url(site.url): site.name for site in config.sites}
+    sites = {site.name: site for site in config.sites}  # present ones, maybe completed
     taken = {site.name.casefold() for site in config.sites}
     added: list[SiteConfig] = []
     present: list[tuple[ImportCandidate, str]] = []
@@ -101,6 +111,9 @@ def plan_import(config: Config, candidates: Sequence[ImportCandidate]) -> Import
         key = normalise_url(url)
         if key in by_url:
             present.append((candidate, by_url[key]))
+            existing = sites.get(by_url[key])  # None: added by this import already
+            if existing is not None:
+                sites[existing.name] = _fill_empty(existing, candidate)
             continue
         name = unique_name(label, taken)
         site = SiteConfig(
@@ -109,11 +122,40 @@ def plan_import(config: Config, candidates: Sequence[ImportCandidate]) -> Import
             backend_url=backend,
             environment=candidate.environment or "live",
             dashboard_url=dashboard,
+            group=_one_line(candidate.group),
+            pantheon_site_id=_site_id(candidate.source_id),
         )
         added.append(site)
         taken.add(name.casefold())
         by_url[key] = name
-    new_config = replace(config, sites=(*config.sites, *added))
+    originals = {site.name: site for site in config.sites}
+    filled = tuple(site for site in sites.values() if site != originals[site.name])
+    kept = tuple(sites[site.name] for site in config.sites)
+    new_config = replace(config, sites=(*kept, *added))
     return ImportPlan(
-        config=new_config, added=tuple(added), present=tuple(present), invalid=tuple(invalid)
+        config=new_config,
+        added=tuple(added),
+        present=tuple(present),
+        invalid=tuple(invalid),
+        filled=filled,
     )
+
+
+def _one_line(text: str) -> str:
+    spaced = _WHITESPACE.sub(" ", text).strip()
+    return "".join(ch for ch in spaced if ch.isprintable())
+
+
+def _site_id(source_id: str) -> str:
+    try:
+        return optional_uuid(source_id)
+    except ValueError:
+        return ""  # another host's id form: not a Pantheon site id
+
+
+def _fill_empty(site: SiteConfig, candidate: ImportCandidate) -> SiteConfig:
+    """`site` with its group and Pantheon site id taken from the account where empty;
+    nothing the user set is changed."""
+    group = site.group or _one_line(candidate.group)
+    site_id = site.pantheon_site_id or _site_id(candidate.source_id)
+    return replace(site, group=group, pantheon_site_id=site_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import resource
 import signal
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from app.config import Config, ProviderConfig, SiteConfig, load_config, save_con
 from app.credentials import PANTHEON_TOKEN, CredentialStore
 from app.paths import Paths
 from tests.loopback import LoopbackServer, free_port
-from tests.pantheon_fake import SESSION, FakeSite, PantheonFake
+from tests.pantheon_fake import SESSION, FakeOrganization, FakeSite, PantheonFake
 
 TOKEN = "mt-CLI-PLANTED-a1b2c3d4e5f6"
 
@@ -82,7 +83,9 @@ def test_import_adds_new_sites_and_leaves_existing_ones(
     assert code == 0, err
     assert out.startswith(f"Added 2 sites to {cfg}:")
     config = load_config(cfg)  # parseable after the write
-    assert config.sites[0] == EXISTING  # untouched, custom backend and New Relic app kept
+    shop = account.sites[0]
+    # Only its empty group and site id are filled; custom backend and New Relic app kept.
+    assert config.sites[0] == replace(EXISTING, group="Personal", pantheon_site_id=shop.id)
     assert [s.name for s in config.sites] == ["Shop", "Blog", "Docs"]
     docs = config.site("Docs")
     assert docs is not None and docs.backend_url == "https://live-docs.pantheonsite.io/user/login"
@@ -113,6 +116,77 @@ def test_json_output(
         {"name": "Shop", "url": "https://shop.example.com/", "configured_as": "Shop"}
     ]
     assert doc["skipped"] == [{"name": "Cold", "why": "the site is frozen"}]
+
+
+@pytest.fixture
+def agency(server: LoopbackServer) -> PantheonFake:
+    """Two organisations, one holding a site the user is also a direct member of."""
+    shared = FakeSite("client-a-main", custom=("www.client-a.example",))
+    return PantheonFake(
+        server,
+        TOKEN,
+        sites=[FakeSite("my-blog", framework="wordpress"), shared],
+        organizations=[
+            FakeOrganization("Client A", sites=[shared, FakeSite("client-a-shop"),
+                                                FakeSite("client-a-old", frozen=True)]),
+            FakeOrganization("Client B", sites=[FakeSite("client-b-site")]),
+        ],
+    )
+
+
+def test_organisation_sites_get_their_group_and_site_id(
+    tmp_path: Path, paths: Paths, agency: PantheonFake, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LIFELINE_PANTHEON_TOKEN", TOKEN)
+    cfg = tmp_path / "config.toml"
+    write_config(cfg, agency.api)
+    code, out, err = run(capsys, paths, "--dry-run", "--json", "--config", str(cfg))
+    assert code == 0, err
+    shown = {a["name"]: a["group"] for a in json.loads(out)["added"]}
+    assert shown == {"My Blog": "Personal", "Client A Main": "Client A",
+                     "Client A Shop": "Client A", "Client B Site": "Client B"}
+
+    code, out, err = run(capsys, paths, "--config", str(cfg))
+    assert code == 0, err
+    assert "+ Client B Site  https://live-client-b-site.pantheonsite.io/" in out
+    assert "[Client B]" in out
+    config = load_config(cfg)
+    ids = {s.name: s.id for s in agency.all_sites()}
+    for site in config.sites:
+        assert site.group == shown[site.name]
+        uuid = ids[site.name.lower().replace(" ", "-")]
+        assert site.pantheon_site_id == uuid
+        assert site.dashboard_link("https://dashboard.pantheon.io") == (
+            f"https://dashboard.pantheon.io/sites/{uuid}#live"
+        )
+
+
+def test_a_rerun_fills_only_an_empty_group_or_site_id(
+    tmp_path: Path, paths: Paths, agency: PantheonFake, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LIFELINE_PANTHEON_TOKEN", TOKEN)
+    cfg = tmp_path / "config.toml"
+    old = SiteConfig(name="main", url="https://www.client-a.example/")  # before groups
+    mine = SiteConfig(name="shop", url="https://live-client-a-shop.pantheonsite.io/",
+                      group="Retail", newrelic_app="Shop")  # the user's own group
+    write_config(cfg, agency.api, old, mine)
+    code, out, err = run(capsys, paths, "--config", str(cfg))
+    assert code == 0, err
+    assert "Completed 2 configured site(s)" in out
+    config = load_config(cfg)
+    assert [s.name for s in config.sites] == ["main", "shop", "My Blog", "Client B Site"]
+    ids = {s.name: s.id for s in agency.all_sites()}
+    assert config.sites[0] == replace(old, group="Client A",
+                                      pantheon_site_id=ids["client-a-main"])
+    # Its group is the user's: kept; only the missing site id is filled.
+    assert config.sites[1] == replace(mine, pantheon_site_id=ids["client-a-shop"])
+
+    mtime = cfg.stat().st_mtime_ns
+    code, out, _ = run(capsys, paths, "--config", str(cfg))
+    assert code == 0 and out.startswith("Nothing to add")
+    assert cfg.stat().st_mtime_ns == mtime  # nothing left to fill: not rewritten
 
 
 def test_minimal_config_in_the_default_place(

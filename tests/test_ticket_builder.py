@@ -118,3 +118,14 @@ def test_plain_text_has_everything_to_read_out() -> None:
 def test_round_trip_through_the_body() -> None:
     ticket = sample_ticket()
     assert Ticket.from_body(ticket.to_body()) == ticket
+
+
+def test_an_imported_site_links_its_dashboard_page() -> None:
+    uuid = "0f1e2d3c-aaaa-4bbb-8ccc-123456789abc"
+    site = replace(SITE, pantheon_site_id=uuid)
+    evidence = evidence_from_status(site, down_status(), PLATFORM_OK, detected_at=DETECTED)
+    ticket = build_ticket(evidence, contact=CONTACT, provider=provider(), diagnostics={})
+    dashboard = provider().dashboard.rstrip("/")
+    assert f"Its dashboard page: {dashboard}/sites/{uuid}#live" in ticket.description
+    # Without an id nor a dashboard_url there is no page to link.
+    assert "dashboard page" not in ticket_for(down_status()).description

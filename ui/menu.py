@@ -425,8 +425,9 @@ def _fill_site(sub: QMenu, site: SiteStatus, build: _Build) -> None:
         open_site = sub.addAction("&Open site")
         open_site.setToolTip(plain_tooltip(url))
         open_site.triggered.connect(lambda _=False, u=url: handlers.open_url(u))
-    if configured is not None and configured.dashboard_url:
-        dashboard = web_url(configured.dashboard_url)
+    page = configured.dashboard_link(config.provider.dashboard) if configured else ""
+    if page:
+        dashboard = web_url(page)
     else:
         dashboard = https_url(config.provider.dashboard)
     if dashboard:

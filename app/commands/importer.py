@@ -1,7 +1,8 @@
 """`lifeline import pantheon [--dry-run] [--json]`: add the live sites of a Pantheon account.
 
-Sites already in the config (matched by URL) are left as they are; nothing is removed
-or edited; the config is written atomically, and only when something is added.
+Sites already in the config (matched by URL) are never renamed, moved or removed; an
+empty `group` or `pantheon_site_id` on one is filled from the account. The config is
+written atomically, and only when something changed.
 
 Exit codes:
   0  done (or, with --dry-run, listed); also when there was nothing new to add
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
 
     plan = plan_import(config, listing.sites)
     written = False
-    if plan.added and not args.dry_run:
+    if plan.changed and not args.dry_run:
         try:
             save_config(plan.config, path)
         except ConfigError as exc:
@@ -127,8 +128,14 @@ def as_json(
                 "backend_url": s.backend_url,
                 "environment": s.environment,
                 "dashboard_url": s.dashboard_url,
+                "group": s.group,
+                "pantheon_site_id": s.pantheon_site_id,
             }
             for s in plan.added
+        ],
+        "filled": [
+            {"name": s.name, "group": s.group, "pantheon_site_id": s.pantheon_site_id}
+            for s in plan.filled
         ],
         "already_present": [
             {"name": c.name, "url": c.url, "configured_as": existing}
@@ -153,7 +160,13 @@ def as_text(plan: ImportPlan, listing: AccountListing, *, dry_run: bool, path: P
         lines.append(f"Added {count} {noun} to {path}:")
     for site in plan.added:
         extra = f"  (editors: {site.backend_url})" if site.backend_url else ""
-        lines.append(f"  + {site.name}  {site.url}{extra}")
+        group = f"  [{site.group}]" if site.group else ""
+        lines.append(f"  + {site.name}  {site.url}{extra}{group}")
+    if plan.filled:
+        verb = "Would complete" if dry_run else "Completed"
+        lines.append(f"{verb} {len(plan.filled)} configured site(s) (empty group or site id):")
+        for site in plan.filled:
+            lines.append(f"  ~ {site.name}  [{site.group}]")
     if plan.present:
         lines.append(f"Already configured ({len(plan.present)}):")
         for candidate, existing in plan.present:

@@ -261,6 +261,9 @@ def build_description(evidence: Evidence, provider: ProviderConfig, *, note: str
     else:
         word = _ticket_word(evidence.state)
         lines.append(f"{site.name} ({site.environment} environment, {site.url}) is {word}.")
+    dashboard = site.dashboard_link(provider.dashboard)
+    if dashboard:
+        lines.append(f"Its dashboard page: {dashboard}")
     if evidence.reason:
         lines.append(f"What is broken: {evidence.reason}")
     if evidence.started_at is not None and not is_operational(evidence):
