@@ -85,12 +85,15 @@ def shoot_ticket(out_dir: Path) -> list[Path]:
     workers = Workers()
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    def form_for(support_url: str) -> TicketForm:
-        chosen = ProviderConfig(ticket_timeout=8, support_url=support_url)
-        config = Config(provider=chosen, contact=contact, sites=(site,))
+    def form_for(stand_in: str) -> TicketForm:
+        config = Config(provider=ProviderConfig(ticket_timeout=8), contact=contact, sites=(site,))
+
+        def routes(_platform: Any) -> list[Any]:
+            return [_ShownAsPantheon(stand_in)]
+
         session = TicketSession(config, site, outbox=Outbox(paths.outbox_db),
                                 history_path=paths.history_db, credentials=CredentialStore(),
-                                clock=lambda: now)
+                                routes=routes, clock=lambda: now)
         form = TicketForm(session=session, status=status, platform=platform, workers=workers,
                           clipboard=QGuiApplication.clipboard(), open_url=lambda _url: None,
                           refresh=False)
@@ -125,6 +128,27 @@ def shoot_ticket(out_dir: Path) -> list[Path]:
     dashboard[0].shutdown()
     workers.shutdown()
     return shots
+
+
+class _ShownAsPantheon:
+    """The real dashboard route, run against a stand-in on 127.0.0.1 and shown with
+    Pantheon's own support address, as a user would see it."""
+
+    name = "dashboard"
+
+    def __init__(self, stand_in: str) -> None:
+        from app.tickets.routes.dashboard import DashboardRoute
+
+        self.kind = DashboardRoute.kind
+        self._route = DashboardRoute(support_url=stand_in)
+
+    async def file(self, ticket: Any, *, dedup_key: str, timeout: float) -> Any:
+        from dataclasses import replace
+
+        from app.tickets.routes.dashboard import DEFAULT_SUPPORT_URL
+
+        result = await self._route.file(ticket, dedup_key=dedup_key, timeout=timeout)
+        return replace(result, url=DEFAULT_SUPPORT_URL)
 
 
 def _login_redirect_server() -> tuple[Any, str]:
