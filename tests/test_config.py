@@ -11,6 +11,7 @@ import pytest
 
 from app.cli import main
 from app.config import (
+    SECTION,
     SECTIONS,
     Config,
     ConfigError,
@@ -288,3 +289,7 @@ def test_form_labels_have_distinct_mnemonics_per_settings_tab() -> None:
         keys = top + [m for m in map(mnemonic, labels) if m]
         clashes = {k for k in keys if keys.count(k) > 1}
         assert not clashes, f"{section.header}: {clashes} in {labels} or {titles}"
+    # the site editor is a form of its own, with its &OK
+    labels = ["&OK", *(k.spec.label for k in SECTION["site"].settings() if k.spec.in_form)]
+    keys = [m for m in map(mnemonic, labels) if m]
+    assert len(keys) == len(set(keys)), f"[[site]] editor: {labels}"
