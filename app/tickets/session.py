@@ -195,7 +195,7 @@ def unknown_site_words(config: Config, name: str) -> str:
 def operational_words(evidence: Evidence) -> str:
     """Why an operational site's ticket needs confirmation (CLI: --force; form: a box)."""
     return (
-        f"{evidence.site.name} looks {evidence.state.value} to Lifeline right now"
+        f"{evidence.site.name} looks {evidence.state.label.lower()} to Lifeline right now"
         f"{f' ({evidence.reason})' if evidence.reason else ''}. {OPERATIONAL_QUESTION}"
     )
 
