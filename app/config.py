@@ -113,7 +113,7 @@ class ProviderConfig:
         "but do not count", in_form=False)
     support_tier: str = setting(
         "unknown", rules.one_of("diamond", "platinum", "gold", "silver", "unknown"),
-        "Support &tier",
+        "Support t&ier",
         "Your support plan, for what to do on the dashboard in an emergency: Diamond and "
         "Platinum open an emergency on-call ticket, Gold a support ticket, Silver a chat; "
         '"unknown" (I don\'t know) shows all three',
