@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +45,9 @@ class OutboxOffer(QObject):
         *,
         outbox_path: Path,
         workers: Workers,
-        pending: Callable[[], list[Draft]] | None = None,
-        send: Callable[[], Outcomes],
+        # Each a blocking call (run in the worker pool) or a coroutine (run on the loop).
+        pending: Callable[[], list[Draft] | Awaitable[list[Draft]]] | None = None,
+        send: Callable[[], Outcomes | Awaitable[Outcomes]],
         ask: Asker | None = None,
         report: Callable[[str], None] | None = None,
         hand_over: Callable[[str, str], None] | None = None,
@@ -196,13 +197,13 @@ def watch_outbox(
 ) -> OutboxOffer:
     """For the tray app: offer saved tickets after checks that found the network working."""
 
-    def pending() -> list[Draft]:
+    async def pending() -> list[Draft]:
         config: Config = bridge.config
-        return pending_if_reachable(config, paths.outbox_db)
+        return await pending_if_reachable(config, paths.outbox_db)
 
-    def send() -> Outcomes:
+    async def send() -> Outcomes:
         config: Config = bridge.config
-        return send_pending(config, paths.outbox_db, store)
+        return await send_pending(config, paths.outbox_db, store)
 
     offer = OutboxOffer(
         outbox_path=paths.outbox_db,

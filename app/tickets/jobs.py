@@ -1,6 +1,7 @@
 """The tray's saved-ticket jobs: what to offer, and sending it after the user said yes.
 
-Blocking (SQLite, keyring, one asyncio.run each): the tray runs them off the GUI thread.
+Coroutines for the bridge's loop (Workers runs them there); their SQLite reads and the
+keyring run in its thread pool, so the loop that monitors the sites never waits on them.
 The sending itself is the ticket session's (`resend`): only the routes that did not
 reach their destination, with each draft's own key.
 """
@@ -19,14 +20,14 @@ from app.tickets.sender import api_reachable
 from app.tickets.session import SessionOutcome, resend, support_url
 
 
-def pending_if_reachable(config: Config, outbox_path: Path) -> list[Draft]:
+async def pending_if_reachable(config: Config, outbox_path: Path) -> list[Draft]:
     """The saved tickets to offer now: none unless a destination answers.
 
     Nothing is filed to find out: a connection to the ticket API, or a GET of the
     dashboard's support page (no secret, no ticket).
     """
-    drafts = pending_drafts(outbox_path)
-    if not drafts or not asyncio.run(_any_destination_up(config)):
+    drafts = await asyncio.to_thread(pending_drafts, outbox_path)
+    if not drafts or not await _any_destination_up(config):
         return []
     return drafts
 
@@ -38,7 +39,7 @@ async def _any_destination_up(config: Config) -> bool:
     return await dashboard.reachable(config.provider.ticket_timeout)
 
 
-def send_pending(
+async def send_pending(
     config: Config,
     outbox_path: Path,
     credentials: CredentialStore,
@@ -49,7 +50,9 @@ def send_pending(
     if not outbox_path.exists():
         return []
     outbox = Outbox(outbox_path)
-    return [
-        (draft, asyncio.run(resend(config, outbox, draft.id, credentials, verify=verify)))
-        for draft in outbox.pending()
-    ]
+    outcomes = []
+    for draft in await asyncio.to_thread(outbox.pending):
+        outcomes.append(
+            (draft, await resend(config, outbox, draft.id, credentials, verify=verify))
+        )
+    return outcomes
