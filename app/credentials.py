@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,9 +94,21 @@ def clean_secret(name: str, value: str, *, origin: str = "") -> str:
     return value
 
 
+# A keyring can hang: a Secret Service waiting on an unlock prompt nobody sees, a D-Bus
+# peer that never answers. No caller waits longer than this for it.
+KEYRING_TIMEOUT = 15.0
+
+
 class CredentialStore:
-    def __init__(self, *, plaintext_path: Path | None = None, service: str = SERVICE) -> None:
+    def __init__(
+        self,
+        *,
+        plaintext_path: Path | None = None,
+        service: str = SERVICE,
+        keyring_timeout: float | None = None,
+    ) -> None:
         self._service = service
+        self._timeout = KEYRING_TIMEOUT if keyring_timeout is None else keyring_timeout
         self._plaintext_path = plaintext_path
         self._session: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -161,7 +174,9 @@ class CredentialStore:
         backend = self._keyring()
         if backend is not None:
             try:
-                value = backend.get_password(self._service, name)
+                value = self._within_timeout(backend.get_password, self._service, name)
+            except CredentialError:
+                raise
             except Exception as exc:
                 raise CredentialError(
                     f"could not read {label(name)} from the keyring ({type(exc).__name__})"
@@ -182,7 +197,9 @@ class CredentialStore:
         backend = self._keyring()
         if backend is not None:
             try:
-                backend.set_password(self._service, name, value)
+                self._within_timeout(backend.set_password, self._service, name, value)
+            except CredentialError:
+                raise
             except Exception as exc:
                 raise CredentialError(
                     f"could not save {label(name)} to the keyring ({type(exc).__name__})"
@@ -201,7 +218,9 @@ class CredentialStore:
         backend = self._keyring()
         if backend is not None:
             try:
-                backend.delete_password(self._service, name)
+                self._within_timeout(backend.delete_password, self._service, name)
+            except CredentialError:
+                raise
             except Exception as exc:
                 if type(exc).__name__ != "PasswordDeleteError":
                     raise CredentialError(
@@ -220,6 +239,32 @@ class CredentialStore:
         data.update(self._session)
         self._write_plaintext(data)
         self._session.clear()
+
+    def _within_timeout(self, call: Callable[..., Any], *args: Any) -> Any:
+        """`call(*args)` on a daemon thread, given up after the keyring timeout: a hung
+        keyring costs the caller (a ticket on its way to the hotline) that much, never
+        more. The thread is left to finish or hang on its own."""
+        outcome: list[Any] = []
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                outcome.append((True, call(*args)))
+            except BaseException as exc:  # handed to the caller below
+                outcome.append((False, exc))
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="keyring-call", daemon=True).start()
+        if not done.wait(self._timeout):
+            raise CredentialError(
+                f"the keyring did not answer within {self._timeout:g} s (locked, or waiting "
+                "for an unlock prompt?)"
+            )
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return value
 
     # -- plaintext fallback ------------------------------------------------------------
 

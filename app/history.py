@@ -33,16 +33,20 @@ from typing import Any
 from app.clock import iso
 from app.events import (
     Event,
+    MaintenanceChanged,
     NetworkChanged,
     PlatformStateChanged,
     SiteStateChanged,
 )
 from app.models import PlatformStatus, ProbeResult, SiteState
+from app.storage_errors import explain
 
 DETAIL_MAX = 120
 REASON_MAX = 300
 INCIDENTS_MAX = 3
 DOWNTIME_STATES = frozenset({SiteState.DOWN.value})  # visitors get an error
+# A site's maintenance spans (kind "maintenance"): neither uptime nor downtime.
+MAINTENANCE, MAINTENANCE_ENDED = "maintenance", "ended"
 MAX_PER_SITE = 10_000  # transitions kept per site whatever their age: bounds the worst case
 
 # Version 1, as first released. IF NOT EXISTS: files from before versioning (user_version
@@ -91,7 +95,7 @@ SCHEMA_VERSION = max(MIGRATIONS)  # the version this code reads and writes
 @dataclass(frozen=True)
 class Transition:
     at: datetime
-    kind: str  # site | platform | network
+    kind: str  # site | platform | network | maintenance (state "maintenance" or "ended")
     site: str | None
     previous: str | None
     state: str
@@ -154,7 +158,9 @@ class History:
                 conn.close()
                 raise
         except (sqlite3.Error, OSError) as exc:
-            raise HistoryError(f"cannot open the history file {self.path}: {exc}") from exc
+            raise HistoryError(
+                f"cannot open the history file {self.path}: {explain(self.path, str(exc))}"
+            ) from exc
         self._conn = conn
         return conn
 
@@ -218,7 +224,7 @@ class History:
         row = _row(event)
         if row is None:
             return
-        with self._lock:
+        with self._lock, self._writing():
             self._insert(self._db(), row)
 
     def record_many(self, events: Iterable[Event]) -> int:
@@ -229,7 +235,7 @@ class History:
         rows = [row for row in map(_row, events) if row is not None]
         if not rows:
             return 0
-        with self._lock:
+        with self._lock, self._writing():
             db = self._db()
             db.execute("BEGIN")
             try:
@@ -245,6 +251,17 @@ class History:
                 raise
             db.execute("COMMIT")
         return len(rows)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A full disk, a read-only or locked file: one HistoryError that says which file
+        and why, instead of sqlite3's bare "database or disk is full"."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise HistoryError(
+                f"cannot write to the history file {self.path}: {explain(self.path, str(exc))}"
+            ) from exc
 
     def _insert(self, db: sqlite3.Connection, row: _Row) -> None:
         reason = row[7][:REASON_MAX]
@@ -353,9 +370,15 @@ class History:
                 "AND at >= ? AND at <= ? ORDER BY at, id",
                 [site, start, end],
             )
+            windows = self._query(
+                "SELECT at, state, evidence FROM transitions WHERE kind = 'maintenance' "
+                "AND site = ? AND at <= ? ORDER BY at, id",
+                [site, end],
+            )
         timeline = [(float(a), str(s)) for a, s in [*prior, *changes]]
+        watched = _minus([(float(a), float(b)) for a, b in spans], _maintenance(windows, end))
         known = down = 0.0
-        for span_start, span_end in spans:
+        for span_start, span_end in watched:
             for seg_start, seg_end, state in _segments(timeline, span_start, span_end):
                 if state is None or state == SiteState.UNKNOWN.value:
                     continue
@@ -489,6 +512,20 @@ def _row(event: Event) -> _Row | None:
             event.platform.error or event.platform.description,
             {"platform": platform_evidence(event.platform)},
         )
+    if isinstance(event, MaintenanceChanged):
+        until = f" until {iso(event.until)}" if event.until else ""
+        return (
+            _ts(event.at),
+            "maintenance",
+            event.site,
+            None,
+            MAINTENANCE if event.active else MAINTENANCE_ENDED,
+            "none",
+            False,
+            f"In a maintenance window{until}" if event.active else "The maintenance window ended",
+            # Its end, so a span left open (Lifeline stopped inside it) closes there.
+            {"until": iso(event.until)} if event.active and event.until else {},
+        )
     if isinstance(event, NetworkChanged):
         return (
             _ts(event.at),
@@ -550,6 +587,54 @@ def _segments(
         state = new_state
     if end > cursor:
         yield cursor, end, state
+
+
+def _maintenance(rows: list[tuple[Any, ...]], end: float) -> list[tuple[float, float]]:
+    """The maintenance spans from a site's sorted (at, state, evidence) maintenance rows.
+    A span not closed by an "ended" row (Lifeline stopped inside it) lasts until the end
+    its window had, at most `end`."""
+    spans: list[tuple[float, float]] = []
+    opened: float | None = None
+    planned_end = end
+    for at, state, evidence in rows:
+        if state == MAINTENANCE:
+            if opened is not None and float(at) > planned_end:
+                spans.append((opened, planned_end))  # the earlier one ran out unrecorded
+                opened = None
+            opened = float(at) if opened is None else opened
+            planned_end = _until(evidence, end)
+        elif opened is not None:
+            spans.append((opened, min(float(at), planned_end)))
+            opened = None
+    if opened is not None:
+        spans.append((opened, min(end, planned_end)))
+    return spans
+
+
+def _until(evidence: Any, default: float) -> float:
+    try:
+        until = json.loads(evidence)["until"] if evidence else None
+        return _ts(datetime.fromisoformat(str(until).replace("Z", "+00:00"))) if until else default
+    except (ValueError, TypeError, KeyError):
+        return default
+
+
+def _minus(
+    spans: list[tuple[float, float]], holes: list[tuple[float, float]]
+) -> list[tuple[float, float]]:
+    """The parts of `spans` outside every hole (both sorted by start)."""
+    out: list[tuple[float, float]] = []
+    for start, stop in spans:
+        cursor = start
+        for hole_start, hole_stop in holes:
+            if hole_stop <= cursor or hole_start >= stop:
+                continue
+            if hole_start > cursor:
+                out.append((cursor, hole_start))
+            cursor = max(cursor, hole_stop)
+        if cursor < stop:
+            out.append((cursor, stop))
+    return out
 
 
 def _user_version(db: sqlite3.Connection) -> int:

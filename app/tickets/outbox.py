@@ -30,6 +30,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from app.storage_errors import explain
 from app.tickets.builder import sanitize
 from app.tickets.routes.base import RouteOutcome, RouteResult
 
@@ -232,7 +233,7 @@ class Outbox:
             self.path.chmod(0o600)
         except (sqlite3.Error, OSError) as exc:
             # A corrupt, foreign, locked or unwritable file: one line, never a traceback.
-            detail = " ".join(str(exc).split()) or type(exc).__name__
+            detail = explain(self.path, " ".join(str(exc).split()) or type(exc).__name__)
             raise OutboxError(f"the outbox {self.path} cannot be used ({detail})") from exc
 
     # -- writing ---------------------------------------------------------------------
