@@ -40,6 +40,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import Field, dataclass, field, fields, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -244,6 +245,65 @@ class SiteConfig:
         return self.environment == "live"
 
 
+@dataclass(frozen=True)
+class MaintenanceConfig:
+    """One [[maintenance]] window: one-off (start + end) or recurring (rrule + duration,
+    in `timezone`). Inside it the sites it names raise no notification and its span is
+    not downtime (app/maintenance.py)."""
+
+    sites: tuple[str, ...] = setting(REQUIRED, rules.site_refs, "Sites",
+                                     'Site names, "group:NAME" or "*" for all', in_form=False)
+    start: datetime | None = setting(None, rules.aware_datetime, "Start",
+                                     "One-off window: when it starts (with offset)",
+                                     in_form=False)
+    end: datetime | None = setting(None, rules.aware_datetime, "End",
+                                   "One-off window: when it ends (with offset)", in_form=False)
+    rrule: str = setting("", rules.recurrence, "Recurrence",
+                         "Recurring window: an RFC 5545 RRULE giving each start", in_form=False)
+    duration: str = setting("", rules.optional_duration, "Duration",
+                            "Recurring window: how long each lasts (90m, 2h)", in_form=False)
+    timezone: str = setting("UTC", rules.timezone_name, "Time zone",
+                            "Recurring window: the IANA time zone its RRULE is in",
+                            in_form=False)
+
+
+def _check_window(window: MaintenanceConfig) -> None:
+    one_off = window.start is not None or window.end is not None
+    if one_off and (window.rrule or window.duration):
+        key = "rrule" if window.rrule else "duration"
+        raise KeyProblem(key, "a window has either start and end, or rrule and duration")
+    if one_off:
+        if window.start is None or window.end is None:
+            raise KeyProblem("end" if window.end is None else "start",
+                             "is missing (a one-off window needs a start and an end)")
+        if window.end <= window.start:
+            raise KeyProblem("end", f"{window.end.isoformat()} is not after the start "
+                             f"{window.start.isoformat()}")
+        return
+    if not window.rrule:
+        raise KeyProblem("rrule", "is missing (a window needs start and end, or rrule and "
+                         "duration)")
+    if not window.duration:
+        raise KeyProblem("duration", "is missing (a recurring window needs how long it lasts, "
+                         "like 90m)")
+
+
+def _check_window_sites(config: Config) -> None:
+    names = {s.name.casefold() for s in config.sites}
+    groups = {s.group.casefold() for s in config.sites if s.group}
+    for index, window in enumerate(config.maintenance, start=1):
+        for ref in window.sites:
+            if ref == "*":
+                continue
+            if ref.casefold().startswith("group:"):
+                group = ref.split(":", 1)[1].strip()
+                if group.casefold() not in groups:
+                    raise KeyProblem(f"maintenance[{index}].sites",
+                                     f"no site is in the group {group!r}")
+            elif ref.casefold() not in names:
+                raise KeyProblem(f"maintenance[{index}].sites", f"no site named {ref!r}")
+
+
 ROUTE_KINDS = ("dashboard", "pagerduty", "opsgenie", "zendesk", "webhook", "api")
 WEBHOOK_FORMATS = ("slack", "json")
 
@@ -309,6 +369,7 @@ class Config:
     newrelic: NewRelicConfig = field(default_factory=NewRelicConfig)
     sites: tuple[SiteConfig, ...] = ()
     routes: tuple[RouteConfig, ...] = ()
+    maintenance: tuple[MaintenanceConfig, ...] = ()
     source: str = ""  # the file it came from, for messages; not written back
 
     def site(self, name: str) -> SiteConfig | None:
@@ -367,11 +428,12 @@ SECTIONS: tuple[Section, ...] = (
     Section("newrelic", NewRelicConfig, "newrelic"),
     Section("site", SiteConfig, "sites", many=True, unique="name"),
     Section("route", RouteConfig, "routes", many=True, unique="name", check=_check_route),
+    Section("maintenance", MaintenanceConfig, "maintenance", many=True, check=_check_window),
 )
 SECTION = {s.key: s for s in SECTIONS}
 
 # Rules that need the whole config; each raises KeyProblem("site[2].name", "...").
-CONFIG_CHECKS: list[Callable[[Config], None]] = [_check_route_names]
+CONFIG_CHECKS: list[Callable[[Config], None]] = [_check_route_names, _check_window_sites]
 
 
 def _spec(f: Field[Any]) -> Spec:

@@ -12,8 +12,14 @@ import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.rrule import rrulestr
+
+from app.durations import parse_duration
 
 Rule = Callable[[Any], Any]
 # How a form turns typed text into a value before the rule runs.
@@ -85,6 +91,65 @@ def optional_uuid(value: Any) -> str:
     if result and not re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
                                    result):
         raise ValueError(f"{value!r} is not a UUID (like 3f2c...-...-...: the site's id)")
+    return result
+
+
+def site_refs(value: Any) -> tuple[str, ...]:
+    """A non-empty list of site names, `group:NAME`s, or "*" (all)."""
+    result = texts(value)
+    if not result:
+        raise ValueError('must name at least one site, "group:NAME" or "*" (all sites)')
+    return result
+
+
+def aware_datetime(value: Any) -> datetime:
+    """A TOML date-time with its offset (2026-12-01T22:00:00Z): an instant, not a wall time."""
+    if not isinstance(value, datetime):
+        raise ValueError(
+            f"must be a TOML date-time like 2026-12-01T22:00:00Z, not {type_name(value)}"
+        )
+    if value.tzinfo is None:
+        raise ValueError(
+            f"{value.isoformat()} has no offset: add Z (UTC) or one like -08:00"
+        )
+    return value
+
+
+def optional_duration(value: Any) -> str:
+    """A duration like 90m or 2h (empty: none)."""
+    result = text(value)
+    if result:
+        parse_duration(result)
+    return result
+
+
+def timezone_name(value: Any) -> str:
+    """An IANA time zone name (America/Los_Angeles), or UTC."""
+    result = text(value)
+    if result.upper() == "UTC":
+        return "UTC"
+    try:
+        ZoneInfo(result)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f"{result!r} is not a time zone name (an IANA name like America/Los_Angeles, "
+            "or UTC)"
+        ) from None
+    return result
+
+
+def recurrence(value: Any) -> str:
+    """An RFC 5545 RRULE, as python-dateutil reads it (empty: none)."""
+    result = text(value)
+    if re.search(r"FREQ\s*=\s*(SECONDLY|MINUTELY|HOURLY)", result, re.IGNORECASE):
+        raise ValueError(f"{result!r}: a maintenance window repeats at most daily")
+    if result:
+        try:
+            rrulestr(result, dtstart=datetime(2000, 1, 1))
+        except (ValueError, TypeError, OverflowError):
+            raise ValueError(
+                f"{result!r} is not an RRULE (like FREQ=WEEKLY;BYDAY=TU;BYHOUR=22;BYMINUTE=0)"
+            ) from None
     return result
 
 

@@ -2,7 +2,9 @@
 
 The JSON shape is a contract for scripts: {"at", "event", "site", "from", "to",
 "point_of_failure", "reason"}, with `event` one of site_state, platform_state,
-overall_state, reminder, network (plus "flapping" on site_state). Pending hints and the
+overall_state, reminder, maintenance, network (plus "flapping" on site_state). The site
+events (site_state, reminder, maintenance) carry "silenced": "snooze" or "maintenance"
+when no notification is raised for them, else null. Pending hints and the
 per-check snapshot are for people and the tray, so they appear in text only (pending) or
 not at all (CheckCompleted).
 """
@@ -15,6 +17,7 @@ from typing import Any
 from app.clock import iso
 from app.events import (
     Event,
+    MaintenanceChanged,
     MonitorError,
     NetworkChanged,
     OverallStateChanged,
@@ -36,6 +39,7 @@ def event_record(event: Event) -> dict[str, Any] | None:
             "point_of_failure": event.point_of_failure.value,
             "reason": event.reason,
             "flapping": event.flapping,
+            "silenced": event.silenced,
         }
     if isinstance(event, PlatformStateChanged):
         return {
@@ -61,6 +65,18 @@ def event_record(event: Event) -> dict[str, Any] | None:
             "to": event.state.value,
             "point_of_failure": event.point_of_failure.value,
             "reason": f"Still {event.state.value}{since}. {event.reason}".strip(),
+            "silenced": None,  # silenced sites get no reminders
+        }
+    if isinstance(event, MaintenanceChanged):
+        until = f" until {iso(event.until)}" if event.until else ""
+        return {
+            **_base(event.at, "maintenance", event.site),
+            "from": None if event.active else "maintenance",
+            "to": "maintenance" if event.active else None,
+            "point_of_failure": "none",
+            "reason": f"In a maintenance window{until}." if event.active
+            else "The maintenance window ended.",
+            "silenced": "maintenance" if event.active else None,
         }
     if isinstance(event, NetworkChanged):
         return {
@@ -99,8 +115,12 @@ def text_line(event: Event) -> str | None:
     who = f"{record['site']}: " if record["site"] else ""
     before = record["from"] or "(start)"
     change = f"still {record['to']}" if kind == "reminder" else f"{before} -> {record['to']}"
+    if kind == "maintenance":
+        change = "begins" if record["to"] else "ends"
     if record.get("flapping"):
         change += " (flapping)"
+    if record.get("silenced") and kind != "maintenance":
+        change += f" (silenced: {record['silenced']})"
     reason = f" - {record['reason']}" if record["reason"] else ""
     return f"{record['at']} {kind:<9} {who}{change}{reason}"
 

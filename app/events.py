@@ -39,6 +39,9 @@ class SiteStatus:
     uptime_24h: float | None = None  # 0..1, None when there is no history yet
     uptime_7d: float | None = None  # 0..1, None when there is no history yet
     result: SiteResult | None = None  # the latest raw check of this site
+    group: str = ""  # its [[site]] group ("" = none)
+    silenced: str | None = None  # "snooze" | "maintenance": no notification, no icon colour
+    silenced_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,8 @@ class MonitorSnapshot:
 
     @property
     def pending(self) -> bool:
-        return any(s.pending for s in self.sites)
+        """A problem is being confirmed (the icon's dot); silenced sites do not count."""
+        return any(s.pending and s.silenced is None for s in self.sites)
 
     def site(self, name: str) -> SiteStatus | None:
         return next((s for s in self.sites if s.name == name), None)
@@ -73,6 +77,7 @@ class SiteStateChanged:
     flapping: bool = False
     result: SiteResult | None = None
     platform: PlatformStatus | None = None  # the platform as it stood (evidence for history)
+    silenced: str | None = None  # "snooze" | "maintenance": recorded and shown, not notified
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,16 @@ class Reminder:
 
 
 @dataclass(frozen=True)
+class MaintenanceChanged:
+    """A site entered (`active`) or left one of its `[[maintenance]]` windows."""
+
+    at: datetime
+    site: str
+    active: bool
+    until: datetime | None = None  # when active: the window's end
+
+
+@dataclass(frozen=True)
 class NetworkChanged:
     at: datetime
     available: bool
@@ -141,6 +156,7 @@ Event = (
     | PlatformStateChanged
     | OverallStateChanged
     | Reminder
+    | MaintenanceChanged
     | NetworkChanged
     | CheckCompleted
     | MonitorError

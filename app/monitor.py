@@ -44,8 +44,10 @@ from app.config import Config, SiteConfig
 from app.events import (
     CheckCompleted,
     Event,
+    MaintenanceChanged,
     MonitorSnapshot,
     NetworkChanged,
+    SiteStateChanged,
     SiteStatus,
 )
 from app.history import History
@@ -64,6 +66,7 @@ from app.monitoring.round_probe import ProbeCanary, ProbeSite, Round, RoundProbe
 from app.monitoring.site_tracker import SiteTracker
 from app.monitoring.sleep import SLEEP_GAP, SleepDetector, slept_between
 from app.probes import ProbeClients, ProbeOptions
+from app.silence import Silence, Silencer
 
 __all__ = [
     "NETWORK_REASON",
@@ -104,6 +107,7 @@ class Monitor:
         probe_canary: ProbeCanary | None = None,
         assess: Assess | None = None,
         overall_state: OverallOf | None = None,
+        silencer: Silencer | None = None,
     ) -> None:
         # The real check engine by default; tests pass their own functions.
         from app import impact, probes, statuspage
@@ -129,6 +133,9 @@ class Monitor:
             self._error,
         )
         self._overall = OverallTracker(overall_state or impact.overall_state)
+        # Maintenance windows from the config; snoozes too when given their store.
+        self._silencer = silencer or Silencer(config)
+        self._silences: dict[str, Silence] = {}
         self._sleep = SleepDetector()
         self._tracks: dict[str, SiteTracker] = {}
         self._network_ok = True
@@ -191,6 +198,8 @@ class Monitor:
         if config.provider.status_page != old.provider.status_page:
             self._platform.reset()
         self._sync_tracks(config)
+        self._silencer.update_config(config)
+        self._refresh_silences(self._clock.now())
         if config.monitor.interval < old.monitor.interval:
             soon = self._clock.monotonic() + config.monitor.interval
             for track in self._tracks.values():
@@ -307,6 +316,7 @@ class Monitor:
 
     def _apply(self, rnd: Round, mono: float, wall: datetime) -> None:
         self._last_check = wall
+        self._refresh_silences(wall)
         if rnd.fetch is not None:
             self._platform.hold(rnd.fetch, mono)
         # Results of sites removed or edited while the round ran are not theirs any more.
@@ -395,7 +405,10 @@ class Monitor:
                 result, trusted=trusted, mono=mono, wall=wall, platform=self._platform.status
             )
             track.next_due = mono + (cfg.retry_interval if track.pending else cfg.interval)
+            silence = self._silences.get(track.name)
             for event in events:
+                if silence is not None and isinstance(event, SiteStateChanged):
+                    event = replace(event, silenced=silence.kind)
                 self._emit(event)
 
     def _observe_platform(self, status: PlatformStatus, wall: datetime) -> None:
@@ -407,6 +420,8 @@ class Monitor:
         """Seam: the one place reminders are emitted (a silenced site's are held here)."""
         every = self._config.monitor.remind_every
         for track in self._tracks.values():
+            if track.name in self._silences:
+                continue  # a snoozed site, or one in maintenance, is not chased
             reminder = track.reminder(mono, wall, every)
             if reminder is not None:
                 self._emit(reminder)
@@ -414,18 +429,46 @@ class Monitor:
     def _update_overall(self, wall: datetime) -> None:
         if self._last_check is None:
             return  # nothing is known before the first round
+        # Silenced sites do not set the icon's colour: the overall state is the others'.
+        heard = [t for t in self._tracks.values() if t.name not in self._silences]
         event = self._overall.update(
             wall,
             network_ok=self._network_ok,
-            statuses=[self._status(t) for t in self._tracks.values()],
+            statuses=[self._status(t) for t in heard],
             platform=self._platform.shown,
-            all_confirmed=all(t.shown is not None for t in self._tracks.values()),
+            all_confirmed=all(t.shown is not None for t in heard),
         )
         if event is not None:
             self._emit(event)
 
     def _status(self, track: SiteTracker) -> SiteStatus:
-        return track.status(network_ok=self._network_ok, uptime=self._history.uptime(track.name))
+        status = track.status(
+            network_ok=self._network_ok, uptime=self._history.uptime(track.name)
+        )
+        silence = self._silences.get(track.name)
+        if silence is None and not track.site.group:
+            return status
+        return replace(
+            status,
+            group=track.site.group,
+            silenced=silence.kind if silence else None,
+            silenced_until=silence.until if silence else None,
+        )
+
+    def _refresh_silences(self, wall: datetime) -> None:
+        """Seam: who is silenced now (snoozes re-read when their file changed). A site
+        entering or leaving a maintenance window is an event, so the history records
+        the span and uptime leaves it out."""
+        silences = self._silencer.at(wall)
+        for name in self._tracks:
+            before, now = self._silences.get(name), silences.get(name)
+            was = before is not None and before.kind == "maintenance"
+            is_in = now is not None and now.kind == "maintenance"
+            if was != is_in:
+                self._emit(MaintenanceChanged(
+                    at=wall, site=name, active=is_in, until=now.until if now and is_in else None
+                ))
+        self._silences = silences
 
     # ------------------------------------------------------------------ scheduling, sleep
 

@@ -93,6 +93,8 @@ class Notifier(QObject):
         if isinstance(event, SiteStateChanged):
             if event.previous is None and event.state is SiteState.OPERATIONAL:
                 return  # a fine site at start-up is not news
+            if event.silenced is not None:
+                return  # snoozed or in maintenance: recorded and shown, not announced
             self._collect(event)
         elif isinstance(event, PlatformStateChanged):
             if event.previous is None and event.state is PlatformState.OPERATIONAL:

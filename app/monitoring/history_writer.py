@@ -30,7 +30,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from app.events import Event, NetworkChanged, PlatformStateChanged, SiteStateChanged
+from app.events import (
+    Event,
+    MaintenanceChanged,
+    NetworkChanged,
+    PlatformStateChanged,
+    SiteStateChanged,
+)
 from app.history import History, HistoryError
 from app.monitoring.site_tracker import Uptime
 
@@ -40,7 +46,7 @@ UPTIME_REFRESH = 60.0  # seconds between uptime figures read from the history
 HEARTBEAT_EVERY = 30.0  # seconds between coverage updates (coverage is this precise)
 PRUNE_EVERY = 86400.0
 # Overall changes are not stored: they follow from the site and platform ones.
-RECORDED = (SiteStateChanged, PlatformStateChanged, NetworkChanged)
+RECORDED = (SiteStateChanged, PlatformStateChanged, NetworkChanged, MaintenanceChanged)
 
 T = TypeVar("T")
 
