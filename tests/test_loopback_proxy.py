@@ -35,3 +35,15 @@ def test_new_relic_on_loopback_is_reached_directly(
     assert findings.app == "shop"
     assert proxy.requests == []
     assert len(server.requests) == 1
+
+
+def test_pantheon_import_on_loopback_is_reached_directly(
+    proxy: LoopbackServer, server: LoopbackServer
+) -> None:
+    from app.integrations.pantheon import TerminusClient
+    from tests.pantheon_fake import FakeSite, PantheonFake
+
+    fake = PantheonFake(server, "mt-token", [FakeSite("shop")])
+    listing = asyncio.run(TerminusClient(fake.api, "mt-token").list_sites())
+    assert [s.name for s in listing.sites] == ["Shop"]
+    assert proxy.requests == []  # neither the machine token nor the session went there

@@ -29,6 +29,7 @@ import httpx2
 
 from app import __version__
 from app.config import DEFAULT_DASHBOARD
+from app.config_rules import is_loopback
 from app.redact import register_secret
 from app.sites_import import ImportCandidate, SkippedSite
 from app.text import exception_chain
@@ -151,6 +152,8 @@ class TerminusClient:
             timeout=httpx2.Timeout(self._request_timeout),
             follow_redirects=False,
             verify=self._verify,
+            # The session token never goes to a proxy when the API is on this machine.
+            trust_env=not is_loopback(self._host),
             headers={"User-Agent": f"lifeline/{__version__}"},
         ) as client:
             session, user_id = await self._authorize(client)
