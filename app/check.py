@@ -55,6 +55,18 @@ def select_sites(config: Config, only: Sequence[str] | None) -> Config:
     return replace(config, sites=tuple(s for s in config.sites if s.name.casefold() in wanted))
 
 
+def group_sites(config: Config, groups: Sequence[str]) -> list[str]:
+    """The names of the sites in any of `groups` (case-insensitive), in config order.
+    Raises UnknownSite for a group no site is in."""
+    known = {s.group.casefold(): s.group for s in config.sites if s.group}
+    for group in groups:
+        if group.strip().casefold() not in known:
+            listed = ", ".join(sorted(known.values(), key=str.casefold)) or "none configured"
+            raise UnknownSite(f"no site is in the group {group!r} (groups: {listed})")
+    wanted = {g.strip().casefold() for g in groups}
+    return [s.name for s in config.sites if s.group and s.group.casefold() in wanted]
+
+
 async def run_check(
     config: Config,
     *,

@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--site", action="append", metavar="NAME", help="only this site (repeatable)"
     )
     check.add_argument(
+        "--group", action="append", metavar="NAME", help="only this group's sites (repeatable)"
+    )
+    check.add_argument(
         "-t",
         "--timeout",
         type=_seconds,
@@ -62,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     history = sub.add_parser("history", help="past state changes and uptime")
     _config_opt(history)
     history.add_argument("--site", metavar="NAME")
+    history.add_argument("--group", metavar="NAME", help="only the sites of this group")
     history.add_argument("--since", default="24h", help="e.g. 30m, 24h, 7d (default 24h)")
     history.add_argument("--json", action="store_true")
 
@@ -84,6 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     outbox.add_argument("id", nargs="?", help="draft id (send: all pending when omitted)")
     outbox.add_argument("--json", action="store_true")
+
+    snooze = sub.add_parser(
+        "snooze", help="silence one site for a while (checked and recorded, not notified)"
+    )
+    _config_opt(snooze)
+    snooze.add_argument("site", nargs="?", metavar="SITE")
+    snooze.add_argument("duration", nargs="?", metavar="DURATION", help="e.g. 30m, 2h, 1d")
+    snooze.add_argument("--off", action="store_true", help="end the site's snooze now")
+    snooze.add_argument("--list", action="store_true", help="the snoozes running now")
+    snooze.add_argument("--json", action="store_true")
 
     imp = sub.add_parser("import", help="import sites from a hosting account")
     _config_opt(imp)

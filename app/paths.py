@@ -41,6 +41,11 @@ class Paths:
         return self.data_dir / "planned-notices.json"
 
     @property
+    def snoozes(self) -> Path:
+        """Snoozed sites and until when (app/snooze.py): state, so not in config.toml."""
+        return self.data_dir / "snoozes.json"
+
+    @property
     def log_file(self) -> Path:
         return self.log_dir / "lifeline.log"
 

@@ -18,6 +18,7 @@ COMMANDS = {
     "ticket": "app.commands.ticket",
     "outbox": "app.commands.outbox",
     "import": "app.commands.importer",
+    "snooze": "app.commands.snooze",
 }
 
 

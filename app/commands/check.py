@@ -1,4 +1,9 @@
-"""`lifeline check`: one full check, printed, with Nagios exit codes."""
+"""`lifeline check`: one full check, printed, with Nagios exit codes.
+
+Silenced sites (snoozed, or inside a `[[maintenance]]` window) are checked and shown,
+marked `silenced`, but the exit code and the summary line are the other sites': a host
+in maintenance pages nobody.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +14,23 @@ import json
 import os
 import sys
 import time
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
 
-from app.check import UnknownSite, run_check, select_sites
+from app.check import UnknownSite, group_sites, run_check, select_sites
+from app.clock import iso
 from app.commands import config_path
-from app.config import ConfigError, load_config
+from app.config import Config, ConfigError, load_config
+from app.impact import overall_point_of_failure, overall_state
 from app.logs import quiet_http_loggers
-from app.models import EXIT_CODES, EXIT_USAGE
+from app.models import EXIT_CODES, EXIT_USAGE, CheckReport, PointOfFailure
 from app.paths import Paths
 from app.printable import printable_lines
-from app.report import format_report, report_to_json
+from app.report import format_report, nagios_text, no_pipe, perfdata, report_to_json
 from app.secret_hosts import foreign_secret_hosts
+from app.silence import Silence, Silencer
+from app.snooze import SnoozeStore
 
 # Seconds of `--timeout` kept for assessing, printing and Python's start-up (about 0.3 s).
 _RESERVE = 0.6
@@ -38,6 +50,10 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     only: list[str] = list(args.site or [])
     try:
         select_sites(config, only)
+        if args.group:
+            only += group_sites(config, args.group)
+            if not only:
+                raise UnknownSite("the group has no sites")
     except UnknownSite as exc:
         print(f"lifeline: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -46,10 +62,12 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         # Room for the report, the output and the interpreter's own start-up.
         deadline = max(0.1, args.timeout - (time.monotonic() - started) - _RESERVE)
     report = asyncio.run(run_check(config, only=only, deadline=deadline))
+    silences = Silencer(config, SnoozeStore(paths.snoozes)).at(report.checked_at)
+    heard = unsilenced(report, silences)
     text = (
-        json.dumps(report_to_json(report), indent=2, ensure_ascii=False)
+        json.dumps(check_json(report, heard, config, silences), indent=2, ensure_ascii=False)
         if args.json
-        else format_report(report)
+        else check_text(report, heard, silences)
     )
     if isinstance(sys.stdout, io.TextIOWrapper):
         # A cron job with a non-UTF-8 locale must still get its report (and exit code).
@@ -62,4 +80,50 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         # interpreter's final flush does not complain; the exit code still counts.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    return EXIT_CODES[report.overall]
+    return EXIT_CODES[heard.overall]
+
+
+def unsilenced(report: CheckReport, silences: Mapping[str, Silence]) -> CheckReport:
+    """The report as if only the sites nobody silenced were checked (exit code, summary)."""
+    if not any(s.name in silences for s in report.sites):
+        return report
+    if report.point_of_failure is PointOfFailure.NETWORK:
+        return report  # nothing answered: that is news whatever is silenced
+    sites = tuple(s for s in report.sites if s.name not in silences)
+    overall = overall_state((s.state for s in sites), report.platform.state)
+    return replace(
+        report,
+        sites=sites,
+        overall=overall,
+        point_of_failure=overall_point_of_failure(overall, sites, report.platform),
+    )
+
+
+def _silenced_note(report: CheckReport, silences: Mapping[str, Silence]) -> str:
+    names = [s.name for s in report.sites if s.name in silences]
+    if not names:
+        return ""
+    shown = ", ".join(f"{n}: {silences[n].kind}" for n in names[:3])
+    more = f", +{len(names) - 3} more" if len(names) > 3 else ""
+    return f"; {len(names)} silenced ({no_pipe(shown)}{more})"
+
+
+def check_text(report: CheckReport, heard: CheckReport, silences: Mapping[str, Silence]) -> str:
+    lines = format_report(report).split("\n")
+    lines[0] = f"{nagios_text(heard)}{_silenced_note(report, silences)} | {perfdata(report)}"
+    return "\n".join(lines)
+
+
+def check_json(
+    report: CheckReport, heard: CheckReport, config: Config, silences: Mapping[str, Silence]
+) -> dict[str, Any]:
+    doc = report_to_json(report)
+    for site in doc["sites"]:
+        configured = config.site(site["name"])
+        silence = silences.get(site["name"])
+        site["group"] = configured.group if configured else ""
+        site["silenced"] = silence.kind if silence else None
+        site["silenced_until"] = iso(silence.until) if silence else None
+    doc["exit_code"] = EXIT_CODES[heard.overall]
+    doc["summary"] = nagios_text(heard) + _silenced_note(report, silences)
+    return doc

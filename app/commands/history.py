@@ -12,7 +12,10 @@ import re
 import sys
 from datetime import UTC, datetime, timedelta
 
+from app.check import UnknownSite, group_sites
 from app.clock import iso
+from app.commands import config_path
+from app.config import ConfigError, load_config
 from app.history import History, HistoryError, Transition
 from app.models import EXIT_USAGE
 from app.paths import Paths
@@ -50,6 +53,14 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     except ValueError as exc:
         print(f"lifeline: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    members: list[str] | None = None  # --group: its sites, from the config
+    if getattr(args, "group", None):
+        try:
+            members = group_sites(load_config(config_path(args, paths)), [args.group])
+        except (ConfigError, UnknownSite) as exc:
+            message = exc.one_line() if isinstance(exc, ConfigError) else str(exc)
+            print(f"lifeline: {message}", file=sys.stderr)
+            return EXIT_USAGE
     path = paths.history_db
     if not path.exists():
         if args.json:
@@ -64,6 +75,9 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         with History(path) as history:
             rows = history.transitions(site=args.site, since=since)
             names = [args.site] if args.site else history.sites()
+            if members is not None:
+                rows = [t for t in rows if t.site in members]
+                names = [n for n in members if not args.site or n == args.site]
             uptime = {
                 name: (
                     history.uptime(name, timedelta(hours=24), now=now),

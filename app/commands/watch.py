@@ -28,6 +28,8 @@ from app.monitor import Monitor
 from app.paths import Paths
 from app.printable import printable
 from app.redact import RedactingFilter
+from app.silence import Silencer
+from app.snooze import SnoozeStore
 
 
 def run(args: argparse.Namespace, paths: Paths) -> int:
@@ -47,16 +49,24 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         return EXIT_USAGE
     history = History(paths.history_db)
     try:
-        asyncio.run(_watch(config, history, json_lines=args.json_lines, duration=duration))
+        silencer = Silencer(config, SnoozeStore(paths.snoozes))
+        asyncio.run(
+            _watch(config, history, silencer, json_lines=args.json_lines, duration=duration)
+        )
     finally:
         history.close()
     return 0
 
 
 async def _watch(
-    config: Config, history: History, *, json_lines: bool, duration: float | None
+    config: Config,
+    history: History,
+    silencer: Silencer,
+    *,
+    json_lines: bool,
+    duration: float | None,
 ) -> None:
-    monitor = Monitor(config, history=history)
+    monitor = Monitor(config, history=history, silencer=silencer)
     render = json_line if json_lines else text_line
 
     def show(event: Event) -> None:
