@@ -136,6 +136,7 @@ class Monitor:
         # Maintenance windows from the config; snoozes too when given their store.
         self._silencer = silencer or Silencer(config)
         self._silences: dict[str, Silence] = {}
+        self._unsilenced: set[str] = set()  # silence ended since the last reminders
         self._sleep = SleepDetector()
         self._tracks: dict[str, SiteTracker] = {}
         self._network_ok = True
@@ -419,10 +420,12 @@ class Monitor:
     def _remind(self, mono: float, wall: datetime) -> None:
         """Seam: the one place reminders are emitted (a silenced site's are held here)."""
         every = self._config.monitor.remind_every
+        woken, self._unsilenced = self._unsilenced, set()
         for track in self._tracks.values():
             if track.name in self._silences:
                 continue  # a snoozed site, or one in maintenance, is not chased
-            reminder = track.reminder(mono, wall, every)
+            # Still broken when its silence ends: say so once, at once.
+            reminder = track.reminder(mono, wall, every, now=track.name in woken)
             if reminder is not None:
                 self._emit(reminder)
 
@@ -460,6 +463,7 @@ class Monitor:
         entering or leaving a maintenance window is an event, so the history records
         the span and uptime leaves it out."""
         silences = self._silencer.at(wall)
+        self._unsilenced |= set(self._silences) - set(silences)
         for name in self._tracks:
             before, now = self._silences.get(name), silences.get(name)
             was = before is not None and before.kind == "maintenance"

@@ -162,12 +162,15 @@ class SiteTracker:
 
     # ------------------------------------------------------------------ between checks
 
-    def reminder(self, mono: float, wall: datetime, every: float) -> Reminder | None:
-        """A "still down" every `every` seconds of a confirmed alarm (never while flapping)."""
+    def reminder(
+        self, mono: float, wall: datetime, every: float, *, now: bool = False
+    ) -> Reminder | None:
+        """A "still down" every `every` seconds of a confirmed alarm (never while flapping);
+        `now`: one at once, whenever the last was (a site whose silence just ended)."""
         shown = self.shown
-        if every <= 0 or shown is None or shown.flapping or shown.state not in ALARM_STATES:
+        if shown is None or shown.flapping or shown.state not in ALARM_STATES:
             return None
-        if self._last_alert is None or mono - self._last_alert < every:
+        if not now and (every <= 0 or self._last_alert is None or mono - self._last_alert < every):
             return None
         self._last_alert = mono
         return Reminder(
