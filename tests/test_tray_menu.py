@@ -378,16 +378,95 @@ def test_icon_swapped_only_when_state_changes(qtbot: Any, tray_setup: Any) -> No
     assert tray.icon_changes == base + 2
 
 
-def test_tooltip_summarises_escaped(qtbot: Any, tray_setup: Any) -> None:
+def test_tooltip_is_plain_text_and_changes_only_with_what_it_says(
+    qtbot: Any, tray_setup: Any
+) -> None:
+    """Issue 18: an SNI tooltip's title is plain text (the old one showed `<p style=...`),
+    and a tooltip carrying the last check's time made the panel re-read it every check."""
     monitor, bridge, tray, _ = tray_setup
     monitor.emit(CheckCompleted(at=NOW, snapshot=SNAPSHOT))
     qtbot.waitUntil(lambda: bridge.snapshot is SNAPSHOT, timeout=5000)
     tip = tray.tray.toolTip()
-    assert "Lifeline<br>Down: 1 of 3 sites need attention<br>" in tip
+    assert tip.startswith("Lifeline\nDown: 1 of 3 sites need attention\n")
     assert "1 down, 2 operational" in tip
     assert "Pantheon: Degraded" in tip
-    assert "Last check: " in tip
-    assert "<i>" not in tip and "&amp;" in tip  # status-page text cannot inject markup
+    assert "<" not in tip and ">" not in tip  # status-page text cannot inject markup
+    assert "Last check" not in tip
+    changes: list[str] = []
+    original = tray.tray.setToolTip
+    tray.tray.setToolTip = lambda text: (changes.append(text), original(text))  # type: ignore[method-assign]
+    later = [replace(SNAPSHOT, last_check=NOW + timedelta(minutes=i)) for i in range(1, 4)]
+    monitor.emit(*(CheckCompleted(at=NOW, snapshot=s) for s in later))
+    qtbot.waitUntil(lambda: bridge.snapshot is later[-1], timeout=5000)
+    assert changes == []
+    calm = replace(later[-1], platform=replace(PLATFORM, state=PlatformState.OPERATIONAL))
+    monitor.emit(CheckCompleted(at=NOW, snapshot=calm))
+    qtbot.waitUntil(lambda: bridge.snapshot is calm, timeout=5000)
+    assert len(changes) == 1 and "Pantheon: Degraded" not in changes[0]
+
+
+def test_a_closed_menu_follows_every_snapshot_without_about_to_show(
+    qtbot: Any, tray_setup: Any
+) -> None:
+    """Issue 18 defects 1 and 2: an SNI host reads the menu over D-Bus without opening it
+    (and `isVisible()` is always False when it draws it): the menu must follow each
+    snapshot, in place (same QActions, so the same dbusmenu ids) while its shape and
+    order hold, rebuilt when they change."""
+    monitor, bridge, tray, _ = tray_setup
+    monitor.emit(CheckCompleted(at=NOW, snapshot=SNAPSHOT))
+    qtbot.waitUntil(lambda: bridge.snapshot is SNAPSHOT, timeout=5000)
+    assert not tray.menu.isVisible()
+    top = [a.text() for a in tray.menu.actions()]
+    assert top[0] == "Down: 1 of 3 sites need attention"
+    assert any(t.startswith("Shop && Co: Down") for t in top)
+    entries = list(tray.menu.actions())
+    rebuilds = tray.menu_rebuilds
+
+    # The same order, new words: updated in place.
+    worse = replace(SNAPSHOT, sites=(
+        SNAPSHOT.sites[0], replace(SNAPSHOT.sites[1], reason="502 Bad Gateway"),
+        SNAPSHOT.sites[2],
+    ), last_check=NOW + timedelta(minutes=1))
+    monitor.emit(CheckCompleted(at=NOW, snapshot=worse))
+    qtbot.waitUntil(lambda: bridge.snapshot is worse, timeout=5000)
+    assert list(tray.menu.actions()) == entries and tray.menu_rebuilds == rebuilds
+    assert any(t == "Shop && Co: Down: 502 Bad Gateway" for t in menu_texts(tray.menu))
+
+    # Everything recovers: the order changes, so the closed menu is rebuilt, sorted.
+    fine = replace(SNAPSHOT, overall=OverallState.OPERATIONAL, platform=None, sites=tuple(
+        site(s.name, SiteState.OPERATIONAL) for s in SNAPSHOT.sites
+    ))
+    monitor.emit(CheckCompleted(at=NOW, snapshot=fine))
+    qtbot.waitUntil(lambda: bridge.snapshot is fine, timeout=5000)
+    assert tray.menu_rebuilds == rebuilds + 1
+    texts = [a.text() for a in tray.menu.actions()]
+    assert texts[0].startswith("Operational")
+    assert not any("Down" in t for t in texts)
+
+
+def test_about_box_stays_open(qtbot: Any, tray_setup: Any) -> None:
+    """Issue 18 defect 5: a parentless local QMessageBox was collected at once."""
+    import gc
+
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    _, _, tray, _ = tray_setup
+    tray.rebuild_menu()
+    trigger(tray.menu, "About Lifeline")
+    gc.collect()
+
+    def shown() -> list[QMessageBox]:
+        return [w for w in QApplication.topLevelWidgets()
+                if isinstance(w, QMessageBox) and w.isVisible()]
+
+    qtbot.waitUntil(lambda: len(shown()) == 1, timeout=5000)
+    box = shown()[0]
+    assert box.windowTitle() == "About Lifeline"
+    assert "Log file:" in box.text()
+    trigger(tray.menu, "About Lifeline")  # a second choice raises the same box
+    assert shown() == [box]
+    box.close()
+    qtbot.waitUntil(lambda: not shown(), timeout=5000)
 
 
 def test_menu_rebuilt_on_about_to_show_from_memory(qtbot: Any, tray_setup: Any) -> None:

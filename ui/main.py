@@ -91,7 +91,9 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     tune_for_gui()
     qt_app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "lifeline"])
     assert isinstance(qt_app, QApplication)
-    qt_app.setApplicationName("lifeline")
+    # Qt's StatusNotifierItem reports this as its Id and Title, and its notifications as
+    # the app's name: what the panel's settings and the notification daemon show.
+    qt_app.setApplicationName(APP_DISPLAY_NAME)
     qt_app.setApplicationDisplayName(APP_DISPLAY_NAME)
     qt_app.setApplicationVersion(__version__)
     qt_app.setDesktopFileName(APP_ID)

@@ -1,30 +1,33 @@
 """The tray icon: state-driven icon and tooltip, the menu, notifications.
 
 Driven by the bridge's signals. The icon is swapped only when (overall state, pending)
-changes; the menu is rebuilt when it is about to show, from the snapshot in memory, and
-updated in place when a snapshot arrives while it is open.
+changes. The menu follows every snapshot, opened or not: a StatusNotifierItem host
+(KDE, GNOME's AppIndicator, XFCE) reads it over D-Bus (dbusmenu GetLayout) whenever it
+likes, may never call AboutToShow, and draws the menu itself, so `menu.isVisible()` is
+always False there. It is updated in place (same QActions, so the same dbusmenu ids)
+while its shape and order hold, and rebuilt when they change; an open menu (ours or the
+host's) keeps its order, so entries do not move under the pointer.
 Everything it acts on comes in through the constructor.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
-from PySide6.QtGui import QCursor, QDesktopServices
+from PySide6.QtCore import QObject, QPoint, QRect, Qt, QUrl, Slot
+from PySide6.QtGui import QCursor, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QMenu, QMessageBox, QSystemTrayIcon
 
 from app import APP_DISPLAY_NAME, __version__
 from app.config import Config
 from app.events import Event, MonitorSnapshot
 from app.models import OverallState
-from app.notices import Level, Notification
+from app.notices import Notification
 from app.planned import PlannedNotices
-from app.presentation import tooltip_lines
+from app.presentation import site_sort_key, tooltip_lines
 from ui.bridge import Bridge
 from ui.icons import IconSet
 from ui.menu import MenuHandlers, MenuLayout, MenuState, populate, refresh
@@ -40,11 +43,6 @@ class Autostart(Protocol):
     def set_enabled(self, enabled: bool) -> None: ...
 
 
-_MESSAGE_ICON = {
-    Level.INFO: QSystemTrayIcon.MessageIcon.Information,
-    Level.WARNING: QSystemTrayIcon.MessageIcon.Warning,
-    Level.CRITICAL: QSystemTrayIcon.MessageIcon.Critical,
-}
 MESSAGE_MS = 10_000
 
 
@@ -89,7 +87,8 @@ class TrayIcon(QObject):
         self.menu = QMenu()
         self.menu.setToolTipsVisible(True)
         self.tray.setContextMenu(self.menu)
-        self.menu.aboutToShow.connect(self.rebuild_menu)
+        self.menu.aboutToShow.connect(self._on_about_to_show)
+        self.menu.aboutToHide.connect(self._on_about_to_hide)
         self.tray.activated.connect(self._on_activated)
         self.tray.messageClicked.connect(self._on_message_clicked)
 
@@ -103,14 +102,19 @@ class TrayIcon(QObject):
         self._icon_key: tuple[OverallState, bool] | None = None
         self._tooltip = ""
         self._layout: MenuLayout | None = None
+        self._layout_key: tuple[object, ...] | None = None  # what the menu's shape follows
+        self._menu_open = False  # from aboutToShow/aboutToHide: a host-drawn menu too
+        self._autostart_cached: bool | None = None
+        self._about_box: QMessageBox | None = None  # kept: a parentless box dies at once
+        self.menu_rebuilds = 0  # how often the menu was rebuilt (ids renumbered)
         self.icon_changes = 0  # how often the icon was really swapped (a figure we report)
 
         bridge.snapshotChanged.connect(self._on_snapshot)
         bridge.monitorEvents.connect(self._on_events)
         bridge.error.connect(self.show_error)
         bridge.configChanged.connect(self._on_config)
+        self._autostart_cached = self._autostart_state()
         self._on_snapshot(bridge.snapshot)
-        self.rebuild_menu()
 
     # -- showing ---------------------------------------------------------------------
 
@@ -122,10 +126,22 @@ class TrayIcon(QObject):
 
     def open_menu(self) -> None:
         """Pop the menu up near the icon (second launch, a notification click)."""
-        geometry = self.tray.geometry()
-        where = geometry.bottomLeft() if geometry.isValid() else QCursor.pos()
-        self.menu.popup(QPoint(where))
+        self._sync_menu(keep_order=False)
+        self.menu.popup(self._menu_anchor())
         self.menu.activateWindow()
+
+    def _menu_anchor(self) -> QPoint:
+        geometry = self.tray.geometry()
+        if geometry.isValid():
+            return geometry.bottomLeft()
+        # A StatusNotifierItem host knows where the icon is, but never tells (the
+        # geometry is invalid there): the panel's corner is the best guess, not the
+        # mouse pointer, which may be anywhere after a launch from a terminal.
+        screen = QGuiApplication.primaryScreen()
+        if screen is None:
+            return QCursor.pos()
+        return panel_corner(screen.geometry(), screen.availableGeometry(),
+                            self.menu.sizeHint().width())
 
     # -- state ------------------------------------------------------------------------
 
@@ -139,16 +155,20 @@ class TrayIcon(QObject):
             log.info("tray icon: %s%s", key[0].value, " (pending)" if key[1] else "")
         tip = self.tooltip(snapshot)
         if tip != self._tooltip:
+            # Only when what it says changes: an SNI host re-reads the whole ToolTip
+            # property (the icon's pixmaps with it) on every NewToolTip.
             self._tooltip = tip
             self.tray.setToolTip(tip)
-        if self.menu.isVisible():
-            # An open menu must not go on saying "confirming down" once the icon is red.
-            self.refresh_menu()
+        # An open menu must not go on saying "confirming down" once the icon is red,
+        # and a host that never calls AboutToShow must still read today's menu.
+        self._sync_menu(keep_order=self._menu_open or self.menu.isVisible())
 
     def tooltip(self, snapshot: MonitorSnapshot) -> str:
+        """Plain text (an SNI tooltip's title is plain; `plain()` has already turned
+        angle brackets into look-alikes, so Qt never guesses rich text either), without
+        the last check's time, which would change it on every check."""
         lines = tooltip_lines(snapshot, self._bridge.config.provider.name, self._clock())
-        # Escaped rich text: Qt would otherwise guess, and status-page text is untrusted.
-        return "<p style='white-space:pre'>" + "<br>".join(html.escape(x) for x in lines) + "</p>"
+        return "\n".join(line for line in lines if not line.startswith(LAST_CHECK))
 
     @Slot(object)
     def _on_events(self, events: list[Event]) -> None:
@@ -166,21 +186,59 @@ class TrayIcon(QObject):
     # -- menu --------------------------------------------------------------------------
 
     @Slot()
+    def _on_about_to_show(self) -> None:
+        self._menu_open = True
+        self._autostart_cached = self._autostart_state()  # the file may have changed
+        self._sync_menu(keep_order=False)
+
+    @Slot()
+    def _on_about_to_hide(self) -> None:
+        self._menu_open = False
+
+    @Slot()
     def rebuild_menu(self) -> None:
         bridge = self._bridge
+        state = self._menu_state()
         self._layout = populate(
-            self.menu, bridge.snapshot, bridge.config, self._handlers(), self._icons,
-            self._menu_state(),
+            self.menu, bridge.snapshot, bridge.config, self._handlers(), self._icons, state,
         )
+        self._layout_key = self._shape_key(state)
+        self.menu_rebuilds += 1
 
     def refresh_menu(self) -> None:
-        """Show the current snapshot in the menu as built (in place, while it is open)."""
+        """Show the current snapshot in the menu as built (in place, keeping its order)."""
+        self._sync_menu(keep_order=True)
+
+    def _sync_menu(self, *, keep_order: bool) -> None:
+        """In place when the shape (and, unless `keep_order`, the order) is unchanged:
+        the entries keep their QActions and so their dbusmenu ids; else rebuilt."""
         bridge = self._bridge
-        if self._layout is None or not refresh(
-            self._layout, bridge.snapshot, bridge.config, self._handlers(), self._icons,
-            self._menu_state(),
+        state = self._menu_state()
+        if (
+            self._layout is None
+            or self._layout_key != self._shape_key(state)
+            or (not keep_order and self._order_changed(self._layout, bridge.snapshot))
+            or not refresh(
+                self._layout, bridge.snapshot, bridge.config, self._handlers(), self._icons,
+                state,
+            )
         ):
             self.rebuild_menu()
+
+    def _shape_key(self, state: MenuState) -> tuple[object, ...]:
+        """What the menu's fixed entries are built from, besides the snapshot."""
+        return (
+            id(self._bridge.config), self.open_ticket_form is not None,
+            self.open_newrelic is not None, state.paused_until, state.autostart,
+            state.resume_hour,
+        )
+
+    @staticmethod
+    def _order_changed(layout: MenuLayout, snapshot: MonitorSnapshot) -> bool:
+        shown = [entry.site.name for entry in layout.sites]
+        if layout.more is not None:
+            shown += layout.more.names
+        return shown != [site.name for site in sorted(snapshot.sites, key=site_sort_key)]
 
     def _handlers(self) -> MenuHandlers:
         return MenuHandlers(
@@ -199,7 +257,7 @@ class TrayIcon(QObject):
         return MenuState(
             now=self._clock(),
             paused_until=self.notifier.paused_until,
-            autostart=self._autostart_state(),
+            autostart=self._autostart_cached,
             resume_hour=self.notifier.resume_hour,
         )
 
@@ -216,6 +274,7 @@ class TrayIcon(QObject):
         assert self._autostart is not None
         try:
             self._autostart.set_enabled(enabled)
+            self._autostart_cached = enabled
         except Exception as exc:  # AutostartError/Unsupported carry a message to show
             log.warning("start at login: %s", exc)
             self.show_error(f"Start at login could not be changed: {exc}")
@@ -228,19 +287,19 @@ class TrayIcon(QObject):
             # No tray to show a balloon from (the status window stands in for it).
             self.notification_fallback(note)
             return
-        self.tray.showMessage(note.title, note.body, _MESSAGE_ICON[note.level], MESSAGE_MS)
+        self._show_message(note.title, note.body)
+
+    def _show_message(self, title: str, body: str) -> None:
+        # The QIcon overload, with the state icon: with a MessageIcon Qt puts a generic
+        # dialog-warning/-error icon in the tray (SNI NeedsAttention) for MESSAGE_MS.
+        self.tray.showMessage(title, body, self.tray.icon(), MESSAGE_MS)
 
     @Slot(str)
     def show_error(self, message: str) -> None:
         if self._show_error is not None:
             self._show_error(message)
             return
-        self.tray.showMessage(
-            f"{APP_DISPLAY_NAME}: something went wrong",
-            message,
-            QSystemTrayIcon.MessageIcon.Critical,
-            MESSAGE_MS,
-        )
+        self._show_message(f"{APP_DISPLAY_NAME}: something went wrong", message)
 
     @Slot()
     def _on_message_clicked(self) -> None:
@@ -257,9 +316,15 @@ class TrayIcon(QObject):
             QSystemTrayIcon.ActivationReason.MiddleClick,
         ):
             # Left click opens the same menu: on many Linux panels that is what users try.
+            self._sync_menu(keep_order=False)
             self.menu.popup(QCursor.pos())
 
     def _about(self) -> None:
+        if self._about_box is not None:
+            self._about_box.show()
+            self._about_box.raise_()
+            self._about_box.activateWindow()
+            return
         text = (
             f"{APP_DISPLAY_NAME} {__version__}\n\n"
             "Watches your sites and your host's status page, tells you who is at fault, "
@@ -272,4 +337,30 @@ class TrayIcon(QObject):
         )
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        # Held here until closed: a parentless local box is collected at once (issue 18).
+        self._about_box = box
+        box.finished.connect(self._forget_about_box)
         box.open()  # not exec(): the GUI keeps running while it is shown
+
+    @Slot()
+    def _forget_about_box(self) -> None:
+        self._about_box = None
+
+    @property
+    def about_box(self) -> QMessageBox | None:
+        return self._about_box
+
+
+LAST_CHECK = "Last check:"
+
+
+def panel_corner(screen: QRect, available: QRect, menu_width: int) -> QPoint:
+    """Where a menu for an icon whose place is unknown goes: the corner of the screen on
+    the panel's edge (the edge the work area is shrunk from; top when that is unknown),
+    at the right end, where trays usually sit."""
+    right = available.right() - menu_width
+    if available.bottom() < screen.bottom():
+        return QPoint(right, available.bottom())
+    if available.left() > screen.left():
+        return QPoint(available.left(), available.top())
+    return QPoint(right, available.top())
