@@ -27,7 +27,7 @@ from app.models import Maintenance, OverallState, PlatformState, PlatformStatus,
 from app.notices import Level, Notification
 from app.paths import Paths
 from app.probes import ProbeOptions
-from app.report import report_to_json
+from app.report import format_report, report_to_json
 from app.statuspage import parse_summary
 from tests.conftest import summary_payload
 from tests.loopback import LoopbackServer, Reply
@@ -165,6 +165,11 @@ def test_a_maintenance_three_hours_ahead_is_in_check_json(server: LoopbackServer
             "url": "https://www.githubstatus.com/incidents/h",
         },
     ]
+    text = format_report(report).splitlines()
+    assert (
+        "  planned: Database upgrade [Mon 15:00\u201316:00 (UTC)] https://stspg.io/k7lqv3pl0r2x"
+    ) in text
+    assert not any("Next week" in line for line in text)
 
 
 @pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime is not installed")
