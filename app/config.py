@@ -167,6 +167,10 @@ class MonitorConfig:
                                     in_form=False)
     history_days: int = setting(90, rules.integer(minimum=1, maximum=3650), "History (days)",
                                 "Days of state history kept", in_form=False)
+    cert_warn_days: int = setting(14, rules.integer(minimum=0, maximum=3650),
+                                  "Certificate warning (days)",
+                                  "A certificate expiring within this many days makes the "
+                                  "site degraded", in_form=False)
 
 
 @dataclass(frozen=True)
@@ -226,6 +230,15 @@ class SiteConfig:
     pantheon_site_id: str = setting("", rules.optional_uuid, "Pantheon site id",
                                     "The site's UUID on Pantheon (set by import): links its "
                                     "dashboard page", in_form=False)
+    expect: str = setting("", rules.optional_line, "Expect",
+                          "Text that must appear in the first 64 KiB of the visitor page",
+                          in_form=False)
+    forbid: tuple[str, ...] = setting((), rules.texts, "Forbid",
+                                      "Texts that must not appear in the first 64 KiB of "
+                                      "the visitor page", in_form=False)
+    builtin_checks: bool = setting(True, rules.boolean, "Built-in checks",
+                                   "Look for PHP fatal errors, CMS database errors and "
+                                   "white screens behind a 200", in_form=False)
 
     def dashboard_link(self, dashboard: str) -> str:
         """This site's page on the host's dashboard: `dashboard_url`, else Pantheon's

@@ -4,20 +4,26 @@ Site state, worst first: down (visitors get an error), editors_blocked (visitors
 served, from the CDN cache, while the origin fails), degraded (slow), operational.
 Point of failure: network when nothing at all can be reached (the user's own connection;
 every site is then "unknown", never "down", so a laptop on a train does not cry wolf),
-else platform when the status page reports degraded/outage, else the site itself.
+else platform when there is evidence of it (PlatformEvidence: the status page reports
+degraded/outage; the site shows one of Pantheon's platform-side error pages; several
+watched sites fail alike in the same round, see app.correlation), else the site itself.
+A certificate expiring within `cert_warn_days` makes a working site degraded.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from app.config import Config, SiteConfig
-from app.integrations.pantheon_errors import identify, is_idle_container
+from app.correlation import Alike, find_alike, network_answered
+from app.integrations.pantheon_errors import PantheonErrorPage, identify, is_idle_container
 from app.models import (
     SITE_SEVERITY,
     CheckReport,
     OverallState,
+    PlatformEvidence,
     PlatformState,
     PlatformStatus,
     PointOfFailure,
@@ -36,24 +42,99 @@ _SITE_TO_OVERALL = {
 }
 
 
-def site_state(anonymous: ProbeResult, backend: ProbeResult, *, slow: float) -> SiteState:
+LIKELY_PLATFORM = "A platform problem is likely: file the ticket and say so."
+
+
+def site_state(
+    anonymous: ProbeResult,
+    backend: ProbeResult,
+    *,
+    slow: float,
+    cert_warn_days: int | None = None,
+) -> SiteState:
     if not anonymous.ok:
         return SiteState.DOWN
     if not backend.ok:
         return SiteState.EDITORS_BLOCKED
     if anonymous.seconds > slow or backend.seconds > slow:
         return SiteState.DEGRADED
+    if cert_warn_days is not None and expiring_cert(anonymous, backend, cert_warn_days):
+        return SiteState.DEGRADED
     return SiteState.OPERATIONAL
 
 
-def point_of_failure(state: SiteState, platform: PlatformStatus) -> PointOfFailure:
+def expiring_cert(
+    anonymous: ProbeResult, backend: ProbeResult, warn_days: int
+) -> ProbeResult | None:
+    """The probe whose certificate runs out soonest, when within `warn_days`."""
+    dated = [p for p in (anonymous, backend) if p.cert_days_left is not None]
+    if not dated:
+        return None
+    soonest = min(dated, key=lambda p: p.cert_days_left or 0)
+    return soonest if (soonest.cert_days_left or 0) <= warn_days else None
+
+
+def with_cert_days(probe: ProbeResult, now: datetime) -> ProbeResult:
+    """`cert_days_left`, counted from the check's clock (whole days, rounded down)."""
+    if probe.cert_expires is None:
+        return probe
+    try:
+        expires = datetime.fromisoformat(probe.cert_expires)
+    except ValueError:
+        return probe
+    return replace(probe, cert_days_left=(expires - now).days)
+
+
+def deciding_probe(state: SiteState, anonymous: ProbeResult, backend: ProbeResult) -> ProbeResult:
+    """The probe whose failure set the state: the visitor's when down, else the origin's."""
+    return anonymous if state is SiteState.DOWN else backend
+
+
+def platform_side_page(
+    state: SiteState, anonymous: ProbeResult, backend: ProbeResult
+) -> PantheonErrorPage | None:
+    if state not in (SiteState.DOWN, SiteState.EDITORS_BLOCKED):
+        return None
+    probe = deciding_probe(state, anonymous, backend)
+    page = identify(probe.status, probe.detail)
+    return page if page is not None and page.platform_side else None
+
+
+def platform_evidence(
+    state: SiteState, platform: PlatformStatus, anonymous: ProbeResult, backend: ProbeResult
+) -> PlatformEvidence | None:
+    """What makes this one site's point of failure the platform (correlation across sites
+    is added afterwards, by app.correlation)."""
+    if state.is_good or state is SiteState.UNKNOWN:
+        return None
+    if platform.state.is_trouble:
+        return PlatformEvidence.STATUS_PAGE
+    if platform_side_page(state, anonymous, backend) is not None:
+        return PlatformEvidence.ERROR_PAGE
+    return None
+
+
+def point_of_failure(
+    state: SiteState,
+    platform: PlatformStatus,
+    evidence: PlatformEvidence | None = None,
+) -> PointOfFailure:
     if state.is_good:
         return PointOfFailure.NONE
     if state is SiteState.UNKNOWN:
         return PointOfFailure.NETWORK
-    if platform.state.is_trouble:
+    if platform.state.is_trouble or evidence is not None:
         return PointOfFailure.PLATFORM
     return PointOfFailure.SITE
+
+
+def status_page_words(platform: PlatformStatus) -> str:
+    """How the status page stands when other evidence points at the platform."""
+    if platform.state is PlatformState.UNKNOWN:
+        return "the status page cannot be read"
+    if platform.state is PlatformState.MAINTENANCE:
+        return "the status page shows only planned maintenance"
+    return "the status page shows nothing yet"
 
 
 def _what(probe: ProbeResult) -> str:
@@ -88,8 +169,12 @@ def site_reason(
     *,
     slow: float,
     platform: PlatformStatus,
+    evidence: PlatformEvidence | None = None,
+    cert_warn_days: int | None = None,
+    alike: str = "",
 ) -> str:
-    """One sentence a person can act on."""
+    """One sentence a person can act on. `alike`: the correlation's words ("4 of 6 sites
+    fail alike (...) within 10 s"), when that is the evidence."""
     if state is SiteState.ASLEEP:
         return (
             "Asleep: this non-live environment's idle container answers Pantheon's "
@@ -103,9 +188,7 @@ def site_reason(
     if state is SiteState.OPERATIONAL:
         return "Visitors and editors are served normally."
     if state is SiteState.DEGRADED:
-        which = anonymous if anonymous.seconds >= backend.seconds else backend
-        label = "visitors" if which is anonymous else "the origin (editors)"
-        first = f"Slow for {label}: {which.seconds:.1f} s (limit {slow:g} s)"
+        first = _degraded_clause(anonymous, backend, slow=slow, cert_warn_days=cert_warn_days)
     elif state is SiteState.EDITORS_BLOCKED:
         cached = " from the CDN cache" if anonymous.cache.value == "hit" else ""
         first = (
@@ -114,6 +197,15 @@ def site_reason(
         )
     else:
         first = f"Visitors get an error ({_what(anonymous)})"
+    if pof is PointOfFailure.PLATFORM and evidence is PlatformEvidence.ERROR_PAGE:
+        page = platform_side_page(state, anonymous, backend)
+        title = page.title if page else "platform-side error"
+        return (
+            f"{first}. Pantheon's \"{title}\" page comes from the platform's own layer "
+            f"and {status_page_words(platform)}. {LIKELY_PLATFORM}"
+        )
+    if pof is PointOfFailure.PLATFORM and evidence is PlatformEvidence.CORRELATED:
+        return f"{first}. {alike}; {status_page_words(platform)}. {LIKELY_PLATFORM}"
     if pof is PointOfFailure.PLATFORM:
         return (
             f"{first}. The platform status page reports {_platform_clause(platform)}; "
@@ -127,6 +219,28 @@ def site_reason(
     return f"{first}; {tail}{action}."
 
 
+def _degraded_clause(
+    anonymous: ProbeResult, backend: ProbeResult, *, slow: float, cert_warn_days: int | None
+) -> str:
+    clauses = []
+    if anonymous.seconds > slow or backend.seconds > slow:
+        which = anonymous if anonymous.seconds >= backend.seconds else backend
+        label = "visitors" if which is anonymous else "the origin (editors)"
+        clauses.append(f"Slow for {label}: {which.seconds:.1f} s (limit {slow:g} s)")
+    cert = expiring_cert(anonymous, backend, cert_warn_days) if cert_warn_days is not None else None
+    if cert is not None:
+        days = cert.cert_days_left or 0
+        unit = "day" if days == 1 else "days"
+        date = (cert.cert_expires or "")[:10]
+        words = f"certificate for {cert.cert_host} expires in {days} {unit} ({date})"
+        clauses.append(words[0].upper() + words[1:] if not clauses else f"the {words}")
+    if not clauses:  # flapping, or a caller's own reason: say what the numbers say
+        which = anonymous if anonymous.seconds >= backend.seconds else backend
+        label = "visitors" if which is anonymous else "the origin (editors)"
+        return f"Slow for {label}: {which.seconds:.1f} s (limit {slow:g} s)"
+    return "; ".join(clauses)
+
+
 def assess_site(
     site: SiteConfig,
     anonymous: ProbeResult,
@@ -134,21 +248,63 @@ def assess_site(
     *,
     slow: float,
     platform: PlatformStatus,
+    cert_warn_days: int | None = None,
+    now: datetime | None = None,
 ) -> SiteResult:
+    """`now` (the check's time) counts the certificates' days left; `cert_warn_days`
+    makes a working site degraded when one is that close to expiring."""
+    if now is not None:
+        anonymous, backend = with_cert_days(anonymous, now), with_cert_days(backend, now)
     if is_asleep(site, anonymous, backend):
         state = SiteState.ASLEEP
     else:
-        state = site_state(anonymous, backend, slow=slow)
-    pof = point_of_failure(state, platform)
+        state = site_state(anonymous, backend, slow=slow, cert_warn_days=cert_warn_days)
+    evidence = platform_evidence(state, platform, anonymous, backend)
+    pof = point_of_failure(state, platform, evidence)
     return SiteResult(
         name=site.name,
         url=site.url,
         environment=site.environment,
         state=state,
         point_of_failure=pof,
-        reason=site_reason(state, pof, anonymous, backend, slow=slow, platform=platform),
+        reason=site_reason(
+            state,
+            pof,
+            anonymous,
+            backend,
+            slow=slow,
+            platform=platform,
+            evidence=evidence,
+            cert_warn_days=cert_warn_days,
+        ),
         anonymous=anonymous,
         backend=backend,
+        platform_evidence=evidence if pof is PointOfFailure.PLATFORM else None,
+    )
+
+
+def _correlated(
+    site: SiteResult, alike: Alike, config: Config, platform: PlatformStatus
+) -> SiteResult:
+    """A failing site that fails like enough others: the platform, unless the status
+    page or an error page already said so."""
+    if site.point_of_failure is PointOfFailure.PLATFORM:
+        return site
+    return replace(
+        site,
+        point_of_failure=PointOfFailure.PLATFORM,
+        platform_evidence=PlatformEvidence.CORRELATED,
+        reason=site_reason(
+            site.state,
+            PointOfFailure.PLATFORM,
+            site.anonymous,
+            site.backend,
+            slow=config.monitor.slow,
+            platform=platform,
+            evidence=PlatformEvidence.CORRELATED,
+            cert_warn_days=config.monitor.cert_warn_days,
+            alike=alike.words,
+        ),
     )
 
 
@@ -221,6 +377,9 @@ def overall_point_of_failure(
         return PointOfFailure.NONE
     if platform.state.is_trouble:
         return PointOfFailure.PLATFORM
+    failing = [s for s in results if not s.state.is_good]
+    if failing and all(s.point_of_failure is PointOfFailure.PLATFORM for s in failing):
+        return PointOfFailure.PLATFORM
     return PointOfFailure.SITE
 
 
@@ -231,8 +390,14 @@ def assess(
     *,
     canaries_ok: bool | None,
     checked_at: datetime,
+    watched_live: int | None = None,
 ) -> CheckReport:
-    """The whole report for the sites in `probes` (config order), from their results."""
+    """The whole report for the sites in `probes` (config order), from their results.
+
+    `watched_live`: how many Live sites are watched in all, the base of the correlation
+    rule (app.correlation); default: the Live sites in `config`. The monitor assesses
+    only a round's due sites, so it passes its whole count.
+    """
     offline = network_down(probes, platform, canaries_ok)
     sites: list[SiteResult] = []
     for site in config.sites:
@@ -244,9 +409,21 @@ def assess(
         else:
             sites.append(
                 assess_site(
-                    site, anonymous, backend, slow=config.monitor.slow, platform=platform
+                    site,
+                    anonymous,
+                    backend,
+                    slow=config.monitor.slow,
+                    platform=platform,
+                    cert_warn_days=config.monitor.cert_warn_days,
+                    now=checked_at,
                 )
             )
+    if not offline and network_answered(sites, platform, canaries_ok):
+        live = sum(s.is_live for s in config.sites) if watched_live is None else watched_live
+        alike = find_alike(sites, watched_live=live)
+        sites = [
+            _correlated(s, alike[s.name], config, platform) if s.name in alike else s for s in sites
+        ]
     if offline:
         overall = OverallState.UNKNOWN
     else:

@@ -98,6 +98,14 @@ class PointOfFailure(StrEnum):
     NETWORK = "network"
 
 
+class PlatformEvidence(StrEnum):
+    """Why a failing site's point of failure is the platform."""
+
+    STATUS_PAGE = "status_page"  # the status page reports trouble
+    ERROR_PAGE = "error_page"  # a platform-side page from Pantheon's catalogue
+    CORRELATED = "correlated"  # several watched sites fail alike in the same round
+
+
 class ErrorKind(StrEnum):
     TIMEOUT = "timeout"
     REFUSED = "refused"
@@ -106,6 +114,7 @@ class ErrorKind(StrEnum):
     REDIRECTS = "redirects"
     PROTOCOL = "protocol"
     HTTP = "http"
+    CONTENT = "content"  # an answer that looks fine (a 200) but shows a broken page
 
 
 # Errors that say "the connection itself failed": what every probe shows when the
@@ -139,6 +148,11 @@ class ProbeResult:
     error: ErrorKind | None = None
     detail: str = ""  # one line, e.g. "503 Database not Responding"
     attempts: int = 1
+    # https only: the served certificate's host and end of validity (ISO 8601, UTC);
+    # days left is counted from the check's own clock (app.impact), not the probe's.
+    cert_host: str | None = None
+    cert_expires: str | None = None
+    cert_days_left: int | None = None
 
     @property
     def connection_failed(self) -> bool:
@@ -199,6 +213,9 @@ class SiteResult:
     reason: str  # one sentence a person can act on
     anonymous: ProbeResult
     backend: ProbeResult
+    # Set only when point_of_failure is platform: what says so (see PlatformEvidence).
+    platform_evidence: PlatformEvidence | None = None
+    cache_hit_ratio_24h: float | None = None  # visitor checks served from cache; None: unknown
 
 
 @dataclass(frozen=True)

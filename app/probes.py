@@ -27,12 +27,14 @@ import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from types import TracebackType
 
 import httpx2
 
 from app import __version__
 from app.config import SiteConfig
+from app.content_check import ContentRules, content_problem
 from app.models import CacheVerdict, ErrorKind, ProbeKind, ProbeResult
 from app.printable import printable
 from app.text import exception_chain, one_line
@@ -87,6 +89,13 @@ class Fetched:
     complete: bool  # the whole body was read (and fit in the limit)
     redirects: int
     seconds: float
+    cert: ServedCert | None = None  # https: the soonest-expiring certificate on the way
+
+
+@dataclass(frozen=True)
+class ServedCert:
+    host: str
+    expires: datetime  # UTC
 
 
 # --------------------------------------------------------------------------- fetching
@@ -214,6 +223,24 @@ class _Progress:
     status: int | None = None
     headers: httpx2.Headers | None = None
     redirects: int = 0
+    cert: ServedCert | None = None
+
+    def note_cert(self, host: str, response: httpx2.Response) -> None:
+        """Keep the served certificate's end of validity when it is the soonest yet."""
+        stream = response.extensions.get("network_stream")
+        ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
+        if ssl_object is None:
+            return
+        # Only a verified peer's certificate is decoded (an unverified one gives {}).
+        not_after = (ssl_object.getpeercert() or {}).get("notAfter")
+        if not isinstance(not_after, str):
+            return
+        try:
+            expires = datetime.fromtimestamp(ssl.cert_time_to_seconds(not_after), UTC)
+        except ValueError:
+            return
+        if self.cert is None or expires < self.cert.expires:
+            self.cert = ServedCert(host, expires)
 
     def timeout_detail(self, deadline: float) -> str:
         if self.status is None:
@@ -246,6 +273,7 @@ async def _follow(
             request.headers["Cookie"] = cookie_header
         response = await client.send(request, stream=True)
         try:
+            state.note_cert(current.host, response)
             state.status = response.status_code
             state.headers = response.headers
             location = response.headers.get("Location")
@@ -274,6 +302,7 @@ async def _follow(
                 complete=complete,
                 redirects=state.redirects,
                 seconds=time.monotonic() - start,
+                cert=state.cert,
             )
         finally:
             # Closing an unread stream drops the connection instead of draining it.
@@ -523,6 +552,7 @@ async def _probe_once(
     options: ProbeOptions,
     bypass_cache: bool,
     client: httpx2.AsyncClient | None,
+    content: ContentRules | None = None,
 ) -> ProbeResult:
     cookies = dict([BYPASS_COOKIE]) if bypass_cache else None
     start = time.monotonic()
@@ -541,8 +571,12 @@ async def _probe_once(
         )
         return with_evidence(failed, exc.headers)
     ok = probe_ok(kind, got.status)
+    error = None if ok else ErrorKind.HTTP
     if ok:
         detail = status_detail(got.status, got.reason, "")
+        problem = _content_problem(got, kind, content, options.max_body)
+        if problem:
+            ok, error, detail = False, ErrorKind.CONTENT, problem
     else:
         title = page_title(got.body, got.headers.get("Content-Type", ""))
         detail = status_detail(got.status, got.reason, title)
@@ -553,10 +587,38 @@ async def _probe_once(
         ok=ok,
         status=got.status,
         seconds=round(got.seconds, 3),
-        error=None if ok else ErrorKind.HTTP,
+        error=error,
         detail=detail,
+        cert_host=got.cert.host if got.cert else None,
+        cert_expires=iso_utc(got.cert.expires) if got.cert else None,
     )
     return with_evidence(answered, got.headers)
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _content_problem(
+    got: Fetched, kind: ProbeKind, content: ContentRules | None, window: int
+) -> str:
+    if content is None or not (content.builtin or content.expect or content.forbid):
+        return ""
+    content_type = got.headers.get("Content-Type", "")
+    found = _CHARSET.search(content_type)
+    try:
+        text = got.body.decode(_web_codec(found.group(1)) if found else "utf-8", "replace")
+    except (LookupError, ValueError, TypeError):  # as in page_title: a label never stops it
+        text = got.body.decode("utf-8", "replace")
+    return content_problem(
+        text,
+        content,
+        visitor=kind is ProbeKind.ANONYMOUS,
+        status=got.status,
+        content_type=content_type,
+        complete=got.complete,
+        window=window,
+    )
 
 
 async def probe(
@@ -566,16 +628,18 @@ async def probe(
     *,
     bypass_cache: bool = False,
     clients: ProbeClients | None = None,
+    content: ContentRules | None = None,
 ) -> ProbeResult:
     """One probe, re-checked at once up to `options.retries` times while it fails.
 
     Each attempt opens a new connection, also on the shared `clients` (see ProbeClients).
+    `content`: what the body is checked for (app.content_check); None: the status only.
     """
     client = clients.for_kind(kind) if clients is not None else None
     attempts = 0
     while True:
         attempts += 1
-        result = await _probe_once(url, kind, options, bypass_cache, client)
+        result = await _probe_once(url, kind, options, bypass_cache, client, content)
         if result.ok or attempts > options.retries:
             return replace(result, attempts=attempts)
 
@@ -587,11 +651,16 @@ async def _limited(
     options: ProbeOptions,
     bypass_cache: bool,
     clients: ProbeClients | None,
+    content: ContentRules,
 ) -> ProbeResult:
     if limiter is None:
-        return await probe(url, kind, options, bypass_cache=bypass_cache, clients=clients)
+        return await probe(
+            url, kind, options, bypass_cache=bypass_cache, clients=clients, content=content
+        )
     async with limiter:
-        return await probe(url, kind, options, bypass_cache=bypass_cache, clients=clients)
+        return await probe(
+            url, kind, options, bypass_cache=bypass_cache, clients=clients, content=content
+        )
 
 
 async def probe_site(
@@ -605,9 +674,12 @@ async def probe_site(
     `clients`: the check's shared clients (made with the same options); without them each
     probe makes and closes its own client.
     """
+    content = ContentRules(site.expect, site.forbid, site.builtin_checks)
     anonymous, backend = await asyncio.gather(
-        _limited(limiter, site.url, ProbeKind.ANONYMOUS, options, False, clients),
-        _limited(limiter, site.probe_backend_url, ProbeKind.BACKEND, options, True, clients),
+        _limited(limiter, site.url, ProbeKind.ANONYMOUS, options, False, clients, content),
+        _limited(
+            limiter, site.probe_backend_url, ProbeKind.BACKEND, options, True, clients, content
+        ),
     )
     return anonymous, backend
 

@@ -49,6 +49,8 @@ def probe_to_json(p: ProbeResult) -> dict[str, Any]:
         "error": p.error.value if p.error else None,
         "detail": p.detail,
         "attempts": p.attempts,
+        "cert_expires": p.cert_expires,
+        "cert_days_left": p.cert_days_left,
     }
 
 
@@ -60,6 +62,8 @@ def site_to_json(s: SiteResult) -> dict[str, Any]:
         "state": s.state.value,
         "point_of_failure": s.point_of_failure.value,
         "reason": s.reason,
+        "platform_evidence": s.platform_evidence.value if s.platform_evidence else None,
+        "cache_hit_ratio_24h": s.cache_hit_ratio_24h,
         "anonymous": probe_to_json(s.anonymous),
         "backend": probe_to_json(s.backend),
     }

@@ -104,7 +104,10 @@ def assert_cases(doc: dict[str, Any]) -> None:
     blocked = sites["cached-origin-down"]
     assert blocked["anonymous"]["cache"] == "hit" and blocked["anonymous"]["error"] is None
     assert blocked["backend"]["detail"] == "503 Database not Responding"
-    assert blocked["point_of_failure"] == "site"
+    # Pantheon's "Database not Responding" page is platform-side: evidence on its own.
+    assert blocked["point_of_failure"] == "platform"
+    assert blocked["platform_evidence"] == "error_page"
+    assert sites["missing-page"]["platform_evidence"] is None
     assert sites["ok"]["point_of_failure"] == "none"
     assert doc["overall"] == {"state": "down", "point_of_failure": "site"}
     assert doc["platform"]["state"] == "operational"

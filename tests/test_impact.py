@@ -14,6 +14,7 @@ from app.models import (
     ErrorKind,
     Incident,
     OverallState,
+    PlatformEvidence,
     PlatformState,
     PlatformStatus,
     PointOfFailure,
@@ -97,12 +98,24 @@ def test_maintenance_or_unknown_platform_points_at_the_site(platform: PlatformSt
 
 def test_visitors_served_from_cache_while_origin_fails_is_editors_blocked() -> None:
     anonymous = ok(cache=CacheVerdict.HIT)
-    backend = failed(ProbeKind.BACKEND, status=503, detail="503 Database not Responding")
+    backend = failed(ProbeKind.BACKEND, status=503, detail="503 First Byte Timeout")
     result = assess_site(SITE, anonymous, backend, slow=3.0, platform=OK_PLATFORM)
     assert result.state is SiteState.EDITORS_BLOCKED
     assert result.point_of_failure is PointOfFailure.SITE
+    assert result.platform_evidence is None
     assert "from the CDN cache" in result.reason
-    assert "503 Database not Responding" in result.reason and "editors" in result.reason
+    assert "503 First Byte Timeout" in result.reason and "editors" in result.reason
+
+
+def test_a_platform_side_error_page_is_platform_evidence_on_a_green_status_page() -> None:
+    anonymous = ok(cache=CacheVerdict.HIT)
+    backend = failed(ProbeKind.BACKEND, status=503, detail="503 Database not Responding")
+    result = assess_site(SITE, anonymous, backend, slow=3.0, platform=OK_PLATFORM)
+    assert result.state is SiteState.EDITORS_BLOCKED
+    assert result.point_of_failure is PointOfFailure.PLATFORM
+    assert result.platform_evidence is PlatformEvidence.ERROR_PAGE
+    assert '"503 Database not Responding" page' in result.reason
+    assert "status page shows nothing yet" in result.reason
 
 
 def test_anonymous_failure_wins_over_backend_failure() -> None:
