@@ -14,14 +14,16 @@ One caller at a time: the form submits them in one lane.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from app.check import probe_options
 from app.config import Config, ContactConfig, SiteConfig
@@ -44,7 +46,7 @@ from app.tickets.collect import diagnostics_for, fresh_evidence
 from app.tickets.filing import Filing, file_routes, send_all
 from app.tickets.outbox import DraftState, Outbox, OutboxError
 from app.tickets.recent import recent_history
-from app.tickets.routes import api_route, routes_for
+from app.tickets.routes import UnavailableRoute, api_route, routes_for
 from app.tickets.routes.base import Route, RouteKind, RouteOutcome, RouteResult
 from app.tickets.routes.dashboard import (
     DEFAULT_SUPPORT_URL,
@@ -63,6 +65,7 @@ EXIT_PARTLY = 1  # some did, some did not
 EXIT_NOT_REACHED = 2  # none did: the hotline is the way
 
 RoutesFactory = Callable[[PlatformSource | None], list[Route]]
+T = TypeVar("T")
 
 
 class SessionState(StrEnum):
@@ -246,6 +249,35 @@ def routes_for_config(
     ]
 
 
+def routes_without_secrets(
+    config: Config,
+    *,
+    platform: PlatformSource | None,
+    verify: ssl.SSLContext | None,
+    reason: str,
+) -> list[Route]:
+    """The routes of this config when their secrets cannot be read in time: the dashboard
+    routes as usual (they have none), every other route failing at once with `reason`."""
+    if not config.routes:
+        routes: list[Route] = [
+            DashboardRoute(support_url=support_url(config), platform=platform, verify=verify)
+        ]
+        if config.provider.ticket_api:
+            routes.append(UnavailableRoute("api", RouteKind.API, reason))
+        return routes
+    return [
+        DashboardRoute(
+            name=entry.name,
+            support_url=entry.endpoint or support_url(config),
+            platform=platform,
+            verify=verify,
+        )
+        if entry.kind == RouteKind.DASHBOARD.value
+        else UnavailableRoute(entry.name, RouteKind(entry.kind), reason)
+        for entry in config.routes
+    ]
+
+
 # --------------------------------------------------------------------------- the session
 
 
@@ -276,6 +308,7 @@ class TicketSession:
             )
         )
         self._probe_options = probe_options
+        self._verify = verify
         self._clock = clock
         self.state = SessionState.NEW
         self.evidence: Evidence | None = None
@@ -420,7 +453,18 @@ class TicketSession:
             unsaved = str(exc)  # the ticket matters more than its draft
         timeout = self.config.provider.ticket_timeout
         platform = self._platform_source()
-        routes = await asyncio.to_thread(self._routes, platform)
+        try:
+            # The keyring may wait on an unlock prompt: the dashboard route needs no
+            # secret, so it (and the hotline) never waits past the deadline for one.
+            async with asyncio.timeout(timeout):
+                routes = await _in_daemon_thread(lambda: self._routes(platform))
+        except TimeoutError:
+            routes = routes_without_secrets(
+                self.config,
+                platform=platform,
+                verify=self._verify,
+                reason=f"The keyring did not answer within {timeout:g} s",
+            )
         if unsaved or self.draft_id is None:
             todo = [r for r in routes if not self._reached(r.name)]
             fresh = await send_all(todo, chosen, dedup_key=self._unsaved_key, timeout=timeout)
@@ -484,6 +528,33 @@ class TicketSession:
         return outcome_of(
             self.config, filing, self.text(ticket), draft_id=self.draft_id, unsaved=unsaved
         )
+
+
+async def _in_daemon_thread(work: Callable[[], T]) -> T:
+    """`work()` in a thread of its own that nobody joins: a keyring stuck on a prompt
+    must not keep `lifeline ticket` (asyncio.run joins its executor) from printing the
+    hotline and exiting."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if done.done():
+            return  # the caller gave up (deadline): nothing waits for it any more
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            result, error = work(), None
+        except BaseException as exc:  # handed to the awaiting coroutine, not lost
+            result, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody to tell
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="lifeline-routes", daemon=True).start()
+    return await done
 
 
 def outcome_of(
