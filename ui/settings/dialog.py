@@ -59,6 +59,9 @@ EXAMPLE_SITE = SiteConfig(name="my-site", url="https://live-my-site.pantheonsite
 WELCOME = (
     "Welcome to Lifeline. Add the sites you want watched (an example is filled in: "
     "edit it), check your host's details, then press Save. Nothing is written until you do. "
+    "On the Provider tab, the support tier says what to do on the dashboard in an "
+    "emergency (Diamond or Platinum: an emergency ticket; Gold: a support ticket; Silver: "
+    "a chat); leave \u201cunknown\u201d if you don't know, and all three are shown. "
     "To hear of platform incidents and planned maintenance from your host itself, use "
     "\u201cSubscribe to status updates\u2026\u201d in the tray menu's platform entry."
 )
