@@ -301,6 +301,8 @@ def test_try_again_resends_only_the_failed_route_with_the_same_key(
         form.fallback_panel.retry_button.click()
     assert second.args[0].all_reached
     assert "api: filed as T-2" in lines(form)
+    # The text went to the clipboard on the first attempt, not again now.
+    assert "finish filing it on the dashboard" in form.fallback_panel.reason_label.text()
     assert "href" not in lines(form)  # no link given, none shown
     keys = {r.headers["Idempotency-Key"] for r in tickets.requests}
     assert len(tickets.requests) == 2 and len(keys) == 1

@@ -169,10 +169,12 @@ def headline(outcome: SessionOutcome) -> str:
     """The outcome in one sentence, the first thing the form's panel says."""
     if outcome.all_reached and outcome.dashboard is None:
         return "Emergency ticket filed."
-    if outcome.dashboard is not None:
+    if outcome.handed_now is not None:
         return (
             "The ticket text is on your clipboard: paste it on the dashboard's Support tab."
         )
+    if outcome.all_reached:  # the dashboard took it on an earlier attempt
+        return "Every route has the ticket; finish filing it on the dashboard's Support tab."
     if outcome.reached:
         return "The ticket reached some of its routes; the others failed."
     failed = [r for r in outcome.routes if not r.outcome.reached]
