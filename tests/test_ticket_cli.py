@@ -539,3 +539,22 @@ endpoint = "{world.tickets.url}"
     for text in everything_written(world, json.dumps(first), out, err, caplog.text):
         for secret in (PD_KEY, GENIE_KEY, ZENDESK_TOKEN, SLACK_SECRET_PATH, API_TOKEN):
             assert secret not in text
+
+
+def test_open_opens_the_support_page_in_the_browser(world: World, tmp_path: Path) -> None:
+    """--open hands the page to the desktop's browser ($BROWSER here records it)."""
+    opened = tmp_path / "opened.txt"
+    recorder = tmp_path / "browser.py"
+    recorder.write_text(
+        f"import sys\nopen({str(opened)!r}, 'w').write(sys.argv[1])\n", encoding="utf-8"
+    )
+    world.write_config(ticket_api="")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BROWSER": f"{sys.executable} {recorder} %s"}
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "ticket", "--site", "shop", "--open",
+         "--config", str(world.config)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert wait_for(opened.exists, timeout=10)
+    assert opened.read_text() == f"{world.dashboard.url}/#support"
