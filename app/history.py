@@ -5,7 +5,9 @@ status, error, detail, request id; the platform's state and open incidents). Rea
 repeat endlessly (a flapping site says the same sentence a thousand times), so they are
 stored once in a small text table and referenced. Coverage spans record when the monitor
 was actually watching; time outside them (the app closed, the machine asleep, the user's
-network down) is neither uptime nor downtime. `prune(days)` bounds the file.
+network down) is neither uptime nor downtime. Response times are kept per site and
+5-minute bucket (count, min, mean, max of each probe), packed twelve to an hourly row
+(`add_timings`, `timings`). `prune(days)` bounds the file.
 
 One connection, guarded by a lock, so the monitor's history thread and a reader on another
 thread can share an instance. Opening is lazy: constructing a History touches no disk.
@@ -22,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+import struct
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -88,8 +91,48 @@ def _create_v1(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
-MIGRATIONS: Mapping[int, Migration] = MappingProxyType({1: _create_v1})
+def _add_timings(db: sqlite3.Connection) -> None:
+    # Response times per site and hour: one blob of TIMING_SLOTS 5-minute buckets x 2 probes
+    # x (count, min, mean, max) as little-endian uint16 (milliseconds, capped): 192 bytes an
+    # hour, about half of what a row per bucket costs (see tests/test_history.py's size test).
+    db.execute(
+        "CREATE TABLE timings (site TEXT NOT NULL, hour INTEGER NOT NULL, data BLOB NOT NULL, "
+        "PRIMARY KEY (site, hour)) WITHOUT ROWID"
+    )
+
+
+MIGRATIONS: Mapping[int, Migration] = MappingProxyType({1: _create_v1, 2: _add_timings})
 SCHEMA_VERSION = max(MIGRATIONS)  # the version this code reads and writes
+
+
+BUCKET_SECONDS = 300  # one response-time bucket
+TIMING_SLOTS = 12  # buckets an hour
+PROBES = ("anonymous", "backend")
+_TIMING = struct.Struct(f"<{TIMING_SLOTS * len(PROBES) * 4}H")
+_U16 = 65535
+
+
+@dataclass(frozen=True)
+class TimingBucket:
+    """One probe's response times over one 5-minute bucket, in seconds (ms precision)."""
+
+    site: str
+    start: datetime
+    probe: str  # anonymous | backend
+    count: int
+    min: float
+    mean: float
+    max: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "start": iso(self.start),
+            "probe": self.probe,
+            "count": self.count,
+            "min": self.min,
+            "mean": self.mean,
+            "max": self.max,
+        }
 
 
 @dataclass(frozen=True)
@@ -280,6 +323,36 @@ class History:
             cur = db.execute("INSERT INTO coverage (start, end) VALUES (?, ?)", (ts, ts))
             self._span = cur.lastrowid
 
+    def add_timings(self, buckets: Iterable[TimingBucket]) -> int:
+        """Merge 5-minute buckets into the hourly rows, in one transaction (a bucket
+        already there, from before a restart, is combined with it); returns how many."""
+        by_row: dict[tuple[str, int], list[TimingBucket]] = {}
+        for b in buckets:
+            if b.count > 0 and b.probe in PROBES:
+                by_row.setdefault((b.site, _hour(b.start)), []).append(b)
+        if not by_row:
+            return 0
+        with self._lock, self._writing():
+            db = self._db()
+            db.execute("BEGIN")
+            try:
+                for (site, hour), items in by_row.items():
+                    found = db.execute(
+                        "SELECT data FROM timings WHERE site = ? AND hour = ?", (site, hour)
+                    ).fetchone()
+                    values = list(_unpack(found[0])) if found else [0] * (_TIMING.size // 2)
+                    for b in items:
+                        _merge_bucket(values, b, hour)
+                    db.execute(
+                        "INSERT OR REPLACE INTO timings (site, hour, data) VALUES (?, ?, ?)",
+                        (site, hour, _TIMING.pack(*values)),
+                    )
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        return sum(len(items) for items in by_row.values())
+
     @staticmethod
     def _text_id(db: sqlite3.Connection, text: str) -> int:
         db.execute("INSERT OR IGNORE INTO texts (text) VALUES (?)", (text,))
@@ -336,6 +409,56 @@ class History:
         ]
         out.reverse()
         return out
+
+    def timings(
+        self, site: str, *, since: datetime, until: datetime | None = None
+    ) -> list[TimingBucket]:
+        """The site's 5-minute buckets starting in [since, until), oldest first."""
+        low, high = _ts(since), _ts(until) if until is not None else float("inf")
+        with self._lock:
+            rows = self._query(
+                "SELECT hour, data FROM timings WHERE site = ? AND hour >= ? AND hour < ? "
+                "ORDER BY hour",
+                [site, int(low // 3600), high // 3600 + 1 if high != float("inf") else 2**62],
+            )
+        out: list[TimingBucket] = []
+        for hour, data in rows:
+            values = _unpack(data)
+            for slot in range(TIMING_SLOTS):
+                start = int(hour) * 3600 + slot * BUCKET_SECONDS
+                if not low <= start < high:
+                    continue
+                for p, probe in enumerate(PROBES):
+                    i = (slot * len(PROBES) + p) * 4
+                    count, lo, mean, hi = values[i : i + 4]
+                    if count:
+                        out.append(
+                            TimingBucket(
+                                site, _dt(start), probe, count, lo / 1000, mean / 1000, hi / 1000
+                            )
+                        )
+        return out
+
+    def coverage(self, *, since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
+        """The spans the monitor was watching that reach into [since, until], by start."""
+        with self._lock:
+            rows = self._query(
+                "SELECT start, end FROM coverage WHERE end > ? AND start < ? ORDER BY start",
+                [_ts(since), _ts(until)],
+            )
+        return [(_dt(a), _dt(b)) for a, b in rows]
+
+    def maintenance_spans(self, site: str, *, until: datetime) -> list[tuple[datetime, datetime]]:
+        """The site's recorded maintenance windows up to `until` (one left open ends at
+        its planned end, at most `until`)."""
+        end = _ts(until)
+        with self._lock:
+            rows = self._query(
+                "SELECT at, state, evidence FROM transitions WHERE kind = 'maintenance' "
+                "AND site = ? AND at <= ? ORDER BY at, id",
+                [site, end],
+            )
+        return [(_dt(a), _dt(b)) for a, b in _maintenance(rows, end)]
 
     def sites(self) -> list[str]:
         with self._lock:
@@ -430,6 +553,9 @@ class History:
                         "DELETE FROM transitions WHERE site IS ? AND at < ?", (site, oldest_kept)
                     ).rowcount
                 removed += db.execute("DELETE FROM coverage WHERE end < ?", (cutoff,)).rowcount
+                removed += db.execute(
+                    "DELETE FROM timings WHERE hour < ?", (int(cutoff // 3600),)
+                ).rowcount
                 if removed:
                     db.execute(
                         "DELETE FROM texts WHERE id NOT IN "
@@ -635,6 +761,26 @@ def _minus(
         if cursor < stop:
             out.append((cursor, stop))
     return out
+
+
+def _hour(at: datetime) -> int:
+    return int(_ts(at) // 3600)
+
+
+def _unpack(data: bytes) -> tuple[int, ...]:
+    return _TIMING.unpack(data) if len(data) == _TIMING.size else (0,) * (_TIMING.size // 2)
+
+
+def _merge_bucket(values: list[int], b: TimingBucket, hour: int) -> None:
+    slot = min(TIMING_SLOTS - 1, int((_ts(b.start) - hour * 3600) // BUCKET_SECONDS))
+    i = (slot * len(PROBES) + PROBES.index(b.probe)) * 4
+    count, lo, mean, hi = values[i : i + 4]
+    new_lo, new_mean, new_hi = (min(_U16, max(0, round(x * 1000))) for x in (b.min, b.mean, b.max))
+    total = min(_U16, count + b.count)
+    if count:
+        new_lo, new_hi = min(lo, new_lo), max(hi, new_hi)
+        new_mean = round((mean * count + new_mean * b.count) / (count + b.count))
+    values[i : i + 4] = [total, new_lo, new_mean, new_hi]
 
 
 def _user_version(db: sqlite3.Connection) -> int:

@@ -376,6 +376,7 @@ class Monitor:
         self._update_overall(wall)
         if trusted:
             self._history.heartbeat(mono, wall)
+            self._history.timings(wall, {t.name: rnd.probes[t.name] for t in tracks})
         self._history.refresh_uptime(mono, self._clock.now())
 
     def _assess_round(self, rnd: Round, tracks: list[SiteTracker], wall: datetime) -> CheckReport:

@@ -28,6 +28,7 @@ from app.models import (
 from app.paths import Paths
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+V1 = {1: MIGRATIONS[1]}  # the schema as first released
 
 
 def _result(state: SiteState, n: int = 0) -> SiteResult:
@@ -336,11 +337,11 @@ def _shop_outage(h: History) -> None:
 
 def test_todays_file_opens_unchanged_and_migrates_forward(tmp_path: Path) -> None:
     path = _todays_file(tmp_path / "history.sqlite3")
-    with History(path) as h:
-        assert h.schema_version == SCHEMA_VERSION == 1
+    with History(path, migrations=V1) as h:
+        assert h.schema_version == 1
         _shop_outage(h)
 
-    with History(path, migrations={**MIGRATIONS, 2: _add_round_stats}) as h:
+    with History(path, migrations={**V1, 2: _add_round_stats}) as h:
         assert h.schema_version == 2
         _shop_outage(h)  # nothing lost on the way
         h.record(change(T0 + timedelta(hours=5), SiteState.OPERATIONAL, SiteState.DOWN))
@@ -354,8 +355,11 @@ def test_todays_file_opens_unchanged_and_migrates_forward(tmp_path: Path) -> Non
 
 def test_a_file_from_before_versioning_is_adopted(tmp_path: Path) -> None:
     path = _todays_file(tmp_path / "history.sqlite3", user_version=0)
-    with History(path) as h:
+    with History(path, migrations=V1) as h:
         assert h.schema_version == 1
+        _shop_outage(h)
+    with History(path) as h:  # and then migrated forward like any version 1 file
+        assert h.schema_version == SCHEMA_VERSION
         _shop_outage(h)
 
 
@@ -393,11 +397,11 @@ def test_a_failing_migration_leaves_the_file_as_it_was(tmp_path: Path) -> None:
         db.execute("CREATE TABLE round_stats (at REAL)")
         db.execute("ALTER TABLE no_such_table ADD COLUMN x TEXT")
 
-    h = History(path, migrations={**MIGRATIONS, 2: _add_round_stats, 3: broken})
+    h = History(path, migrations={**V1, 2: _add_round_stats, 3: broken})
     with pytest.raises(HistoryError, match="from schema version 1 to 3.*left as it was"):
         h.transitions()
     h.close()
-    with History(path) as h:  # still version 1, everything there, no half-made table
+    with History(path, migrations=V1) as h:  # still version 1, all there, no half-made table
         assert h.schema_version == 1
         _shop_outage(h)
         tables = {r[0] for r in h._db().execute("SELECT name FROM sqlite_master")}

@@ -64,7 +64,10 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     path = paths.history_db
     if not path.exists():
         if args.json:
-            _print(json.dumps({"since": iso(since), "sites": [], "transitions": []}, indent=2))
+            empty: dict[str, object] = {"since": iso(since), "sites": [], "transitions": []}
+            if args.site:
+                empty["timings"] = []
+            _print(json.dumps(empty, indent=2))
         else:
             _print(
                 f"No history yet ({path} does not exist); `lifeline watch` or the tray app "
@@ -78,6 +81,8 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
             if members is not None:
                 rows = [t for t in rows if t.site in members]
                 names = [n for n in members if not args.site or n == args.site]
+            # The response-time buckets for one site (for every site they would be huge).
+            timings = history.timings(args.site, since=since) if args.site else None
             uptime = {
                 name: (
                     history.uptime(name, timedelta(hours=24), now=now),
@@ -97,6 +102,8 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
             ],
             "transitions": [t.to_json() for t in rows],
         }
+        if timings is not None:
+            doc["timings"] = [b.to_json() for b in timings]
         _print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         _print(format_history(rows, uptime, since=since))

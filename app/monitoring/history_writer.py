@@ -10,7 +10,10 @@ the GIL to the history thread once, not 200 times. Besides the changes it keeps:
   next heartbeat start a new span, so the gap is neither uptime nor downtime;
 - the uptime cache: 24 h and 7 d figures per site, re-read at most every UPTIME_REFRESH
   seconds, after the changes queued before them;
-- pruning to `history_days`, once a day.
+- pruning to `history_days`, once a day;
+- response times: a round's probe seconds gathered per 5-minute bucket in memory
+  (TimingAccumulator) and written when the bucket closes, after the queued changes; the
+  open buckets on stop (`flush`).
 
 A write that fails disables the history until restart with one MonitorError message
 (through `on_error`); monitoring carries on.
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -38,7 +41,9 @@ from app.events import (
     SiteStateChanged,
 )
 from app.history import History, HistoryError
+from app.models import ProbeResult
 from app.monitoring.site_tracker import Uptime
+from app.monitoring.timings import TimingAccumulator
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +69,7 @@ class HistoryWriter:
         self._uptime_at = float("-inf")
         self._watched: set[str] = set()
         self._pruned_at = float("-inf")
+        self._timings = TimingAccumulator()
 
     @property
     def enabled(self) -> bool:
@@ -89,10 +95,25 @@ class HistoryWriter:
         if events and self._history is not None:
             self._submit(self._history.record_many, events)
 
+    def timings(
+        self, wall: datetime, probes: Mapping[str, tuple[ProbeResult, ProbeResult]]
+    ) -> None:
+        """A round's response times; the buckets that closed before it are written."""
+        if self._history is None:
+            return
+        closed = self._timings.closed(wall)
+        self._timings.add_round(wall, probes)
+        if closed:
+            self._after_queued(self._history.add_timings, closed)
+
     async def flush(self) -> None:
         """Wait until every queued write is on disk; the thread ends (a later write
         starts a new one)."""
         self._write_queued()
+        if self._history is not None:
+            pending = self._timings.drain()
+            if pending:
+                self._submit(self._history.add_timings, pending)
         while self._jobs:
             await asyncio.gather(*list(self._jobs), return_exceptions=True)
         if self._io is not None:
