@@ -1,0 +1,416 @@
+"""Issue 13's rules against real loopback servers: platform evidence beyond the status page,
+functional failures behind a 200, certificates about to expire.
+
+Every check runs the real probes over TCP (and TLS) to 127.0.0.1; the clock is injected
+(in process) or set by libfaketime (the real command), never read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import ssl
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.check import run_check
+from app.config import parse_config
+from app.models import CheckReport, ErrorKind, PlatformEvidence, PointOfFailure, SiteState
+from app.probes import ProbeOptions
+from app.report import report_to_json
+from tests.conftest import summary_payload
+from tests.loopback import LoopbackServer, Reply, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+OPTIONS = ProbeOptions(timeout=3, retries=0)
+
+DB_DOWN = "<html><head><title>503 Database not Responding</title></head><body>x</body></html>"
+ROUTING = "<html><head><title>502 Routing failure</title></head></html>"
+UNAVAILABLE = "<html><head><title>Service Unavailable</title></head></html>"
+FINE = "<html><head><title>Shop</title></head><body>Welcome to the shop</body></html>"
+
+
+def config_for(server: LoopbackServer, sites: dict[str, str], extra: str = "",
+               status_page: str | None = None, canaries: str = "") -> Any:
+    """One [[site]] per name, visitor and backend at the server's `path`."""
+    page = status_page or f"{server.url}/status"
+    text = f'[provider]\nstatus_page = "{page}"\n[monitor]\n{canaries}\n'
+    for name, path in sites.items():
+        text += f'[[site]]\nname = "{name}"\nurl = "{server.url}{path}"\n{extra}\n'
+    return parse_config(text)
+
+
+def check(config: Any, options: ProbeOptions = OPTIONS, now: datetime = NOW) -> CheckReport:
+    return asyncio.run(run_check(config, options=options, clock=lambda: now))
+
+
+def green(server: LoopbackServer) -> None:
+    server.route("/status/api/v2/summary.json", Reply.json(summary_payload()))
+
+
+# --------------------------------------------------------------------------- platform
+
+
+def test_three_sites_on_a_platform_side_page_are_platform_error_page(
+    server: LoopbackServer,
+) -> None:
+    green(server)
+    server.route("/ok", Reply(200, FINE))
+    server.route("/routing", Reply(502, ROUTING, {"X-Styx-Req-Id": "req-r"}))
+    sites = {"a": "/routing", "b": "/routing", "c": "/routing", "d": "/ok", "e": "/ok"}
+    report = check(config_for(server, sites))
+    for name in "abc":
+        site = report.site(name)
+        assert site is not None
+        assert site.state is SiteState.DOWN
+        assert site.point_of_failure is PointOfFailure.PLATFORM
+        assert site.platform_evidence is PlatformEvidence.ERROR_PAGE
+        assert '"502 Routing failure" page' in site.reason
+        assert "status page shows nothing yet" in site.reason
+    assert report.point_of_failure is PointOfFailure.PLATFORM
+    doc = report_to_json(report)
+    evidence = {s["name"]: s["platform_evidence"] for s in doc["sites"]}
+    assert evidence == {"a": "error_page", "b": "error_page", "c": "error_page",
+                        "d": None, "e": None}
+
+
+def test_three_sites_failing_alike_on_a_green_page_are_platform_correlated(
+    server: LoopbackServer,
+) -> None:
+    green(server)
+    server.route("/ok", Reply(200, FINE))
+    server.route("/unavailable", Reply(503, UNAVAILABLE))
+    sites = {"a": "/unavailable", "b": "/unavailable", "c": "/unavailable",
+             "d": "/ok", "e": "/ok", "f": "/ok"}
+    report = check(config_for(server, sites))
+    assert report.platform.state.value == "operational"
+    for name in "abc":
+        site = report.site(name)
+        assert site is not None
+        assert site.state is SiteState.DOWN
+        assert site.point_of_failure is PointOfFailure.PLATFORM
+        assert site.platform_evidence is PlatformEvidence.CORRELATED
+        assert "3 of 6 sites fail alike (503 Service Unavailable) within " in site.reason
+        assert "the status page shows nothing yet" in site.reason
+        assert site.reason.endswith("A platform problem is likely: file the ticket and say so.")
+    assert report.point_of_failure is PointOfFailure.PLATFORM
+    assert [s["platform_evidence"] for s in report_to_json(report)["sites"]] == [
+        "correlated", "correlated", "correlated", None, None, None
+    ]
+
+
+def test_sites_behind_the_same_failing_edge_are_correlated(server: LoopbackServer) -> None:
+    green(server)
+    server.route("/ok", Reply(200, FINE))
+    edge = {"X-Pantheon-Styx-Hostname": "styx-fe1-a-1"}
+    server.route("/one", Reply(500, "<title>boom</title>", edge))
+    server.route("/two", Reply(504, "<title>late</title>", edge))
+    report = check(config_for(server, {"a": "/one", "b": "/two", "c": "/ok", "d": "/ok"}))
+    a = report.site("a")
+    assert a is not None and a.platform_evidence is PlatformEvidence.CORRELATED
+    assert "(through the same edge styx-fe1-a-1)" in a.reason
+
+
+def test_fewer_than_a_third_failing_alike_stays_site(server: LoopbackServer) -> None:
+    green(server)
+    server.route("/ok", Reply(200, FINE))
+    server.route("/unavailable", Reply(503, UNAVAILABLE))
+    sites = {"a": "/unavailable", "b": "/unavailable", **{f"ok{i}": "/ok" for i in range(5)}}
+    report = check(config_for(server, sites))  # 2 of 7: under a third
+    a = report.site("a")
+    assert a is not None and a.point_of_failure is PointOfFailure.SITE
+    assert a.platform_evidence is None
+
+
+def test_one_failing_site_alone_stays_site(server: LoopbackServer) -> None:
+    green(server)
+    server.route("/ok", Reply(200, FINE))
+    server.route("/unavailable", Reply(503, UNAVAILABLE))
+    report = check(config_for(server, {"a": "/unavailable", "b": "/ok"}))
+    a = report.site("a")
+    assert a is not None and a.state is SiteState.DOWN
+    assert a.point_of_failure is PointOfFailure.SITE and a.platform_evidence is None
+    assert "look at the site" in a.reason
+    assert report_to_json(report)["sites"][0]["platform_evidence"] is None
+
+
+def test_all_sites_failing_with_the_network_down_stays_network(
+    server: LoopbackServer,
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    sites = {"a": "/x", "b": "/x", "c": "/x"}
+    text = (f'[provider]\nstatus_page = "{dead}/status"\n'
+            f'[monitor]\ncanaries = ["{dead}/canary"]\n')
+    for name in sites:
+        text += f'[[site]]\nname = "{name}"\nurl = "{dead}/{name}"\n'
+    report = check(parse_config(text))
+    assert report.point_of_failure is PointOfFailure.NETWORK
+    for site in report.sites:
+        assert site.state is SiteState.UNKNOWN
+        assert site.point_of_failure is PointOfFailure.NETWORK
+        assert site.platform_evidence is None
+
+
+def test_a_status_page_incident_is_status_page_evidence(server: LoopbackServer) -> None:
+    data = summary_payload(status={"indicator": "major", "description": "Major Service Outage"})
+    for component in data["components"]:
+        component["status"] = "major_outage"
+    server.route("/status/api/v2/summary.json", Reply.json(data))
+    server.route("/routing", Reply(502, ROUTING))
+    report = check(config_for(server, {"a": "/routing"}))
+    a = report.site("a")
+    assert a is not None and a.point_of_failure is PointOfFailure.PLATFORM
+    assert a.platform_evidence is PlatformEvidence.STATUS_PAGE
+
+
+# --------------------------------------------------------------------------- content
+
+
+PHP_FATAL = (
+    "<html><body><br />\n<b>Fatal error</b>:  Uncaught Error: Call to undefined function "
+    "shop_cart() in /code/web/index.php:12\nStack trace:\n#0 {main}\n  thrown in "
+    "<b>/code/web/index.php</b> on line <b>12</b><br />\nSECRET-TAIL-OF-THE-PAGE</body></html>"
+)
+
+
+def content_check(server: LoopbackServer, reply: Reply, extra: str = "",
+                  backend: Reply | None = None) -> Any:
+    green(server)
+    server.route("/page", reply)
+    site_extra = extra
+    if backend is not None:
+        server.route("/login", backend)
+        site_extra += f'\nbackend_url = "{server.url}/login"'
+    report = check(config_for(server, {"shop": "/page"}, site_extra))
+    return report_to_json(report)["sites"][0]
+
+
+def test_a_200_with_a_php_fatal_error_is_down_content(server: LoopbackServer) -> None:
+    site = content_check(server, Reply(200, PHP_FATAL, {"Content-Type": "text/html"}))
+    assert (site["state"], site["anonymous"]["error"]) == ("down", "content")
+    assert site["anonymous"]["status"] == 200
+    detail = site["anonymous"]["detail"]
+    assert detail.startswith('PHP error on the page: "Fatal error: Uncaught Error: Call to')
+    assert "SECRET-TAIL" not in json.dumps(site)  # only the matched words, never the page
+    assert len(detail) < 140
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("<p>Error establishing a database connection</p>", "WordPress error on the page"),
+        ("<h1>The website encountered an unexpected error. Try again later.</h1>",
+         "Drupal error on the page"),
+        ("Parse error: syntax error, unexpected '}' in /code/a.php on line 3",
+         'PHP error on the page: "Parse error'),
+    ],
+)
+def test_builtin_patterns(server: LoopbackServer, body: str, expected: str) -> None:
+    site = content_check(server, Reply(200, body, {"Content-Type": "text/html"}))
+    assert site["state"] == "down" and site["anonymous"]["error"] == "content"
+    assert site["anonymous"]["detail"].startswith(expected)
+
+
+def test_a_blank_200_is_down(server: LoopbackServer) -> None:
+    site = content_check(server, Reply(200, "", {"Content-Type": "text/html; charset=utf-8"}))
+    assert (site["state"], site["anonymous"]["error"]) == ("down", "content")
+    assert "white screen" in site["anonymous"]["detail"]
+    assert "white screen" in site["reason"]
+
+
+def test_an_empty_204_or_json_is_no_white_screen(server: LoopbackServer) -> None:
+    site = content_check(server, Reply(200, "", {"Content-Type": "application/json"}))
+    assert site["state"] == "operational"
+
+
+def test_a_missing_expect_is_down(server: LoopbackServer) -> None:
+    site = content_check(server, Reply(200, FINE, {"Content-Type": "text/html"}),
+                         'expect = "Add to cart"')
+    assert (site["state"], site["anonymous"]["error"]) == ("down", "content")
+    assert site["anonymous"]["detail"] == 'expected text "Add to cart" not found in the page'
+
+
+def test_expect_is_looked_for_in_the_first_64_kib_only(server: LoopbackServer) -> None:
+    body = "<html>" + "x" * 70_000 + "Add to cart</html>"
+    site = content_check(server, Reply(200, body, {"Content-Type": "text/html"}),
+                         'expect = "Add to cart"')
+    assert site["state"] == "down"
+    assert "not found in the first 64 KiB of the page" in site["anonymous"]["detail"]
+
+
+def test_a_present_expect_and_an_absent_forbid_are_operational(server: LoopbackServer) -> None:
+    site = content_check(server, Reply(200, FINE, {"Content-Type": "text/html"}),
+                         'expect = "Welcome"\nforbid = ["Maintenance mode"]')
+    assert site["state"] == "operational"
+
+
+def test_a_forbidden_text_is_down(server: LoopbackServer) -> None:
+    body = "<html><title>Shop</title><p>Site under maintenance, back soon</p></html>"
+    site = content_check(server, Reply(200, body, {"Content-Type": "text/html"}),
+                         'forbid = ["under maintenance"]')
+    assert (site["state"], site["anonymous"]["error"]) == ("down", "content")
+    assert site["anonymous"]["detail"] == 'forbidden text found on the page: "under maintenance"'
+
+
+def test_builtin_checks_false_turns_the_patterns_off(server: LoopbackServer) -> None:
+    site = content_check(server, Reply(200, PHP_FATAL, {"Content-Type": "text/html"}),
+                         "builtin_checks = false")
+    assert site["state"] == "operational"
+
+
+def test_a_backend_page_with_a_fatal_error_is_editors_blocked(server: LoopbackServer) -> None:
+    site = content_check(server, Reply(200, FINE, {"Content-Type": "text/html", "Age": "30"}),
+                         'expect = "Welcome"',
+                         backend=Reply(200, PHP_FATAL, {"Content-Type": "text/html"}))
+    assert site["state"] == "editors_blocked"
+    assert site["backend"]["error"] == "content" and site["anonymous"]["error"] is None
+    assert "PHP error on the page" in site["reason"]
+
+
+def test_expect_applies_to_the_visitor_page_only(server: LoopbackServer) -> None:
+    site = content_check(server, Reply(200, FINE, {"Content-Type": "text/html"}),
+                         'expect = "Welcome"',
+                         backend=Reply(403, "<title>Log in</title>", {"Content-Type": "text/html"}))
+    assert site["state"] == "operational"
+
+
+def test_a_content_failure_is_recognised_in_a_gzipped_latin1_page(
+    server: LoopbackServer,
+) -> None:
+    import gzip
+
+    body = gzip.compress("<p>Caf\u00e9 ferm\u00e9</p>".encode("latin-1"))
+    site = content_check(
+        server,
+        Reply(200, body, {"Content-Type": "text/html; charset=iso-8859-1",
+                          "Content-Encoding": "gzip"}),
+        'forbid = ["Caf\u00e9 ferm\u00e9"]',
+    )
+    assert site["anonymous"]["error"] == "content"
+
+
+# --------------------------------------------------------------------------- certificates
+
+
+def tls_site(tls_ca: Any, not_after: datetime) -> LoopbackServer:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert = tls_ca.issue_cert("localhost", not_before=datetime(2020, 1, 1, tzinfo=UTC),
+                             not_after=not_after)
+    cert.configure_cert(ctx)
+    srv = LoopbackServer(ssl_context=ctx)
+    srv.route("/", Reply(200, FINE, {"Content-Type": "text/html"}))
+    srv.route("/status/api/v2/summary.json", Reply.json(summary_payload()))
+    return srv
+
+
+def tls_config(srv: LoopbackServer, warn: str = "") -> Any:
+    base = f"https://localhost:{srv.port}"
+    return parse_config(
+        f'[provider]\nstatus_page = "{base}/status"\n[monitor]\n{warn}\n'
+        f'[[site]]\nname = "shop"\nurl = "{base}/"\n'
+    )
+
+
+def trusting(tls_ca: Any) -> ProbeOptions:
+    ctx = ssl.create_default_context()
+    tls_ca.configure_trust(ctx)
+    return ProbeOptions(timeout=3, retries=0, verify=ctx)
+
+
+# Far ahead, so the certificate is valid now; the check's clock is set just before it.
+EXPIRY = datetime(2099, 1, 6, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("days_before", "state", "left"),
+                         [(5, SiteState.DEGRADED, 5), (60, SiteState.OPERATIONAL, 60)])
+def test_certificate_days_left_from_the_checks_clock(
+    tls_ca: Any, days_before: int, state: SiteState, left: int
+) -> None:
+    srv = tls_site(tls_ca, EXPIRY)
+    try:
+        now = EXPIRY - timedelta(days=days_before)
+        report = check(tls_config(srv), trusting(tls_ca), now=now)
+    finally:
+        srv.close()
+    site = report.sites[0]
+    assert site.state is state
+    assert site.anonymous.cert_expires == "2099-01-06T12:00:00Z"
+    assert site.anonymous.cert_host == "localhost"
+    assert site.anonymous.cert_days_left == left
+    if state is SiteState.DEGRADED:
+        assert site.reason.startswith(
+            "Certificate for localhost expires in 5 days (2099-01-06)"
+        )
+
+
+def test_cert_warn_days_is_the_threshold(tls_ca: Any) -> None:
+    srv = tls_site(tls_ca, EXPIRY)
+    try:
+        now = EXPIRY - timedelta(days=20)
+        loose = check(tls_config(srv, "cert_warn_days = 30"), trusting(tls_ca), now=now)
+        off = check(tls_config(srv, "cert_warn_days = 0"), trusting(tls_ca), now=now)
+    finally:
+        srv.close()
+    assert loose.sites[0].state is SiteState.DEGRADED
+    assert "expires in 20 days" in loose.sites[0].reason
+    assert off.sites[0].state is SiteState.OPERATIONAL
+
+
+def test_an_untrusted_certificate_stays_a_tls_failure(tls_ca: Any) -> None:
+    srv = tls_site(tls_ca, EXPIRY)
+    try:
+        report = check(tls_config(srv))  # the test CA is not trusted here
+    finally:
+        srv.close()
+    site = report.sites[0]
+    assert site.state is SiteState.DOWN and site.anonymous.error is ErrorKind.TLS
+    assert site.anonymous.cert_days_left is None
+
+
+def _check_under_faketime(config: Path, ca_file: Path, when: str) -> dict[str, Any]:
+    env = {**os.environ, "TZ": "UTC", "SSL_CERT_FILE": str(ca_file)}
+    env.pop("SSL_CERT_DIR", None)
+    done = subprocess.run(
+        ["faketime", "-f", when, sys.executable, "-m", "app", "check",
+         "--config", str(config), "--json"],
+        capture_output=True, text=True, timeout=60, cwd=ROOT, env=env,
+    )
+    doc: dict[str, Any] = json.loads(done.stdout)
+    return doc
+
+
+@pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime is not installed")
+@pytest.mark.parametrize(("not_after", "state", "left"), [
+    (datetime(2030, 1, 6, 12, 0, tzinfo=UTC), "degraded", {4, 5}),
+    (datetime(2030, 3, 2, 12, 0, tzinfo=UTC), "operational", {60}),
+])
+def test_the_real_command_trusts_ssl_cert_file(
+    tls_ca: Any, tmp_path: Path, not_after: datetime, state: str, left: set[int]
+) -> None:
+    # The real command, its clock (and OpenSSL's) set by libfaketime; the test CA given
+    # only through SSL_CERT_FILE, as curl and Python's ssl take it.
+    srv = tls_site(tls_ca, not_after)
+    ca_file = tmp_path / "ca.pem"
+    tls_ca.cert_pem.write_to_path(str(ca_file))
+    config = tmp_path / "config.toml"
+    base = f"https://localhost:{srv.port}"
+    config.write_text(f'[provider]\nstatus_page = "{base}/status"\n'
+                      f'[[site]]\nname = "shop"\nurl = "{base}/"\n')
+    try:
+        doc = _check_under_faketime(config, ca_file, "@2030-01-01 12:00:00")
+    finally:
+        srv.close()
+    site = doc["sites"][0]
+    assert site["state"] == state, site["reason"]
+    assert site["anonymous"]["cert_days_left"] in left
+    assert site["anonymous"]["cert_expires"] == not_after.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if state == "degraded":
+        assert "certificate for localhost expires in" in site["reason"].lower()
