@@ -82,6 +82,14 @@ class ConfigMissing(ConfigError):
     """No config file yet (first run)."""
 
 
+# Says what works from any install: the packaged app has no examples/ folder to copy.
+NO_CONFIG_YET = (
+    "no config file here yet; run `lifeline` on a desktop to create it in Settings, "
+    "`lifeline import pantheon` to add your Pantheon sites, or write it yourself "
+    "(one [[site]] table with a name and a url is enough)"
+)
+
+
 # --------------------------------------------------------------------------- the schema
 
 
@@ -497,7 +505,7 @@ def read_config_text(path: Path) -> str:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigMissing(
-            "no config file here yet; copy examples/config.toml or open Settings in the app",
+            NO_CONFIG_YET,
             source=source,
         ) from None
     except OSError as exc:

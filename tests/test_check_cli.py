@@ -454,3 +454,19 @@ def test_check_timeout_prints_a_proper_result_by_the_deadline(
 def test_check_timeout_must_be_seconds(value: str, capsys: Any) -> None:
     assert main(["check", f"--timeout={value}"]) == 3
     assert "is not a number of seconds" in capsys.readouterr().err
+
+
+def test_missing_config_points_to_what_exists_and_json_is_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 20 item 5: the packaged app has no examples/ folder; --json answers JSON."""
+    absent = tmp_path / "absent.toml"
+    assert main(["check", "--config", str(absent)]) == 3
+    out, err = capsys.readouterr()
+    assert out == "" and "examples/" not in err and "Settings" in err
+    assert main(["check", "--json", "--config", str(absent)]) == 3
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert doc["exit_code"] == 3 and doc["overall"]["state"] == "unknown"
+    assert doc["error"]["kind"] == "config_missing" and doc["error"]["file"] == str(absent)
+    assert len(err.strip().splitlines()) == 1

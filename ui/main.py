@@ -221,9 +221,11 @@ class TrayApp:
         from PySide6.QtCore import QTimer
 
         from app.credentials import CredentialStore
+        from app.snooze import SnoozeStore
         from ui.bridge import Bridge
         from ui.errors import ErrorReporter
         from ui.icons import IconSet
+        from ui.snooze_actions import SnoozeActions
         from ui.tray import TrayIcon
         from ui.workers import Workers
 
@@ -262,6 +264,9 @@ class TrayApp:
             planned_notices=self._planned_notices(paths),
         )
         self.tray.open_newrelic = self.open_newrelic
+        self.tray.snooze_site = SnoozeActions(
+            SnoozeStore(paths.snoozes), self.workers, self.bridge.check_now
+        )
         # Saved tickets that could not be sent are offered (never sent silently) once the
         # checks show the network working again (issue 5). Set up from start(): its module
         # brings the ticket machinery (New Relic, the ticket form), a tenth of a second
@@ -291,9 +296,12 @@ class TrayApp:
         with imports_frozen() if self._freeze_imports else contextlib.nullcontext():
             from app.history import History
             from app.monitor import Monitor
+            from app.silence import Silencer
+            from app.snooze import SnoozeStore
 
             self.history = History(self._paths.history_db)
-            return Monitor(config, history=self.history)
+            silencer = Silencer(config, SnoozeStore(self._paths.snoozes))
+            return Monitor(config, history=self.history, silencer=silencer)
 
     # -- start-up ------------------------------------------------------------------------
 
@@ -368,8 +376,8 @@ class TrayApp:
             )
             return
         self.errors.report(
-            f"No configuration yet. Create {self._config_path} (see examples/config.toml) "
-            "and start Lifeline again."
+            f"No configuration yet. Create {self._config_path} (one [[site]] table with a "
+            "name and a url is enough) and start Lifeline again."
         )
 
     # -- actions --------------------------------------------------------------------------

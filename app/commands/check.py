@@ -21,7 +21,7 @@ from typing import Any
 from app.check import UnknownSite, group_sites, run_check, select_sites
 from app.clock import iso
 from app.commands import config_path
-from app.config import Config, ConfigError, load_config
+from app.config import Config, ConfigError, ConfigMissing, load_config
 from app.impact import overall_point_of_failure, overall_state
 from app.logs import quiet_http_loggers
 from app.models import EXIT_CODES, EXIT_USAGE, CheckReport, PointOfFailure
@@ -42,6 +42,9 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     try:
         config = load_config(config_path(args, paths))
     except ConfigError as exc:
+        if args.json:
+            # A monitoring system parsing --json gets JSON for this too (on stdout).
+            print(json.dumps(config_error_json(exc), indent=2, ensure_ascii=False))
         print(f"lifeline: {exc.one_line()}", file=sys.stderr)
         return EXIT_USAGE
     for warning in foreign_secret_hosts(config):
@@ -112,6 +115,23 @@ def check_text(report: CheckReport, heard: CheckReport, silences: Mapping[str, S
     lines = format_report(report).split("\n")
     lines[0] = f"{nagios_text(heard)}{_silenced_note(report, silences)} | {perfdata(report)}"
     return "\n".join(lines)
+
+
+def config_error_json(exc: ConfigError) -> dict[str, object]:
+    """`check --json`'s answer when there is no usable config: the state is unknown."""
+    return {
+        "overall": {"state": "unknown", "point_of_failure": None},
+        "sites": [],
+        "exit_code": EXIT_USAGE,
+        "summary": f"UNKNOWN - {exc.one_line()}",
+        "error": {
+            "kind": "config_missing" if isinstance(exc, ConfigMissing) else "config",
+            "message": exc.one_line(),
+            "file": exc.source,
+            "line": exc.line,
+            "key": exc.key or None,
+        },
+    }
 
 
 def check_json(
