@@ -28,7 +28,7 @@ from app.config import ContactConfig, ProviderConfig, SiteConfig
 from app.models import Incident, PointOfFailure, SiteState
 from app.presentation import https_url
 from app.tickets.builder import Evidence, Ticket, diagnostics_json, is_operational
-from app.tickets.session import OPERATIONAL_QUESTION
+from app.tickets.session import operational_words
 from ui.palette import Tone, apply_style, banner_style
 
 
@@ -193,10 +193,8 @@ class TicketPage(QWidget):
         if refusal:
             notices.append(html.escape(refusal))
         elif is_operational(evidence):
-            notices.append(
-                f"Lifeline sees {html.escape(site.name)} working right now. "
-                f"{html.escape(OPERATIONAL_QUESTION)} File anyway?"
-            )
+            # The CLI's words (it asks for --force), then the form's question.
+            notices.append(f"{html.escape(operational_words(evidence))} File anyway?")
             needs_confirmation = True
         incident = _open_incident(evidence)
         if incident is not None and not refusal:
