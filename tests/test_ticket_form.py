@@ -482,9 +482,9 @@ def test_open_from_the_tray_goes_straight_to_the_one_impacted_site(
     assert form.site.name == "shop"
     assert form.subject.text().startswith("EMERGENCY: shop (live) down")
     again = open_ticket_form(
-        "shop", bridge=bridge, paths=paths, store=CredentialStore(), config=config
+        "SHOP", bridge=bridge, paths=paths, store=CredentialStore(), config=config
     )
-    assert again is form  # an unfinished form comes back, with what was typed
+    assert again is form  # an unfinished form comes back (any case), with what was typed
 
 
 def test_open_from_the_tray_asks_which_site_when_several_are_impacted(

@@ -37,7 +37,13 @@ from app.presentation import impacted_sites
 from app.text import error_line
 from app.tickets.builder import Ticket
 from app.tickets.outbox import Outbox
-from app.tickets.session import Collected, SessionOutcome, TicketSession, support_url
+from app.tickets.session import (
+    Collected,
+    SessionOutcome,
+    TicketSession,
+    find_site,
+    support_url,
+)
 from ui.bridge import Bridge
 from ui.fallback_panel import FallbackPanel
 from ui.ticket_page import TicketPage
@@ -467,7 +473,7 @@ def open_ticket_form(
     if desk is None:
         desk = TicketDesk(bridge)
     snapshot: MonitorSnapshot = bridge.snapshot
-    if site_name is None or config.site(site_name) is None:
+    if site_name is None or find_site(config, site_name) is None:
         impacted = impacted_sites(snapshot, config)
         if site_name is None and len(impacted) == 1:
             site_name = impacted[0].name
@@ -484,7 +490,7 @@ def open_ticket_form(
             picker.raise_()
             picker.activateWindow()
             return picker
-    site = config.site(site_name)
+    site = find_site(config, site_name)
     assert site is not None
     existing = desk.forms.get(site.name)
     if existing is not None and not existing.settled:
