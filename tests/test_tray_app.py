@@ -157,3 +157,47 @@ def test_message_box_groups_a_burst_of_errors(qtbot: Any) -> None:
     qtbot.waitUntil(lambda: "2 more since" in box.informativeText(), timeout=3000)
     assert box.textFormat().name == "PlainText"
     box.close()
+
+
+def test_first_run_is_silent_until_the_first_save(
+    qtbot: Any, paths: Paths, memory_keyring: Any, caplog: Any
+) -> None:
+    """Issue 20 item 2: no check (so no balloon) and no history database over the
+    welcome dialog; the first Save starts monitoring with the saved config."""
+    caplog.set_level(logging.INFO)
+    exits: list[int] = []
+    app = TrayApp(QApplication.instance(), paths, Config(), config_path=paths.config_file,
+                  started=time.monotonic(), tray_wait_ms=60_000, exit_app=exits.append)
+    try:
+        app.start(first_run=True)
+        dialog = app._settings
+        assert dialog is not None and dialog.isVisible()
+        assert not app.bridge.running and not paths.history_db.exists()
+        saved = Config(sites=(SiteConfig(name="shop", url="http://127.0.0.1:9/"),))
+        app._on_saved(saved)
+        assert app.bridge.running and app.bridge.config is saved
+        assert "settings saved: 1 site\n" in caplog.text + "\n"
+        qtbot.waitUntil(lambda: [s.name for s in app.bridge.snapshot.sites] == ["shop"],
+                        timeout=10_000)
+    finally:
+        if app._settings is not None:
+            app._settings.done(0)
+        if app.bridge.running:
+            with qtbot.waitSignal(app.bridge.finished, timeout=10000):
+                app.bridge.stop()
+        app.close()
+
+
+def test_quit_before_the_first_save_ends_at_once(qtbot: Any, paths: Paths,
+                                                 memory_keyring: Any) -> None:
+    exits: list[int] = []
+    app = TrayApp(QApplication.instance(), paths, Config(), config_path=paths.config_file,
+                  started=time.monotonic(), tray_wait_ms=60_000, exit_app=exits.append)
+    try:
+        app.start(first_run=True)
+        assert app._settings is not None
+        app._settings.done(0)
+        app.quit()
+        assert exits == [0] and not app.bridge.running
+    finally:
+        app.close()

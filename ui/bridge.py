@@ -144,7 +144,8 @@ class Bridge(QObject):
     def update_config(self, config: Config) -> None:
         """Apply a new config to the running monitor (no restart)."""
         self._config = config
-        self._call(self._tell_monitor, "update_config", config)
+        if self._loop is not None:  # not started yet: the monitor is made from it
+            self._call(self._tell_monitor, "update_config", config)
         self.configChanged.emit(config)
 
     def run_in_worker(

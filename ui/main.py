@@ -238,6 +238,7 @@ class TrayApp:
         self._waited_ms = 0
         self._settings: QDialog | None = None
         self._quit_waits: list[QDialog] = []
+        self._stopping = False
         self.status_window: StatusWindow | None = None
 
         self.errors = ErrorReporter(log_file=str(paths.log_file))
@@ -249,7 +250,10 @@ class TrayApp:
         # Every background job of every window runs through these, on the monitor's loop
         # while it runs (and on a loop of their own before or after).
         self.workers = Workers()
-        self.bridge = Bridge(lambda: self._make_monitor(config), config, workers=self.workers)
+        # The monitor is made from the bridge's config when it starts: on a first run
+        # that is the config of the first Save, not the empty one (see start()).
+        self.bridge = Bridge(lambda: self._make_monitor(self.bridge.config), config,
+                             workers=self.workers)
         self.icons = IconSet()
         autostart = _optional_module("app.autostart")
         self.tray = TrayIcon(
@@ -306,7 +310,11 @@ class TrayApp:
     # -- start-up ------------------------------------------------------------------------
 
     def start(self, *, first_run: bool) -> None:
-        self.bridge.start()
+        # A first run stays silent until the first Save: no check (so no "platform
+        # unknown" or "network down" balloon over the welcome dialog) and no history
+        # database written before the user has agreed to anything.
+        if not first_run:
+            self.bridge.start()
         self._show_tray_or_wait()
         # Imported on the worker, so the GUI thread does not pay for it either; the first
         # check (which the offer waits for) takes longer than this import.
@@ -414,8 +422,12 @@ class TrayApp:
         dialog.activateWindow()
 
     def _on_saved(self, config: Config) -> None:
-        log.info("settings saved: %d sites", len(config.sites))
+        count = len(config.sites)
+        log.info("settings saved: %d site%s", count, "" if count == 1 else "s")
         self.bridge.update_config(config)
+        if not self.bridge.running and not self._stopping:
+            self.bridge.start()  # the first Save of a first run: monitoring begins
+            log.info("monitoring started after the first save")
 
     def _ticket_opener(self) -> Callable[[str | None], None] | None:
         # Looked up, not imported: the form's module loads on first use, so start-up
@@ -479,7 +491,11 @@ class TrayApp:
                         window.finished.connect(self._retry_quit)
                 return
         log.info("quitting")
+        self._stopping = True
         self.tray.hide()
+        if not self.bridge.running:
+            self._exit(0)  # a first run closed before its first Save: nothing to flush
+            return
         self.bridge.stop()  # bridge.finished ends the event loop once the monitor flushed
         QTimer.singleShot(QUIT_GRACE_MS, lambda: self._exit(0))
 

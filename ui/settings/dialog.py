@@ -58,7 +58,8 @@ KEYRING_LANE = "keyring"  # keyring calls never race (a locked keyring prompts o
 EXAMPLE_SITE = SiteConfig(name="my-site", url="https://live-my-site.pantheonsite.io/")
 WELCOME = (
     "Welcome to Lifeline. Add the sites you want watched (an example is filled in: "
-    "edit it), check your host's details, then press Save. Nothing is written until you do. "
+    "edit it), check your host's details, then press Save. Nothing is checked or saved until you do (only the log file named "
+    "in About is written). "
     "On the Provider tab, the support tier says what to do on the dashboard in an "
     "emergency (Diamond or Platinum: an emergency ticket; Gold: a support ticket; Silver: "
     "a chat); leave \u201cunknown\u201d if you don't know, and all three are shown. "
