@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from app import planned
 from app.config import Config
 from app.events import MonitorSnapshot, SiteStatus
+from app.grouping import silence_text
 from app.models import (
     SITE_SEVERITY,
     OverallState,
@@ -113,7 +114,7 @@ def overall_line(snapshot: MonitorSnapshot) -> str:
     if snapshot.point_of_failure is PointOfFailure.NETWORK:
         return f"{label}: your own network seems down"
     total = len(snapshot.sites)
-    bad = sum(1 for s in snapshot.sites if SITE_SEVERITY[s.state] > 0)
+    bad = sum(1 for s in snapshot.sites if SITE_SEVERITY[s.state] > 0 and s.silenced is None)
     if not bad:
         detail = "the only site is fine" if total == 1 else f"all {total} sites fine"
     else:
@@ -181,6 +182,8 @@ def site_title(site: SiteStatus) -> str:
     if site.pending:
         suspected = site.suspected.label if site.suspected else "a problem"
         text += f", confirming {suspected.lower()}"
+    if site.silenced is not None:
+        text += f" ({silence_text(site)})"
     if site.reason and site.state is not SiteState.OPERATIONAL:
         text += f": {site.reason}"
     return text
@@ -209,6 +212,8 @@ def site_detail_lines(site: SiteStatus, now: datetime) -> list[str]:
         lines.append(f"Confirming: {site.suspected.label.lower()} (not alarmed yet)")
     if site.since is not None:
         lines.append(f"{site.state.label} since {local_time(site.since, now)}")
+    if site.silenced is not None:
+        lines.append(f"{silence_text(site, now).capitalize()}: no notifications")
     lines.append(f"Last checked: {local_time(site.last_checked, now)}")
     lines.append(f"Uptime 24 h: {uptime_text(site.uptime_24h)}")
     return lines

@@ -1,7 +1,10 @@
 """The tray menu and tooltip, built from the snapshot already in memory.
 
 Rebuilt each time the menu opens (aboutToShow), so it is never stale and never asks
-anyone anything: no I/O, no waiting. Each site's submenu is filled only when it opens
+anyone anything: no I/O, no waiting. Sites with a `group` are listed in one submenu per
+group, worst group first, titled with its counts ("Client A: 1 down, 11 ok") and its
+worst state's icon; the others follow at the top level. Each site's submenu is filled
+only when it opens
 (200 sites would otherwise be thousands of entries made up front), and an open menu is
 updated in place when a new snapshot arrives. The texts come from app.presentation; every
 entry's text goes through `action_text()` (`plain()` with `&` escaped so Qt does not turn
@@ -11,7 +14,7 @@ it into a mnemonic).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from PySide6.QtCore import Qt
@@ -20,6 +23,7 @@ from PySide6.QtWidgets import QMenu
 
 from app.config import Config
 from app.events import MonitorSnapshot, SiteStatus
+from app.grouping import Group, menu_groups, menu_order
 from app.models import OverallState, PlatformStatus
 from app.presentation import (
     PLATFORM_AS_OVERALL,
@@ -64,6 +68,8 @@ class MenuHandlers:
     open_ticket_form: Callable[[str | None], None] | None = None
     set_autostart: Callable[[bool], None] | None = None
     open_newrelic: Callable[[str], None] | None = None  # a site's New Relic findings
+    # A site's snooze: "hour" | "tomorrow" | "ask" (a duration) | "off".
+    snooze: Callable[[str, str], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,30 @@ class _MoreSites(LazyMenu):
         return fill
 
 
+class GroupMenu(_MoreSites):
+    """One group's submenu: its counts and worst state's icon on the entry, its sites'
+    entries made when it opens."""
+
+    def __init__(self, parent: QMenu, group: Group, build: _Build) -> None:
+        super().__init__(parent, list(group.sites), build)
+        self.group = group.name
+        self._look(group, build)
+
+    def show_group(self, group: Group, build: _Build) -> None:
+        """The same group (its sites in the order shown) with their new status."""
+        self._look(group, build)
+        self.show_sites(list(group.sites), build)
+
+    def _look(self, group: Group, build: _Build) -> None:
+        entry = self.menuAction()
+        title = action_text(group.title, 80)
+        if entry.text() != title:
+            entry.setText(title)
+        icon = build.icons.site(group.worst, group.pending)
+        if icon.cacheKey() != entry.icon().cacheKey():
+            entry.setIcon(icon)
+
+
 @dataclass
 class MenuLayout:
     """The entries of a built tray menu that follow the snapshot, to update in place."""
@@ -183,10 +213,24 @@ class MenuLayout:
     platform_menu: LazyMenu | None = None  # `platform` is its entry
     planned: QAction | None = None  # the next planned maintenance, when there is one
     more_incidents: QAction | None = None  # "N more on the status page"
+    groups: list[GroupMenu] = field(default_factory=list)
 
     def names(self) -> set[str]:
+        return set(self.order())
+
+    def order(self) -> list[str]:
+        """Every site name, in the order the menu shows them."""
         more = self.more.names if self.more is not None else []
-        return {entry.site.name for entry in self.sites} | set(more)
+        grouped = [name for group in self.groups for name in group.names]
+        return grouped + [entry.site.name for entry in self.sites] + more
+
+    def membership(self) -> dict[str, set[str]]:
+        return {group.group: set(group.names) for group in self.groups}
+
+
+def site_order(snapshot: MonitorSnapshot, config: Config) -> list[str]:
+    """The order a menu built now would show the sites in."""
+    return menu_order(*menu_groups(snapshot, config, site_sort_key))
 
 
 def populate(
@@ -233,17 +277,24 @@ def populate(
         next_planned.triggered.connect(lambda _=False, a=next_planned: _open_link(a, handlers))
 
     menu.addSeparator()
-    sites = sorted(snapshot.sites, key=site_sort_key)
+    sites = snapshot.sites
     if not sites:
         empty = menu.addAction("No sites configured: add them in Settings")
         empty.setEnabled(False)
-    top = [_add_site(menu, site, build) for site in sites[:TOP_LEVEL_SITES]]
+    groups, loose = menu_groups(snapshot, config, site_sort_key)
+    group_menus = []
+    for group in groups:
+        group_menu = GroupMenu(menu, group, build)
+        menu.addMenu(group_menu)
+        group_menus.append(group_menu)
+    top = [_add_site(menu, site, build) for site in loose[:TOP_LEVEL_SITES]]
     more = None
-    if len(sites) > TOP_LEVEL_SITES:
-        more = _MoreSites(menu, sites[TOP_LEVEL_SITES:], build)
+    if len(loose) > TOP_LEVEL_SITES:
+        more = _MoreSites(menu, loose[TOP_LEVEL_SITES:], build)
         menu.addMenu(more)
     layout = MenuLayout(
-        head, line, incidents, top, more, platform_menu, next_planned, more_incidents
+        head, line, incidents, top, more, platform_menu, next_planned, more_incidents,
+        group_menus,
     )
     _show_summary(layout, snapshot, build)
 
@@ -303,15 +354,29 @@ def refresh(
         or bool(planned_lines(snapshot.platform, state.now)) != (layout.planned is not None)
         or len(by_name) != len(snapshot.sites)
         or set(by_name) != layout.names()
+        or _membership(snapshot, config) != layout.membership()
     ):
         return False
     build = _Build(config, handlers, icons, state)
     _show_summary(layout, snapshot, build)
+    for group_menu in layout.groups:
+        group = Group(group_menu.group, tuple(by_name[name] for name in group_menu.names))
+        group_menu.show_group(group, build)
     for entry in layout.sites:
         entry.show_site(by_name[entry.site.name], build)
     if layout.more is not None:
         layout.more.show_sites([by_name[name] for name in layout.more.names], build)
     return True
+
+
+def _membership(snapshot: MonitorSnapshot, config: Config) -> dict[str, set[str]]:
+    group_of = {s.name: s.group for s in config.sites}
+    out: dict[str, set[str]] = {}
+    for site in snapshot.sites:
+        group = group_of.get(site.name, site.group)
+        if group:
+            out.setdefault(group, set()).add(site.name)
+    return out
 
 
 def _show_summary(layout: MenuLayout, snapshot: MonitorSnapshot, build: _Build) -> None:
@@ -426,16 +491,15 @@ def _fill_site(sub: QMenu, site: SiteStatus, build: _Build) -> None:
         open_site.setToolTip(plain_tooltip(url))
         open_site.triggered.connect(lambda _=False, u=url: handlers.open_url(u))
     page = configured.dashboard_link(config.provider.dashboard) if configured else ""
-    if page:
-        dashboard = web_url(page)
-    else:
-        dashboard = https_url(config.provider.dashboard)
+    dashboard = web_url(page) if page else https_url(config.provider.dashboard)
     if dashboard:
         open_dash = sub.addAction("Open in &dashboard")
         open_dash.setToolTip(plain_tooltip(dashboard))
         open_dash.triggered.connect(lambda _=False, u=dashboard: handlers.open_url(u))
     check = sub.addAction("&Check now")
     check.triggered.connect(lambda _=False, n=site.name: handlers.check_now(n))
+    if handlers.snooze is not None:
+        _add_snooze(sub, site, handlers.snooze)
     if handlers.open_newrelic is not None and configured is not None and configured.newrelic_app:
         newrelic = handlers.open_newrelic
         slowest = sub.addAction("New Relic: slo&west transactions\u2026")
@@ -444,6 +508,18 @@ def _fill_site(sub: QMenu, site: SiteStatus, build: _Build) -> None:
         form = handlers.open_ticket_form
         ticket = sub.addAction("File &emergency ticket\u2026")
         ticket.triggered.connect(lambda _=False, n=site.name: form(n))
+
+
+def _add_snooze(sub: QMenu, site: SiteStatus, snooze: Callable[[str, str], None]) -> None:
+    """Snooze entries: silence this site for a while (no notifications, no icon colour)."""
+    sub.addSeparator()
+    choices = [("Snooze 1 &hour", "hour"), ("Snooze until tomorrow &9:00", "tomorrow"),
+               ("Snoo&ze\u2026", "ask")]
+    if site.silenced == "snooze":
+        choices.append(("&Unsnooze", "off"))
+    for label, how in choices:
+        action = sub.addAction(label)
+        action.triggered.connect(lambda _=False, n=site.name, h=how: snooze(n, h))
 
 
 def menu_texts(menu: QMenu) -> list[str]:

@@ -27,10 +27,10 @@ from app.events import Event, MonitorSnapshot
 from app.models import OverallState
 from app.notices import Notification
 from app.planned import PlannedNotices
-from app.presentation import site_sort_key, tooltip_lines
+from app.presentation import tooltip_lines
 from ui.bridge import Bridge
 from ui.icons import IconSet
-from ui.menu import MenuHandlers, MenuLayout, MenuState, populate, refresh
+from ui.menu import MenuHandlers, MenuLayout, MenuState, populate, refresh, site_order
 from ui.notifications import Notifier
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,7 @@ class TrayIcon(QObject):
         self.open_ticket_form = open_ticket_form  # settable: the ticket form may come later
         self.notification_fallback: Callable[[Notification], None] | None = None
         self.open_newrelic: Callable[[str], None] | None = None  # settable, like the form
+        self.snooze_site: Callable[[str, str], None] | None = None  # settable, like the form
         self._autostart = autostart
         self._open_url = open_url
         self._show_about = show_about or self._about
@@ -233,12 +234,8 @@ class TrayIcon(QObject):
             state.resume_hour,
         )
 
-    @staticmethod
-    def _order_changed(layout: MenuLayout, snapshot: MonitorSnapshot) -> bool:
-        shown = [entry.site.name for entry in layout.sites]
-        if layout.more is not None:
-            shown += layout.more.names
-        return shown != [site.name for site in sorted(snapshot.sites, key=site_sort_key)]
+    def _order_changed(self, layout: MenuLayout, snapshot: MonitorSnapshot) -> bool:
+        return layout.order() != site_order(snapshot, self._bridge.config)
 
     def _handlers(self) -> MenuHandlers:
         return MenuHandlers(
@@ -250,6 +247,7 @@ class TrayIcon(QObject):
             quit=self._on_quit,
             open_ticket_form=self.open_ticket_form,
             open_newrelic=self.open_newrelic,
+            snooze=self.snooze_site,
             set_autostart=self._set_autostart if self._autostart is not None else None,
         )
 
