@@ -411,9 +411,15 @@ class History:
         return out
 
     def timings(
-        self, site: str, *, since: datetime, until: datetime | None = None
+        self,
+        site: str,
+        *,
+        since: datetime,
+        until: datetime | None = None,
+        probe: str | None = None,
     ) -> list[TimingBucket]:
-        """The site's 5-minute buckets starting in [since, until), oldest first."""
+        """The site's 5-minute buckets starting in [since, until) (of one probe, or
+        both), oldest first."""
         low, high = _ts(since), _ts(until) if until is not None else float("inf")
         with self._lock:
             rows = self._query(
@@ -428,16 +434,35 @@ class History:
                 start = int(hour) * 3600 + slot * BUCKET_SECONDS
                 if not low <= start < high:
                     continue
-                for p, probe in enumerate(PROBES):
+                for p, name in enumerate(PROBES):
                     i = (slot * len(PROBES) + p) * 4
                     count, lo, mean, hi = values[i : i + 4]
-                    if count:
+                    if count and probe in (None, name):
                         out.append(
                             TimingBucket(
-                                site, _dt(start), probe, count, lo / 1000, mean / 1000, hi / 1000
+                                site, _dt(start), name, count, lo / 1000, mean / 1000, hi / 1000
                             )
                         )
         return out
+
+    def state_changes(
+        self, site: str, *, since: datetime, until: datetime
+    ) -> list[tuple[datetime, str, str]]:
+        """(at, state, reason) of the site's changes in [since, until], preceded by the
+        last one before `since` (the state the range starts in), oldest first."""
+        start, end = _ts(since), _ts(until)
+        sql = (
+            "SELECT t.at, t.state, x.text FROM transitions t LEFT JOIN texts x "
+            "ON x.id = t.reason WHERE t.kind = 'site' AND t.site = ? "
+        )
+        with self._lock:
+            prior = self._query(
+                sql + "AND t.at < ? ORDER BY t.at DESC, t.id DESC LIMIT 1", [site, start]
+            )
+            rows = self._query(
+                sql + "AND t.at >= ? AND t.at <= ? ORDER BY t.at, t.id", [site, start, end]
+            )
+        return [(_dt(at), str(state), reason or "") for at, state, reason in [*prior, *rows]]
 
     def coverage(self, *, since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
         """The spans the monitor was watching that reach into [since, until], by start."""

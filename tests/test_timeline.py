@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from app.timeline import (
     MAINTENANCE,
     UNWATCHED,
@@ -95,8 +97,12 @@ def test_uptime_counts_down_only_over_known_time():
     tl = build_timeline(
         start=h(0),
         end=h(10),
-        changes=[Change(h(-1), "operational"), Change(h(1), "down"), Change(h(2), "unknown"),
-                 Change(h(3), "editors_blocked")],
+        changes=[
+            Change(h(-1), "operational"),
+            Change(h(1), "down"),
+            Change(h(2), "unknown"),
+            Change(h(3), "editors_blocked"),
+        ],
         watched=[Span(h(0), h(10))],
     )
     assert uptime_share(tl) == 1 - 1 / 9
@@ -119,3 +125,51 @@ def test_points_merge_buckets_weighted_and_skip_empty_slots():
 def test_empty_range():
     tl = build_timeline(start=h(1), end=h(1), changes=[], watched=[])
     assert tl.segments == () and tl.points == ()
+
+
+# ---------------------------------------------------------------------- read from history
+
+
+def test_read_history_matches_the_history_uptime_and_blanks_the_gap(tmp_path):
+    from app.events import SiteStateChanged
+    from app.history import History, TimingBucket
+    from app.models import PointOfFailure, SiteState
+    from app.timeline_read import read_history
+
+    now = h(48)
+    with History(tmp_path / "h.sqlite3") as history:
+
+        def change(at, state):
+            history.record(SiteStateChanged(
+                at=at, site="shop", previous=None, state=state,
+                point_of_failure=PointOfFailure.SITE if state is SiteState.DOWN
+                else PointOfFailure.NONE, reason=f"{state.value} now",
+            ))
+
+        history.mark_observed(h(0), continuous=False)
+        change(h(0), SiteState.OPERATIONAL)
+        history.mark_observed(h(30))
+        change(h(30), SiteState.DOWN)
+        history.mark_observed(h(32))
+        change(h(32), SiteState.OPERATIONAL)
+        history.mark_observed(h(36))
+        history.mark_observed(h(40), continuous=False)  # asleep from 36 to 40
+        history.mark_observed(h(48))
+        history.add_timings([TimingBucket("shop", h(47), "anonymous", 3, 0.1, 0.2, 0.4),
+                             TimingBucket("shop", h(47), "backend", 3, 1.0, 1.0, 1.0)])
+        read = read_history(history, ["shop", "new"], now=now)
+        expected = {
+            key: history.uptime("shop", span, now=now)
+            for key, span in (("24h", timedelta(hours=24)), ("7d", timedelta(days=7)),
+                              ("30d", timedelta(days=30)))
+        }
+    shop = read.sites["shop"]
+    assert shop.uptime == pytest.approx(expected)
+    assert shop.uptime["24h"] == pytest.approx(1 - 2 / 20)
+    assert kinds(shop.timeline) == [
+        (24, 30, "operational"), (30, 32, "down"), (32, 36, "operational"),
+        (36, 40, UNWATCHED), (40, 48, "operational"),
+    ]
+    assert [(p.count, p.mean) for p in shop.timeline.points] == [(3, pytest.approx(0.2))]
+    assert read.sites["new"].uptime == {"24h": None, "7d": None, "30d": None}
+    assert kinds(read.sites["new"].timeline) == [(24, 48, UNWATCHED)]
