@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.config import Config, SiteConfig
@@ -199,5 +200,24 @@ def test_quit_before_the_first_save_ends_at_once(qtbot: Any, paths: Paths,
         app._settings.done(0)
         app.quit()
         assert exits == [0] and not app.bridge.running
+    finally:
+        app.close()
+
+
+def test_windows_carry_the_app_icon(qtbot: Any, paths: Paths, memory_keyring: Any) -> None:
+    """Issue 20 item 6: Settings (any window) shows Lifeline's icon, not a generic one."""
+    from ui.app_icon import app_icon_files
+
+    assert app_icon_files([ROOT / "resources"])  # the checkout ships the PNGs
+    QApplication.instance().setWindowIcon(QIcon())
+    app = TrayApp(QApplication.instance(), paths, Config(), config_path=paths.config_file,
+                  started=time.monotonic(), tray_wait_ms=60_000, exit_app=lambda _c: None)
+    try:
+        app.start(first_run=True)
+        assert app._settings is not None
+        icon = app._settings.windowIcon()
+        assert not icon.isNull() and icon.availableSizes()
+        assert icon.cacheKey() == QApplication.instance().windowIcon().cacheKey()
+        app._settings.done(0)
     finally:
         app.close()

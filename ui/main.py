@@ -316,6 +316,10 @@ class TrayApp:
         if not first_run:
             self.bridge.start()
         self._show_tray_or_wait()
+        from ui.app_icon import app_icon
+
+        # After the icon is up: every window from here on carries Lifeline's icon.
+        self._qt_app.setWindowIcon(app_icon())
         # Imported on the worker, so the GUI thread does not pay for it either; the first
         # check (which the offer waits for) takes longer than this import.
         self.workers.submit(
