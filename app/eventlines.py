@@ -26,6 +26,7 @@ from app.events import (
     SitePending,
     SiteStateChanged,
 )
+from app.models import PointOfFailure
 from app.platform_rule import describe, indicator_state
 
 
@@ -37,6 +38,7 @@ def event_record(event: Event) -> dict[str, Any] | None:
             "from": event.previous.value if event.previous else None,
             "to": event.state.value,
             "point_of_failure": event.point_of_failure.value,
+            "platform_evidence": _evidence(event),
             "reason": event.reason,
             "flapping": event.flapping,
             "silenced": event.silenced,
@@ -123,6 +125,14 @@ def text_line(event: Event) -> str | None:
         change += f" (silenced: {record['silenced']})"
     reason = f" - {record['reason']}" if record["reason"] else ""
     return f"{record['at']} {kind:<9} {who}{change}{reason}"
+
+
+def _evidence(event: SiteStateChanged) -> str | None:
+    """What makes the platform the point of failure (app.models.PlatformEvidence)."""
+    if event.point_of_failure is not PointOfFailure.PLATFORM or event.result is None:
+        return None
+    evidence = event.result.platform_evidence
+    return evidence.value if evidence is not None else None
 
 
 def platform_reason(event: PlatformStateChanged) -> str:

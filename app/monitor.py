@@ -91,6 +91,7 @@ class Assess(Protocol):
         *,
         canaries_ok: bool | None,
         checked_at: datetime,
+        watched_live: int | None = None,
     ) -> CheckReport: ...
 
 
@@ -380,12 +381,18 @@ class Monitor:
         self._history.refresh_uptime(mono, self._clock.now())
 
     def _assess_round(self, rnd: Round, tracks: list[SiteTracker], wall: datetime) -> CheckReport:
-        """The round's results as impact states. Seam: a correlation step over all the
-        sites' results (several failing alike) belongs at the end of this method."""
+        """The round's results as impact states. Several sites failing alike is judged
+        inside `assess` (app.correlation) against every Live site watched, not only the
+        round's due ones."""
         sub = replace(self._config, sites=tuple(t.site for t in tracks))
         probes = {t.name: rnd.probes[t.name] for t in tracks}
         return self._assess(
-            sub, probes, self._platform.shown, canaries_ok=rnd.canaries_ok, checked_at=wall
+            sub,
+            probes,
+            self._platform.shown,
+            canaries_ok=rnd.canaries_ok,
+            checked_at=wall,
+            watched_live=sum(s.is_live for s in self._config.sites),
         )
 
     def _observe_sites(

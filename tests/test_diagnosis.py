@@ -414,3 +414,38 @@ def test_the_real_command_trusts_ssl_cert_file(
     assert site["anonymous"]["cert_expires"] == not_after.strftime("%Y-%m-%dT%H:%M:%SZ")
     if state == "degraded":
         assert "certificate for localhost expires in" in site["reason"].lower()
+
+
+# --------------------------------------------------------------------------- monitor
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.parametrize(("failing", "evidence"), [(3, "correlated"), (2, None)])
+async def test_watch_events_carry_the_evidence_judged_against_every_live_site(
+    make_server: Any, anyio_backend: str, failing: int, evidence: str | None
+) -> None:
+    # 7 Live sites; after the first failure only the failing ones are re-checked, yet a
+    # third is counted of all 7: 3 failing alike is the platform, 2 is not.
+    from app.eventlines import event_record
+    from tests.test_monitor_loopback import Driver, Switchable, _config
+
+    status = make_server()
+    status.route("/api/v2/summary.json", Reply.json(summary_payload()))
+    switches = [Switchable(make_server()) for _ in range(7)]
+    names = [f"s{i}" for i in range(7)]
+    d = Driver(_config(status.url, *((n, sw.server.url) for n, sw in zip(names, switches,
+                                                                          strict=True))))
+    await d.check("s0")
+    for sw in switches[:failing]:
+        sw.up = False
+    for _ in range(4):
+        await d.check("s0")
+    down = [e for e in d.changes("s0") if e.state is SiteState.DOWN]
+    assert len(down) == 1
+    record = event_record(down[0])
+    assert record is not None
+    assert record["platform_evidence"] == evidence
+    assert record["point_of_failure"] == ("platform" if evidence else "site")
+    if evidence:
+        assert f"{failing} of 7 sites fail alike (503 Service Unavailable)" in record["reason"]
