@@ -59,11 +59,15 @@ statuses = st.sampled_from([200, 201, 202, 204, 301, 400, 401, 404, 409, 422, 42
 
 api_sender = JsonTicketSender("https://tickets.example", "token-123456", timeout=1.0)
 READERS: dict[str, Callable[[Answer], RouteResult]] = {
-    "pagerduty": lambda a: PagerDutyRoute("p", "k" * 32)._interpret(a, KEY),
-    "opsgenie": OpsgenieRoute("o", "genie-key")._interpret,
-    "zendesk": ZendeskRoute("z", "tok", endpoint="https://a.zendesk.com", email="e@x")._interpret,
-    "slack": WebhookRoute("s", "https://hooks.example/services/x")._slack_outcome,
-    "json": WebhookRoute("j", "https://hooks.example/j", format="json")._json_outcome,
+    "pagerduty": lambda a: PagerDutyRoute("p", "k" * 32).interpret(a, KEY),
+    "opsgenie": lambda a: OpsgenieRoute("o", "genie-key").interpret(a, KEY),
+    "zendesk": lambda a: ZendeskRoute(
+        "z", "tok", endpoint="https://a.zendesk.com", email="e@x"
+    ).interpret(a, KEY),
+    "slack": lambda a: WebhookRoute("s", "https://hooks.example/services/x").interpret(a, KEY),
+    "json": lambda a: WebhookRoute("j", "https://hooks.example/j", format="json").interpret(
+        a, KEY
+    ),
     "api": lambda a: route_result("api", api_sender._interpret(a.status, a.headers, a.body)),
 }
 

@@ -1,7 +1,10 @@
-"""What the API routes share: one deadline, results from failures, an answer's message.
+"""What the API routes share: one deadline, one JSON exchange, results from failures.
 
 Every route's `file` runs its exchange through `guarded`, so the promise of the Route
-protocol (a RouteResult within the deadline, never an exception) is kept in one place.
+protocol (a RouteResult within the deadline, never an exception) is kept in one place;
+`JsonRoute` is the exchange the HTTP routes have in common (the https rule, one POST of
+a JSON document, transport failures as results), so a route module says only what it
+sends and what the service's answer means.
 """
 
 from __future__ import annotations
@@ -9,15 +12,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, ClassVar
 
+from app import __version__
 from app.redact import redact
 from app.tickets.builder import Ticket
 from app.tickets.routes.base import RouteKind, RouteOutcome, RouteResult
-from app.tickets.transport import RETRYABLE, Failure
+from app.tickets.transport import RETRYABLE, Answer, Failure, insecure_reason, post
 
 log = logging.getLogger(__name__)
 
@@ -151,10 +156,84 @@ def text_of(value: Any) -> str:
 
 
 def one_line(text: str) -> str:
-    """Control characters (terminal escapes included) and line breaks become spaces."""
+    """Every character that is not printable (terminal escapes, line breaks, code points
+    not yet assigned) becomes a space; not shortened (callers cut to their own limits).
+    Stricter than app.text.one_line, because a service's answer is anyone's text."""
     cleaned = "".join(ch if ch.isprintable() else " " for ch in text)
     return " ".join(cleaned.split())
 
 
 def site_line(ticket: Ticket) -> str:
     return f"{ticket.site} ({ticket.environment or 'live'})"
+
+
+class JsonRoute:
+    """An HTTP route: POST one JSON document to `endpoint`, read what the service says.
+
+    A subclass gives `kind`, what to send (`document`, `headers`) and what the answer
+    means (`interpret`); `refusal` names a reason not to send at all (an incomplete
+    route). The secret goes only where `insecure_reason` allows (https, or loopback).
+    """
+
+    kind: ClassVar[RouteKind]
+
+    def __init__(
+        self, name: str, endpoint: str, *, service: str, verify: ssl.SSLContext | None
+    ) -> None:
+        self.name = name
+        self.endpoint = endpoint
+        self.service = service
+        self._verify = verify
+
+    async def file(self, ticket: Ticket, *, dedup_key: str, timeout: float) -> RouteResult:
+        return await guarded(
+            self.name,
+            self.kind,
+            self.service,
+            timeout,
+            lambda: self._exchange(ticket, dedup_key, timeout),
+        )
+
+    async def _exchange(self, ticket: Ticket, dedup_key: str, timeout: float) -> RouteResult:
+        refusal = self.refusal() or insecure_reason(self.endpoint, self.service)
+        if refusal:
+            return self.failed(refusal)
+        outcome = await post(
+            self.endpoint,
+            content=json.dumps(self.document(ticket, dedup_key), ensure_ascii=False).encode(),
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "User-Agent": f"lifeline/{__version__}",
+                **self.headers(dedup_key),
+            },
+            timeout=timeout,
+            service=self.service,
+            verify=self._verify,
+        )
+        if not isinstance(outcome, Answer):
+            return from_failure(self.name, self.kind, outcome)
+        return self.interpret(outcome, dedup_key)
+
+    def refusal(self) -> str:
+        return ""
+
+    def headers(self, dedup_key: str) -> dict[str, str]:
+        return {}
+
+    def document(self, ticket: Ticket, dedup_key: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def interpret(self, answer: Answer, dedup_key: str) -> RouteResult:
+        raise NotImplementedError
+
+    # -- results in this route's name ------------------------------------------------
+
+    def failed(self, reason: str, **kwargs: Any) -> RouteResult:
+        return failed(self.name, self.kind, reason, **kwargs)
+
+    def filed(self, reason: str, **kwargs: Any) -> RouteResult:
+        return filed(self.name, self.kind, reason, **kwargs)
+
+    def status_failure(self, status: int, message: str = "") -> RouteResult:
+        return status_failure(self.name, self.kind, self.service, status, message)

@@ -13,24 +13,14 @@ same alias, so a retry of the same draft cannot page twice. Creation is asynchro
 
 from __future__ import annotations
 
-import json
 import ssl
 from typing import Any
 
-from app import __version__
 from app.redact import register_secret
 from app.tickets.builder import Ticket, plain_text
 from app.tickets.routes.base import RouteKind, RouteResult
-from app.tickets.routes.common import (
-    failed,
-    filed,
-    from_failure,
-    guarded,
-    json_object,
-    status_failure,
-    text_of,
-)
-from app.tickets.transport import Answer, insecure_reason, post
+from app.tickets.routes.common import JsonRoute, json_object, text_of
+from app.tickets.transport import Answer
 
 DEFAULT_ENDPOINT = "https://api.opsgenie.com"
 EU_ENDPOINT = "https://api.eu.opsgenie.com"
@@ -77,7 +67,7 @@ def alert(ticket: Ticket, *, alias: str, hotline: str = "") -> dict[str, Any]:
     }
 
 
-class OpsgenieRoute:
+class OpsgenieRoute(JsonRoute):
     kind = RouteKind.OPSGENIE
 
     def __init__(
@@ -89,57 +79,22 @@ class OpsgenieRoute:
         region: str = "",
         verify: ssl.SSLContext | None = None,
     ) -> None:
-        self.name = name
         base = endpoint or (EU_ENDPOINT if region == "eu" else DEFAULT_ENDPOINT)
-        self.endpoint = base.rstrip("/") + "/v2/alerts"
+        super().__init__(name, base.rstrip("/") + "/v2/alerts", service=SERVICE, verify=verify)
         self._api_key = api_key
-        self._verify = verify
         register_secret(api_key)
 
-    async def file(self, ticket: Ticket, *, dedup_key: str, timeout: float) -> RouteResult:
-        return await guarded(
-            self.name, self.kind, SERVICE, timeout, lambda: self._send(ticket, dedup_key, timeout)
-        )
+    def headers(self, dedup_key: str) -> dict[str, str]:
+        return {"Authorization": f"GenieKey {self._api_key}"}
 
-    async def _send(self, ticket: Ticket, dedup_key: str, timeout: float) -> RouteResult:
-        insecure = insecure_reason(self.endpoint, SERVICE)
-        if insecure:
-            return failed(self.name, self.kind, insecure)
-        outcome = await post(
-            self.endpoint,
-            content=json.dumps(alert(ticket, alias=dedup_key), ensure_ascii=False).encode(),
-            headers={
-                "Authorization": f"GenieKey {self._api_key}",
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "User-Agent": f"lifeline/{__version__}",
-            },
-            timeout=timeout,
-            service=SERVICE,
-            verify=self._verify,
-        )
-        if not isinstance(outcome, Answer):
-            return from_failure(self.name, self.kind, outcome)
-        return self._interpret(outcome)
+    def document(self, ticket: Ticket, dedup_key: str) -> dict[str, Any]:
+        return alert(ticket, alias=dedup_key)
 
-    def _interpret(self, outcome: Answer) -> RouteResult:
-        data = json_object(outcome.body)
-        if outcome.status == 202:
+    def interpret(self, answer: Answer, dedup_key: str) -> RouteResult:
+        data = json_object(answer.body)
+        if answer.status == 202:
             request_id = text_of(data.get("requestId"))
             if not request_id:
-                return failed(
-                    self.name,
-                    self.kind,
-                    "Opsgenie answered 202 without a requestId",
-                    status=202,
-                )
-            return filed(
-                self.name,
-                self.kind,
-                "Opsgenie accepted the alert",
-                id=request_id,
-                status=202,
-            )
-        return status_failure(
-            self.name, self.kind, SERVICE, outcome.status, text_of(data.get("message"))
-        )
+                return self.failed("Opsgenie answered 202 without a requestId", status=202)
+            return self.filed("Opsgenie accepted the alert", id=request_id, status=202)
+        return self.status_failure(answer.status, text_of(data.get("message")))

@@ -11,25 +11,14 @@ draft updates the same alert instead of paging twice. The API answers 202 with
 
 from __future__ import annotations
 
-import json
 import ssl
 from typing import Any
 
-from app import __version__
 from app.redact import register_secret
 from app.tickets.builder import Ticket
 from app.tickets.routes.base import RouteKind, RouteResult
-from app.tickets.routes.common import (
-    failed,
-    filed,
-    from_failure,
-    guarded,
-    json_object,
-    site_line,
-    status_failure,
-    text_of,
-)
-from app.tickets.transport import Answer, insecure_reason, is_https_link, post
+from app.tickets.routes.common import JsonRoute, json_object, site_line, text_of
+from app.tickets.transport import Answer, is_https_link
 
 DEFAULT_ENDPOINT = "https://events.pagerduty.com/v2/enqueue"
 SUMMARY_MAX = 1024
@@ -71,7 +60,7 @@ def event(ticket: Ticket, *, routing_key: str, dedup_key: str, provider: str) ->
     }
 
 
-class PagerDutyRoute:
+class PagerDutyRoute(JsonRoute):
     kind = RouteKind.PAGERDUTY
 
     def __init__(
@@ -83,61 +72,25 @@ class PagerDutyRoute:
         provider: str = "Pantheon",
         verify: ssl.SSLContext | None = None,
     ) -> None:
-        self.name = name
-        self.endpoint = endpoint or DEFAULT_ENDPOINT
+        super().__init__(name, endpoint or DEFAULT_ENDPOINT, service=SERVICE, verify=verify)
         self.provider = provider
-        self._routing_key = routing_key
-        self._verify = verify
+        self._routing_key = routing_key  # in the body: Events API v2 has no auth header
         register_secret(routing_key)
 
-    async def file(self, ticket: Ticket, *, dedup_key: str, timeout: float) -> RouteResult:
-        return await guarded(
-            self.name, self.kind, SERVICE, timeout, lambda: self._send(ticket, dedup_key, timeout)
-        )
-
-    async def _send(self, ticket: Ticket, dedup_key: str, timeout: float) -> RouteResult:
-        insecure = insecure_reason(self.endpoint, SERVICE)
-        if insecure:
-            return failed(self.name, self.kind, insecure)
-        body = event(
+    def document(self, ticket: Ticket, dedup_key: str) -> dict[str, Any]:
+        return event(
             ticket, routing_key=self._routing_key, dedup_key=dedup_key, provider=self.provider
         )
-        outcome = await post(
-            self.endpoint,
-            content=json.dumps(body, ensure_ascii=False).encode("utf-8"),
-            headers={
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "User-Agent": f"lifeline/{__version__}",
-            },
-            timeout=timeout,
-            service=SERVICE,
-            verify=self._verify,
-        )
-        if not isinstance(outcome, Answer):
-            return from_failure(self.name, self.kind, outcome)
-        return self._interpret(outcome, dedup_key)
 
-    def _interpret(self, answer: Answer, dedup_key: str) -> RouteResult:
+    def interpret(self, answer: Answer, dedup_key: str) -> RouteResult:
         data = json_object(answer.body)
         if answer.status == 202:
-            return filed(
-                self.name,
-                self.kind,
-                "PagerDuty accepted the event",
-                id=dedup_key,
-                status=answer.status,
-            )
+            return self.filed("PagerDuty accepted the event", id=dedup_key, status=202)
         if answer.status == 400:
             said = "; ".join(
                 part for part in (text_of(data.get("message")), text_of(data.get("errors"))) if part
             )
-            return failed(
-                self.name,
-                self.kind,
-                f"PagerDuty rejected the event (400): {said or 'no reason given'}",
-                status=400,
+            return self.failed(
+                f"PagerDuty rejected the event (400): {said or 'no reason given'}", status=400
             )
-        return status_failure(
-            self.name, self.kind, SERVICE, answer.status, text_of(data.get("message"))
-        )
+        return self.status_failure(answer.status, text_of(data.get("message")))

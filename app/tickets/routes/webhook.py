@@ -14,27 +14,15 @@ when the receiver gives them.
 
 from __future__ import annotations
 
-import json
 import ssl
 from typing import Any
 from urllib.parse import urlsplit
 
-from app import __version__
 from app.redact import register_secret
 from app.tickets.builder import Ticket
 from app.tickets.routes.base import RouteKind, RouteResult
-from app.tickets.routes.common import (
-    failed,
-    filed,
-    from_failure,
-    guarded,
-    json_object,
-    one_line,
-    site_line,
-    status_failure,
-    text_of,
-)
-from app.tickets.transport import Answer, insecure_reason, is_https_link, post
+from app.tickets.routes.common import JsonRoute, json_object, one_line, site_line, text_of
+from app.tickets.transport import Answer, is_https_link
 
 FORMATS = ("slack", "json")
 
@@ -55,7 +43,7 @@ def slack_message(ticket: Ticket) -> dict[str, Any]:
     return {"text": f":rotating_light: *{headline}*\n{site} is {state}. Sent by Lifeline."}
 
 
-class WebhookRoute:
+class WebhookRoute(JsonRoute):
     kind = RouteKind.WEBHOOK
 
     def __init__(
@@ -66,10 +54,9 @@ class WebhookRoute:
         format: str = "slack",
         verify: ssl.SSLContext | None = None,
     ) -> None:
-        self.name = name
+        service = "Slack" if format == "slack" else f'The webhook of route "{name}"'
+        super().__init__(name, url, service=service, verify=verify)
         self.format = format
-        self._url = url
-        self._verify = verify
         register_secret(url)
         # A chat webhook's secret is its path; a service that echoes the path must not
         # show it either (a short path like "/hook" is no secret and stays readable).
@@ -77,73 +64,39 @@ class WebhookRoute:
         secret_part = parts.path + (f"?{parts.query}" if parts.query else "")
         if len(secret_part) >= 16:
             register_secret(secret_part)
-        self._service = "Slack" if format == "slack" else f'The webhook of route "{name}"'
 
-    async def file(self, ticket: Ticket, *, dedup_key: str, timeout: float) -> RouteResult:
-        return await guarded(
-            self.name,
-            self.kind,
-            self._service,
-            timeout,
-            lambda: self._send(ticket, dedup_key, timeout),
-        )
+    def refusal(self) -> str:
+        return "" if self.format in FORMATS else f"Unknown webhook format {self.format!r}"
 
-    async def _send(self, ticket: Ticket, dedup_key: str, timeout: float) -> RouteResult:
-        if self.format not in FORMATS:
-            return failed(self.name, self.kind, f"Unknown webhook format {self.format!r}")
-        insecure = insecure_reason(self._url, self._service)
-        if insecure:
-            return failed(self.name, self.kind, insecure)
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": f"lifeline/{__version__}",
-        }
+    def headers(self, dedup_key: str) -> dict[str, str]:
+        return {"Idempotency-Key": dedup_key} if self.format == "json" else {}
+
+    def document(self, ticket: Ticket, dedup_key: str) -> dict[str, Any]:
+        return slack_message(ticket) if self.format == "slack" else ticket.to_body()
+
+    def interpret(self, answer: Answer, dedup_key: str) -> RouteResult:
         if self.format == "slack":
-            body = slack_message(ticket)
-        else:
-            body = ticket.to_body()
-            headers["Idempotency-Key"] = dedup_key
-            headers["Accept"] = "application/json"
-        outcome = await post(
-            self._url,
-            content=json.dumps(body, ensure_ascii=False).encode("utf-8"),
-            headers=headers,
-            timeout=timeout,
-            service=self._service,
-            verify=self._verify,
-        )
-        if not isinstance(outcome, Answer):
-            return from_failure(self.name, self.kind, outcome)
-        if self.format == "slack":
-            return self._slack_outcome(outcome)
-        return self._json_outcome(outcome)
+            return self._slack_outcome(answer)
+        return self._json_outcome(answer)
 
     def _slack_outcome(self, answer: Answer) -> RouteResult:
         said = text_of(answer.body[:500].decode("utf-8", "replace"))
         if answer.status == 200 and said == "ok":
-            return filed(self.name, self.kind, "Posted to Slack", id=None, status=200)
+            return self.filed("Posted to Slack", id=None, status=200)
         if answer.status == 200:
-            return failed(
-                self.name,
-                self.kind,
-                f"Slack answered 200 without ok: {said or 'an empty answer'}",
-                status=200,
+            return self.failed(
+                f"Slack answered 200 without ok: {said or 'an empty answer'}", status=200
             )
-        return status_failure(self.name, self.kind, self._service, answer.status, said)
+        return self.status_failure(answer.status, said)
 
     def _json_outcome(self, answer: Answer) -> RouteResult:
         data = json_object(answer.body)
         if 200 <= answer.status < 300:
-            ticket_id = text_of(data.get("id")) or None
             url = data.get("url")
-            return filed(
-                self.name,
-                self.kind,
+            return self.filed(
                 "The webhook took the ticket",
-                id=ticket_id,
+                id=text_of(data.get("id")) or None,
                 url=url if isinstance(url, str) and is_https_link(url) else None,
                 status=answer.status,
             )
-        return status_failure(
-            self.name, self.kind, self._service, answer.status, text_of(data.get("message"))
-        )
+        return self.status_failure(answer.status, text_of(data.get("message")))

@@ -12,25 +12,15 @@ success; 422 RecordInvalid and 400 are refusals with {"error", "description", "d
 from __future__ import annotations
 
 import base64
-import json
 import re
 import ssl
 from typing import Any
 
-from app import __version__
 from app.redact import register_secret
 from app.tickets.builder import Ticket, plain_text
 from app.tickets.routes.base import RouteKind, RouteResult
-from app.tickets.routes.common import (
-    failed,
-    filed,
-    from_failure,
-    guarded,
-    json_object,
-    status_failure,
-    text_of,
-)
-from app.tickets.transport import Answer, insecure_reason, is_https_link, post
+from app.tickets.routes.common import JsonRoute, json_object, text_of
+from app.tickets.transport import Answer, is_https_link
 
 SERVICE = "Zendesk"
 _TAG_CHARS = re.compile(r"[^a-z0-9_/-]+")
@@ -56,7 +46,7 @@ def basic_auth(email: str, api_token: str) -> str:
     return "Basic " + base64.b64encode(raw).decode("ascii")
 
 
-class ZendeskRoute:
+class ZendeskRoute(JsonRoute):
     kind = RouteKind.ZENDESK
 
     def __init__(
@@ -68,64 +58,36 @@ class ZendeskRoute:
         email: str,
         verify: ssl.SSLContext | None = None,
     ) -> None:
-        self.name = name
         self.base = endpoint.rstrip("/")
-        self.endpoint = self.base + "/api/v2/tickets.json"
+        super().__init__(name, self.base + "/api/v2/tickets.json", service=SERVICE, verify=verify)
         self.email = email
         self._authorization = basic_auth(email, api_token)
-        self._verify = verify
         register_secret(api_token)
         register_secret(self._authorization.split(" ", 1)[1])
 
-    async def file(self, ticket: Ticket, *, dedup_key: str, timeout: float) -> RouteResult:
-        return await guarded(
-            self.name, self.kind, SERVICE, timeout, lambda: self._send(ticket, dedup_key, timeout)
-        )
+    def refusal(self) -> str:
+        return "" if self.email else f'Route "{self.name}" has no email (config)'
 
-    async def _send(self, ticket: Ticket, dedup_key: str, timeout: float) -> RouteResult:
-        insecure = insecure_reason(self.endpoint, SERVICE)
-        if insecure:
-            return failed(self.name, self.kind, insecure)
-        if not self.email:
-            return failed(self.name, self.kind, f'Route "{self.name}" has no email (config)')
-        outcome = await post(
-            self.endpoint,
-            content=json.dumps(ticket_request(ticket), ensure_ascii=False).encode("utf-8"),
-            headers={
-                "Authorization": self._authorization,
-                "Idempotency-Key": dedup_key,
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "User-Agent": f"lifeline/{__version__}",
-            },
-            timeout=timeout,
-            service=SERVICE,
-            verify=self._verify,
-        )
-        if not isinstance(outcome, Answer):
-            return from_failure(self.name, self.kind, outcome)
-        return self._interpret(outcome)
+    def headers(self, dedup_key: str) -> dict[str, str]:
+        return {"Authorization": self._authorization, "Idempotency-Key": dedup_key}
 
-    def _interpret(self, outcome: Answer) -> RouteResult:
-        data = json_object(outcome.body)
-        if outcome.status in (200, 201):
+    def document(self, ticket: Ticket, dedup_key: str) -> dict[str, Any]:
+        return ticket_request(ticket)
+
+    def interpret(self, answer: Answer, dedup_key: str) -> RouteResult:
+        data = json_object(answer.body)
+        status = answer.status
+        if status in (200, 201):
             created = data.get("ticket")
             ticket_id = created.get("id") if isinstance(created, dict) else None
             if isinstance(ticket_id, bool) or not isinstance(ticket_id, int | str) or not ticket_id:
-                return failed(
-                    self.name,
-                    self.kind,
-                    f"Zendesk answered {outcome.status} without a ticket id",
-                    status=outcome.status,
-                )
+                return self.failed(f"Zendesk answered {status} without a ticket id", status=status)
             link = f"{self.base}/agent/tickets/{ticket_id}"
-            return filed(
-                self.name,
-                self.kind,
+            return self.filed(
                 f"Zendesk ticket #{ticket_id} created",
                 id=str(ticket_id),
                 url=link if is_https_link(link) else None,
-                status=outcome.status,
+                status=status,
             )
         said = "; ".join(
             part
@@ -136,19 +98,15 @@ class ZendeskRoute:
             )
             if part
         )
-        if outcome.status == 409:  # the same key still in flight: the first one will answer
-            return failed(
-                self.name,
-                self.kind,
+        if status == 409:  # the same key still in flight: the first one will answer
+            return self.failed(
                 "Zendesk is still processing this ticket (409); a later attempt will tell",
                 retryable=True,
                 status=409,
             )
-        if outcome.status in (400, 422):
-            return failed(
-                self.name,
-                self.kind,
-                f"Zendesk refused the ticket ({outcome.status}): {said or 'no reason given'}",
-                status=outcome.status,
+        if status in (400, 422):
+            return self.failed(
+                f"Zendesk refused the ticket ({status}): {said or 'no reason given'}",
+                status=status,
             )
-        return status_failure(self.name, self.kind, SERVICE, outcome.status, said)
+        return self.status_failure(status, said)
