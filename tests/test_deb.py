@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,10 +24,10 @@ from tests.loopback import LoopbackServer
 from tests.test_package import (  # noqa: F401  (fixtures)
     ROOT,
     _config,
-    _operational_pixels,
     archive,
     desktop,
     run_app,
+    run_in_tray,
     site,
 )
 
@@ -119,8 +118,6 @@ def test_apt_installs_runs_in_a_tray_and_removes_cleanly(
     installed: list[Path], desktop: Any, site: LoopbackServer, paths: Paths,  # noqa: F811
     tmp_path: Path, qapp: Any,
 ) -> None:
-    from tests.xvfb import poll
-
     binary = Path(f"/usr/bin/{APP_NAME}")
     assert binary.is_symlink() and binary.resolve() == Path(f"/opt/{APP_NAME}/{APP_NAME}")
     assert Path(f"/usr/share/applications/{APP_ID}.desktop").is_file()
@@ -133,32 +130,12 @@ def test_apt_installs_runs_in_a_tray_and_removes_cleanly(
     assert check.returncode == 0, check.stdout + check.stderr
     assert f"from /opt/{APP_NAME}/_internal/resources" in check.stdout
 
-    config = _config(tmp_path / "config.toml", site)
-    err = tmp_path / "stderr.txt"
-    with err.open("wb") as stderr:
-        app = subprocess.Popen([str(binary), "--config", str(config)], env=desktop.env(),
-                               stdout=subprocess.DEVNULL, stderr=stderr)
-    try:
-        panel = desktop.panel_geometry()
-        shot = tmp_path / "tray.png"
-
-        def green_icon_or_exit() -> bool:
-            if app.poll() is not None:
-                return True
-            desktop.screenshot(shot, crop=panel)
-            return _operational_pixels(shot) >= 100
-
-        assert poll(green_icon_or_exit, timeout=45, step=0.5), "no operational icon in the tray"
-        assert app.poll() is None, f"app exited {app.returncode}: {err.read_text()}"
-    finally:
-        app.send_signal(signal.SIGTERM)
-        try:
-            code = app.wait(15)
-        except subprocess.TimeoutExpired:
-            app.kill()
-            code = app.wait(5)
-    assert code == 0, f"exit {code}: {err.read_text()}"
-    assert "Traceback" not in err.read_text()
+    code, err = run_in_tray(binary, _config(tmp_path / "config.toml", site), desktop, tmp_path)
+    assert code == 0, f"exit {code}: {err}"
+    assert "Traceback" not in err
+    log = paths.log_file.read_text(errors="replace") if paths.log_file.is_file() else ""
+    problems = [line for line in log.splitlines() if " ERROR " in line or "Traceback" in line]
+    assert not problems, "\n".join(problems)
 
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     proc = subprocess.run(["apt-get", "remove", "-y", "-q", APP_NAME], capture_output=True,

@@ -343,13 +343,48 @@ def desktop() -> Iterator[Any]:
         yield virtual
 
 
+def run_in_tray(binary: Path, config: Path, desktop: Any, tmp_path: Path,
+                keep: Path | None = None) -> tuple[int, str]:
+    """Run the installed app in the desktop's tray until its icon turns operational green
+    (it has started, docked and checked the loopback site), then end it with SIGTERM as a
+    session logout would; its exit code and standard error."""
+    from tests.xvfb import poll
+
+    err = tmp_path / "stderr.txt"
+    with err.open("wb") as stderr:
+        app = subprocess.Popen([str(binary), "--config", str(config)], env=desktop.env(),
+                               stdout=subprocess.DEVNULL, stderr=stderr)
+    try:
+        panel = desktop.panel_geometry()
+        shot = tmp_path / "tray.png"
+
+        def green_icon_or_exit() -> bool:
+            if app.poll() is not None:
+                return True
+            desktop.screenshot(shot, crop=panel)
+            return _operational_pixels(shot) >= 100
+
+        assert poll(green_icon_or_exit, timeout=45, step=0.5), "no operational icon in the tray"
+        assert app.poll() is None, f"app exited {app.returncode}: {err.read_text()}"
+        if keep is not None:  # for a person to look at
+            keep.parent.mkdir(exist_ok=True)
+            desktop.screenshot(keep)
+    finally:
+        app.send_signal(signal.SIGTERM)
+        try:
+            code = app.wait(15)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            code = app.wait(5)
+    return code, err.read_text(errors="replace")
+
+
 @pytest.mark.slow
 @pytest.mark.e2e
 @pytest.mark.timeout(1500)
 def test_installed_app_shows_its_icon_in_a_tray(
     unpacked: Path, desktop: Any, site: LoopbackServer, paths: Paths, tmp_path: Path, qapp: Any
 ) -> None:
-    from tests.xvfb import poll
 
     home = Path(os.environ["HOME"])
     proc = run_install(unpacked)
@@ -363,41 +398,15 @@ def test_installed_app_shows_its_icon_in_a_tray(
     assert f"start at login would run {got.binary}\n" in check.stdout
 
     config = _config(tmp_path / "config.toml", site)
-    out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        app = subprocess.Popen([str(got.link), "--config", str(config)], env=desktop.env(),
-                               stdout=stdout, stderr=stderr)
-    try:
-        panel = desktop.panel_geometry()
-        shot = tmp_path / "tray.png"
-
-        def green_icon_or_exit() -> bool:
-            if app.poll() is not None:
-                return True
-            desktop.screenshot(shot, crop=panel)
-            return _operational_pixels(shot) >= 100
-
-        # The icon turns operational green only after the app has started, docked into
-        # trayer and completed a check of the loopback site.
-        assert poll(green_icon_or_exit, timeout=45, step=0.5), "no operational icon in the tray"
-        assert app.poll() is None, f"app exited {app.returncode}: {err.read_text()}"
-        assert any(r.path == "/user/login" for r in site.requests)
-        keep = ROOT / "build" / "package-test-tray.png"  # for a person to look at
-        keep.parent.mkdir(exist_ok=True)
-        desktop.screenshot(keep)
-    finally:
-        app.send_signal(signal.SIGTERM)
-        try:
-            code = app.wait(15)
-        except subprocess.TimeoutExpired:
-            app.kill()
-            code = app.wait(5)
+    code, err = run_in_tray(got.link, config, desktop, tmp_path,
+                            keep=ROOT / "build" / "package-test-tray.png")
+    assert any(r.path == "/user/login" for r in site.requests)
     assert paths.log_file.is_file(), f"no log at {paths.log_file}"
     text = paths.log_file.read_text(errors="replace")
     problems = [line for line in text.splitlines() if " ERROR " in line or "Traceback" in line]
     assert not problems, "\n".join(problems)
-    assert "Traceback" not in err.read_text(), err.read_text()
-    assert code == 0, f"exit {code}: {err.read_text()}"
+    assert "Traceback" not in err, err
+    assert code == 0, f"exit {code}: {err}"
 
     proc = run_install(got.lib, "--uninstall")
     assert proc.returncode == 0 and not got.lib.exists() and not got.link.is_symlink()
