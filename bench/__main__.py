@@ -1,8 +1,10 @@
 """`python -m bench [--quick] [--only NAME ...]`: run the benchmarks, print a table, save JSON.
 
 The six benchmarks of issue 7, in order: throughput, responsiveness, idle, startup,
-detection, scale. One that fails prints one line and the others still run. Results go
-to bench/results/latest.json (written atomically) with the machine they ran on.
+detection, scale; then menu (issue 14: 300 sites in 12 groups). One that fails prints
+one line and the others still run. Results go to bench/results/latest.json (written
+atomically) with the machine they ran on; with --only, give --output elsewhere to keep
+the full run there.
 """
 
 from __future__ import annotations
@@ -18,10 +20,19 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import detection, idle, report, responsiveness, scale, startup, throughput
+from bench import (
+    detection,
+    grouped_menu,
+    idle,
+    report,
+    responsiveness,
+    scale,
+    startup,
+    throughput,
+)
 from bench.common import ROOT, machine
 
-NAMES = ("throughput", "responsiveness", "idle", "startup", "detection", "scale")
+NAMES = ("throughput", "responsiveness", "idle", "startup", "detection", "scale", "menu")
 
 
 def _plan(quick: bool) -> dict[str, Callable[[], dict[str, Any]]]:
@@ -32,6 +43,7 @@ def _plan(quick: bool) -> dict[str, Callable[[], dict[str, Any]]]:
         "startup": lambda: startup.run(cold_runs=1 if quick else 2, warm_runs=2 if quick else 5),
         "detection": lambda: detection.run(cycles=2 if quick else 5),
         "scale": lambda: scale.run(reps=1 if quick else 3),
+        "menu": lambda: grouped_menu.run(openings=11 if quick else 41),
     }
 
 

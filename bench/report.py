@@ -68,6 +68,10 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
     scale = results.get("scale", {})
     add("scale: CPU per site at 2,000 vs 500 < 1.25 (linear)",
         scale.get("cpu_per_site_500_vs_2000"), 1.25)
+    menu = results.get("menu")
+    if isinstance(menu, dict):  # a run from before this benchmark has no verdict on it
+        add("menu: 300 sites in 12 groups opens in < 50 ms (median)",
+            menu.get("menu_rebuild_open_ms_median"), 50)
     return out
 
 
@@ -211,7 +215,19 @@ def render(results: dict[str, Any], *, markdown: bool = False) -> str:
                      f"{_f(per['peak_rss_kb'], 1)} KB"])
         table("6. Scale: one check on the 50 ms server (median)",
               ["sites", "wall s", "CPU s", "RSS before check MB", "peak RSS MB"], rows)
-    for name in ("throughput", "responsiveness", "idle", "startup", "detection", "scale"):
+    menu = results.get("menu")
+    if isinstance(menu, dict) and "error" not in menu:
+        table(
+            f"7. Tray menu: {menu.get('sites')} sites in {menu.get('groups')} groups, "
+            f"{menu.get('openings')} openings each, {menu.get('platform')} (median / max ms)",
+            ["open (in place)", "open, menu rebuilt first", "open one group's submenu"],
+            [[f"{_f(menu.get('menu_open_ms_median'))} / {_f(menu.get('menu_open_ms_max'))}",
+              f"{_f(menu.get('menu_rebuild_open_ms_median'))} / "
+              f"{_f(menu.get('menu_rebuild_open_ms_max'))}",
+              f"{_f(menu.get('group_open_ms_median'))} / {_f(menu.get('group_open_ms_max'))}"]],
+        )
+    for name in ("throughput", "responsiveness", "idle", "startup", "detection", "scale",
+                 "menu"):
         data = results.get(name)
         if isinstance(data, dict) and "error" in data:
             lines.append(f"{name}: FAILED: {data['error']}\n")
