@@ -24,7 +24,8 @@ from jeepney.io.blocking import DBusConnection, open_dbus_connection
 
 from tests.xvfb import VirtualDesktop, poll
 
-TOOLS = ("Xvfb", "dbus-daemon", "xfce4-panel", "dunst", "import", "xwininfo", "xdotool")
+TOOLS = ("Xvfb", "dbus-daemon", "xfce4-panel", "dunst", "dunstctl", "import", "xwininfo",
+         "xdotool")
 WATCHER = "org.kde.StatusNotifierWatcher"
 ITEM_IFACE = "org.kde.StatusNotifierItem"
 MENU_IFACE = "com.canonical.dbusmenu"
@@ -160,6 +161,16 @@ class SniDesktop:
             if x >= 0 and y >= 0 and (best is None or w > best[2]):
                 best = (x, y, w, h)
         return best
+
+    def window_titles(self) -> list[str]:
+        out = subprocess.run(["xwininfo", "-root", "-tree"], env=self.x.env(),
+                             capture_output=True, text=True).stdout
+        return [line.split('"')[1] for line in out.splitlines() if line.count('"') >= 2]
+
+    def dunstctl(self, *args: str) -> str:
+        """dunst's own control (on this bus): count, action 0 (a click on the newest)..."""
+        return subprocess.run(["dunstctl", *args], env=self.env(), capture_output=True,
+                              text=True, timeout=10).stdout.strip()
 
     def close(self) -> None:
         for proc in reversed(self._procs):

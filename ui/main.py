@@ -37,8 +37,10 @@ if TYPE_CHECKING:  # types only: each of these loads when first used, not at sta
     from app.history import History
     from app.monitor import Monitor
     from app.planned import PlannedNotices
+    from ui.desktop_notifications import DesktopNotifications
     from ui.outbox_offer import OutboxOffer
     from ui.status_window import StatusWindow
+    from ui.workers import Workers
 
 log = logging.getLogger("lifeline.ui")
 
@@ -201,6 +203,16 @@ def _optional_module(name: str) -> ModuleType | None:
         return None
 
 
+def _desktop_notifications(workers: Workers) -> DesktopNotifications | None:
+    """The notification server spoken to directly, where a session bus is (Linux, BSD);
+    elsewhere Qt's own messages (macOS, Windows: no NeedsAttention icon swap there)."""
+    if sys.platform in ("darwin", "win32") or not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        return None
+    from ui.desktop_notifications import DesktopNotifications
+
+    return DesktopNotifications(workers)
+
+
 class TrayApp:
     """The running app: owns the monitor's bridge, the tray (or status window), dialogs."""
 
@@ -256,6 +268,7 @@ class TrayApp:
                              workers=self.workers)
         self.icons = IconSet()
         autostart = _optional_module("app.autostart")
+        self.desktop_notifications = _desktop_notifications(self.workers)
         self.tray = TrayIcon(
             self.bridge,
             self.icons,
@@ -266,6 +279,7 @@ class TrayApp:
             show_error=self.errors.report,
             log_file=str(paths.log_file),
             planned_notices=self._planned_notices(paths),
+            desktop_notifications=self.desktop_notifications,
         )
         self.tray.open_newrelic = self.open_newrelic
         self.tray.snooze_site = SnoozeActions(
@@ -316,6 +330,8 @@ class TrayApp:
         if not first_run:
             self.bridge.start()
         self._show_tray_or_wait()
+        if self.desktop_notifications is not None:
+            self.desktop_notifications.start()  # connects on a worker
         from ui.app_icon import app_icon
 
         # After the icon is up: every window from here on carries Lifeline's icon.

@@ -25,10 +25,11 @@ from app import APP_DISPLAY_NAME, __version__
 from app.config import Config
 from app.events import Event, MonitorSnapshot
 from app.models import OverallState
-from app.notices import Notification
+from app.notices import Level, Notification
 from app.planned import PlannedNotices
 from app.presentation import tooltip_lines
 from ui.bridge import Bridge
+from ui.desktop_notifications import DesktopNotifications
 from ui.icons import IconSet
 from ui.menu import MenuHandlers, MenuLayout, MenuState, populate, refresh, site_order
 from ui.notifications import Notifier
@@ -66,6 +67,7 @@ class TrayIcon(QObject):
         clock: Callable[[], datetime] | None = None,
         planned_notices: PlannedNotices | None = None,
         log_file: str = "",
+        desktop_notifications: DesktopNotifications | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -83,6 +85,11 @@ class TrayIcon(QObject):
         self._show_error = show_error
         self._clock = clock or (lambda: datetime.now().astimezone())
         self._log_file = log_file
+        # Sent to the notification server directly where there is one: Qt's message
+        # would put a generic icon in the tray in place of the state (issue 18).
+        self._desktop = desktop_notifications
+        if desktop_notifications is not None:
+            desktop_notifications.clicked.connect(self._open_for)
 
         self.tray = QSystemTrayIcon(self)
         self.menu = QMenu()
@@ -285,6 +292,9 @@ class TrayIcon(QObject):
             # No tray to show a balloon from (the status window stands in for it).
             self.notification_fallback(note)
             return
+        if self._desktop is not None and self._desktop.ready:
+            self._desktop.show(note, lambda: self._show_message(note.title, note.body))
+            return
         self._show_message(note.title, note.body)
 
     def _show_message(self, title: str, body: str) -> None:
@@ -297,11 +307,20 @@ class TrayIcon(QObject):
         if self._show_error is not None:
             self._show_error(message)
             return
-        self._show_message(f"{APP_DISPLAY_NAME}: something went wrong", message)
+        title = f"{APP_DISPLAY_NAME}: something went wrong"
+        if self._desktop is not None and self._desktop.ready:
+            note = Notification(title, message, Level.CRITICAL)
+            self._desktop.show(note, lambda: self._show_message(title, message))
+            return
+        self._show_message(title, message)
 
     @Slot()
     def _on_message_clicked(self) -> None:
-        note = self.notifier.last
+        self._open_for(self.notifier.last)
+
+    @Slot(object)
+    def _open_for(self, note: Notification | None) -> None:
+        """A notification was clicked: the ticket form for a site down, else the menu."""
         if note is not None and note.down_sites and self.open_ticket_form is not None:
             self.open_ticket_form(note.ticket_site)
         else:
