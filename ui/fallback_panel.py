@@ -29,6 +29,7 @@ from app.presentation import https_url
 from app.printable import plain_tooltip
 from app.tickets.routes.base import RouteOutcome, RouteResult
 from app.tickets.session import SessionOutcome, headline, route_line
+from ui.accessible import StatusLabel, readable
 from ui.palette import Tone, apply_style, banner_style
 
 # Pantheon's runbook: the phone line files an on-call ticket; it is not a support desk.
@@ -62,6 +63,7 @@ class FallbackPanel(QWidget):
     filedRequested = Signal()  # "I filed it" (on the dashboard)
     filedByPhoneRequested = Signal()
     linkActivated = Signal(str)  # a tel: or https: link (the form opens it)
+    closeRequested = Signal()
 
     def __init__(
         self, *, provider_name: str, hotline: str, dashboard: str, parent: QWidget | None = None
@@ -71,10 +73,12 @@ class FallbackPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setSpacing(10)
 
-        self.reason_label = QLabel()
+        # The headline is the first stop of the Tab order and is announced when it
+        # changes: "not filed, call now" must reach a screen-reader user at once.
+        self.reason_label = StatusLabel(urgent=True)
         self.reason_label.setObjectName("fallbackReason")
         self.reason_label.setWordWrap(True)
-        self.reason_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        readable(self.reason_label)
         layout.addWidget(self.reason_label)
 
         self.routes_label = QLabel()
@@ -107,8 +111,11 @@ class FallbackPanel(QWidget):
         font.setBold(True)
         self.hotline_label.setFont(font)
         self.hotline_label.setTextFormat(Qt.TextFormat.RichText)
-        self.hotline_label.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextBrowserInteraction
+        # Tab stops at the number itself (read out as the number), not at a link inside
+        # the label, which was silent; the mouse still follows the tel: link.
+        readable(self.hotline_label)
+        self.hotline_label.setAccessibleName(
+            f"Call the {provider_name} emergency line now: {hotline}"
         )
         self.hotline_label.setOpenExternalLinks(False)
         self.hotline_label.linkActivated.connect(self.linkActivated.emit)
@@ -138,6 +145,10 @@ class FallbackPanel(QWidget):
         self.filed_button.setToolTip("You filed it on the dashboard: Lifeline stops offering it")
         self.phone_button = QPushButton("I &filed it by phone")
         self.phone_button.setToolTip("Lifeline stops trying and will not send this ticket")
+        # Escape closed the window, but a visible way out belongs on the panel too.
+        self.close_button = QPushButton("C&lose")
+        self.close_button.setObjectName("fallbackClose")
+        self.close_button.setToolTip("Close this window (the outbox keeps the ticket)")
         # Rows of boxes, not a grid: a hidden button leaves no hole.
         for row, row_buttons in (
             (first_row, (self.copy_button, self.dashboard_button)),
@@ -147,13 +158,15 @@ class FallbackPanel(QWidget):
                 row.addWidget(button)
             row.addStretch(1)
             layout.addLayout(row)
+        second_row.addWidget(self.close_button)
         self.copy_button.clicked.connect(lambda: self.copyRequested.emit())
         self.dashboard_button.clicked.connect(lambda: self.dashboardRequested.emit())
         self.retry_button.clicked.connect(lambda: self.retryRequested.emit())
         self.filed_button.clicked.connect(lambda: self.filedRequested.emit())
         self.phone_button.clicked.connect(lambda: self.filedByPhoneRequested.emit())
+        self.close_button.clicked.connect(lambda: self.closeRequested.emit())
 
-        self.note_label = QLabel()
+        self.note_label = StatusLabel()
         self.note_label.setObjectName("fallbackNote")
         self.note_label.setWordWrap(True)
         layout.addWidget(self.note_label)
@@ -162,6 +175,7 @@ class FallbackPanel(QWidget):
         self.text_view = QPlainTextEdit()
         self.text_view.setObjectName("ticketText")
         self.text_view.setReadOnly(True)
+        self.text_view.setAccessibleName("Ticket text")
         self.text_view.setMinimumHeight(160)
         layout.addWidget(self.text_view, 1)
         self._can_retry = False

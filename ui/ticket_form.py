@@ -38,12 +38,15 @@ from app.text import error_line
 from app.tickets.builder import Ticket
 from app.tickets.outbox import Outbox
 from app.tickets.session import (
+    OUTBOX_BUSY_TIMEOUT,
     Collected,
     SessionOutcome,
     TicketSession,
     find_site,
+    headline,
     support_url,
 )
+from ui.accessible import StatusLabel
 from ui.bridge import Bridge
 from ui.fallback_panel import FallbackPanel
 from ui.ticket_page import TicketPage
@@ -143,6 +146,7 @@ class TicketForm(QDialog):
         panel.filedRequested.connect(self.filed_on_dashboard)
         panel.filedByPhoneRequested.connect(self.filed_by_phone)
         panel.linkActivated.connect(self._open_url)
+        panel.closeRequested.connect(self.close)
 
     @property
     def draft_id(self) -> int | None:
@@ -229,6 +233,9 @@ class TicketForm(QDialog):
         self.sending = True
         self._send_token += 1
         token = self._send_token
+        if self.page.send_button.hasFocus():
+            # Send is disabled next: the focus goes to the status it announces.
+            self.page.status_label.setFocus(Qt.FocusReason.OtherFocusReason)
         self._apply_rules()
         self.page.send_button.setText("Sending\u2026")
         self.page.status_label.setText(
@@ -269,8 +276,12 @@ class TicketForm(QDialog):
             self._clipboard.setText(outcome.text)
             self._open_url(handed.url or outcome.support_url)
         self.settled = outcome.all_reached and outcome.dashboard is None
+        if outcome.needs_hotline:
+            log.warning("ticket for %s not filed: %s", self.site.name, headline(outcome))
+        else:
+            log.info("ticket for %s: %s", self.site.name, headline(outcome))
         self.fallback_panel.show_outcome(outcome, self._note(outcome))
-        self.pages.setCurrentWidget(self.fallback_panel)
+        self._show_panel()
         self.outcome.emit(outcome)
         if outcome.needs_hotline:
             failed = [r for r in outcome.routes if not r.outcome.reached]
@@ -295,11 +306,18 @@ class TicketForm(QDialog):
     def _show_fallback(self, reason: str) -> None:
         if self.settled:
             return
+        log.warning("ticket for %s not filed: %s", self.site.name, reason)
         self.fallback_panel.show_failure(
             reason, self._note(None), self.session.text(self.current_ticket())
         )
-        self.pages.setCurrentWidget(self.fallback_panel)
+        self._show_panel()
         self.failed.emit(reason)
+
+    def _show_panel(self) -> None:
+        self.pages.setCurrentWidget(self.fallback_panel)
+        # The disabled Send button had the focus: give it to the headline, which a
+        # screen reader then reads, instead of letting it drop to the first field.
+        self.fallback_panel.reason_label.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _note(self, outcome: SessionOutcome | None) -> str:
         if outcome is not None and outcome.unsaved:
@@ -406,8 +424,11 @@ class SitePicker(QDialog):
         super().__init__(parent)
         self.setWindowTitle("File an emergency ticket")
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Which site is the emergency ticket for?"))
+        question = QLabel("&Which site is the emergency ticket for?")
+        layout.addWidget(question)
         self.list = QListWidget()
+        question.setBuddy(self.list)
+        self.list.setAccessibleName("Which site is the emergency ticket for?")
         impacted = impacted_sites(snapshot, config)
         names = [s.name for s in impacted]
         names += [s.name for s in config.sites if s.is_live and s.name not in names]
@@ -424,7 +445,7 @@ class SitePicker(QDialog):
         self.list.itemActivated.connect(lambda _item: self.accept())
         layout.addWidget(self.list)
         if not names:
-            layout.addWidget(QLabel("No live site is configured: add one in Settings."))
+            layout.addWidget(StatusLabel("No live site is configured: add one in Settings."))
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -504,7 +525,7 @@ def open_ticket_form(
     session = TicketSession(
         config,
         site,
-        outbox=Outbox(paths.outbox_db),
+        outbox=Outbox(paths.outbox_db, busy_timeout=OUTBOX_BUSY_TIMEOUT),
         history_path=paths.history_db,
         credentials=store,
     )

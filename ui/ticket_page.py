@@ -29,6 +29,7 @@ from app.models import Incident, PointOfFailure, SiteState
 from app.presentation import https_url
 from app.tickets.builder import Evidence, Ticket, diagnostics_json, is_operational
 from app.tickets.session import operational_words
+from ui.accessible import StatusLabel, readable
 from ui.palette import Tone, apply_style, banner_style
 
 
@@ -68,19 +69,25 @@ class TicketPage(QWidget):
         self.description.textChanged.connect(self._on_description_changed)
         fields.addRow("&Description", self.description)
 
+        # Each contact field has a visible label (its accessible name, and the mnemonic):
+        # a placeholder alone is faint (about 3:1) and gone once something is typed.
         contact_row = QHBoxLayout()
         self.contact_name = QLineEdit()
-        self.contact_name.setPlaceholderText("Name")
         self.contact_email = QLineEdit()
-        self.contact_email.setPlaceholderText("Email")
         self.contact_phone = QLineEdit()
-        self.contact_phone.setPlaceholderText("Phone")
-        for edit in (self.contact_name, self.contact_email, self.contact_phone):
+        for text, name, edit in (
+            ("&Name", "Name", self.contact_name),
+            ("E&mail", "Email", self.contact_email),
+            ("P&hone", "Phone", self.contact_phone),
+        ):
+            label = QLabel(text)
+            label.setBuddy(edit)
+            edit.setAccessibleName(name)
+            edit.setObjectName(f"contact_{name.lower()}")
             edit.textEdited.connect(lambda _text: self.edited.emit())
-            contact_row.addWidget(edit)
-        contact_label = QLabel("&Contact")
-        contact_label.setBuddy(self.contact_name)
-        fields.addRow(contact_label, contact_row)
+            contact_row.addWidget(label)
+            contact_row.addWidget(edit, 1)
+        fields.addRow("Contact", contact_row)
         layout.addLayout(fields)
 
         self.diagnostics_toggle = QToolButton()
@@ -89,12 +96,14 @@ class TicketPage(QWidget):
         self.diagnostics_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.diagnostics_toggle.setArrowType(Qt.ArrowType.RightArrow)
         self.diagnostics_toggle.setText("Diagnostics attached to the ticket (read-only)")
+        self.diagnostics_toggle.setAccessibleDescription("collapsed")
         self.diagnostics_toggle.setStyleSheet("QToolButton { border: none; }")
         self.diagnostics_toggle.toggled.connect(self._toggle_diagnostics)
         layout.addWidget(self.diagnostics_toggle)
         self.diagnostics_view = QPlainTextEdit()
         self.diagnostics_view.setObjectName("diagnostics")
         self.diagnostics_view.setReadOnly(True)
+        self.diagnostics_view.setAccessibleName("Diagnostics attached to the ticket")
         mono = QFont("monospace")
         mono.setStyleHint(QFont.StyleHint.Monospace)
         self.diagnostics_view.setFont(mono)
@@ -102,17 +111,20 @@ class TicketPage(QWidget):
         self.diagnostics_view.setVisible(False)
         layout.addWidget(self.diagnostics_view)
 
-        self.fresh_label = QLabel()
+        self.fresh_label = StatusLabel()
         self.fresh_label.setObjectName("freshCheck")
         self.fresh_label.setStyleSheet("font-style: italic;")
         layout.addWidget(self.fresh_label)
-        self.status_label = QLabel()
+        # "Sending…" and its outcome are announced; the form moves the focus here while
+        # Send is disabled, so it does not drop to the first field.
+        self.status_label = StatusLabel()
         self.status_label.setObjectName("sendStatus")
         self.status_label.setWordWrap(True)
+        readable(self.status_label)
         layout.addWidget(self.status_label)
 
         bottom = QHBoxLayout()
-        hint = QLabel(
+        hint = StatusLabel(
             f"The text goes to every route ({html.escape(provider.name)}'s dashboard with "
             "your clipboard, and any service you set up). If none can take it, you get the "
             f"hotline ({html.escape(provider.hotline)}) and the text to read out."
@@ -135,7 +147,7 @@ class TicketPage(QWidget):
         layout.addLayout(bottom)
 
     def _rich_label(self, name: str) -> QLabel:
-        label = QLabel()
+        label = StatusLabel()
         label.setObjectName(name)
         label.setWordWrap(True)
         label.setTextFormat(Qt.TextFormat.RichText)
@@ -226,6 +238,7 @@ class TicketPage(QWidget):
 
     def _toggle_diagnostics(self, shown: bool) -> None:
         self.diagnostics_view.setVisible(shown)
+        self.diagnostics_toggle.setAccessibleDescription("expanded" if shown else "collapsed")
         self.diagnostics_toggle.setArrowType(
             Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
         )
