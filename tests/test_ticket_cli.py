@@ -558,3 +558,25 @@ def test_open_opens_the_support_page_in_the_browser(world: World, tmp_path: Path
     assert done.returncode == 0, done.stderr
     assert wait_for(opened.exists, timeout=10)
     assert opened.read_text() == f"{world.dashboard.url}/#support"
+
+
+def test_a_locked_outbox_delays_the_ticket_two_seconds_not_ten(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another process holds the outbox's write lock: the ticket goes out unsaved."""
+    Outbox(world.paths.outbox_db).drafts()  # the file exists, in today's format
+    holder = sqlite3.connect(world.paths.outbox_db, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.monotonic()
+        code = world.run("ticket", "--site", "shop", "--json")
+        elapsed = time.monotonic() - started
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    out, err = capsys.readouterr()
+    data = json.loads(out)
+    assert code == 0 and data["saved"] is False and data["draft_id"] is None
+    assert "database is locked" in err and "sent without a saved draft" in err
+    assert len(world.tickets.requests) == 1
+    assert 2.0 <= elapsed < 2.0 + 3.0  # the busy wait, then the routes; SQLite's 10 s before

@@ -23,6 +23,7 @@ from app.models import EXIT_USAGE
 from app.paths import Paths
 from app.tickets.outbox import Outbox
 from app.tickets.session import (
+    OUTBOX_BUSY_TIMEOUT,
     GuardError,
     SessionOutcome,
     TicketSession,
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     session = TicketSession(
         config,
         site,
-        outbox=Outbox(paths.outbox_db),
+        outbox=Outbox(paths.outbox_db, busy_timeout=OUTBOX_BUSY_TIMEOUT),
         history_path=paths.history_db,
         credentials=CredentialStore(plaintext_path=paths.plaintext_secrets),
     )

@@ -60,6 +60,10 @@ OPERATIONAL_QUESTION = (
     "Emergency tickets are for downtime or significant functional failure on Live."
 )
 
+# A ticket waits at most this long on an outbox another process holds locked, then goes
+# out without its draft (the ticket matters more): SQLite's own default would be 10 s.
+OUTBOX_BUSY_TIMEOUT = 2.0
+
 EXIT_REACHED = 0  # every route reached its destination
 EXIT_PARTLY = 1  # some did, some did not
 EXIT_NOT_REACHED = 2  # none did: the hotline is the way
