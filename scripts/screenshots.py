@@ -101,6 +101,10 @@ def main(argv: list[str]) -> int:
     out_dir = Path(argv[0]) if argv else ROOT / "docs" / "img"
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # for reading PNGs here
     shots = [shoot_tray_menu(out_dir)]
+    from scripts import screenshot_sni
+
+    if not screenshot_sni.missing_tools():  # XFCE's panel and dunst: the SNI menu
+        shots.append(screenshot_sni.shoot(out_dir))
     from scripts.screenshot_settings import shoot_settings_isolated
 
     shots += shoot_settings_isolated(out_dir)
