@@ -2,7 +2,8 @@
 `[[site]] group`, snoozes and maintenance windows. Pure and Qt-free.
 
 Groups are listed worst first (then by name); a group's title is its name with the
-counts of its states, "Client A: 1 down, 11 ok", silenced sites counted apart. Sites
+counts of its states, "Client A: 1 down, 11 ok", silenced sites counted apart and
+listed after the others. Sites
 without a group stay at the top level. The group comes from the config (the snapshot
 may predate a change of it).
 """
@@ -40,20 +41,23 @@ class Group:
 
 
 def counts_text(sites: Iterable[SiteStatus]) -> str:
-    """"1 down, 1 editors blocked, 11 ok, 2 silenced": worst first."""
+    """"1 down, 1 editors blocked, 11 ok, 1 snoozed, 2 in maintenance": worst first,
+    silenced sites counted apart whatever their state."""
     counts: dict[str, int] = {}
     order: dict[str, int] = {}
-    silenced = 0
+    quiet = {"snooze": 0, "maintenance": 0}
     for site in sites:
         if site.silenced is not None:
-            silenced += 1
+            quiet[site.silenced] = quiet.get(site.silenced, 0) + 1
             continue
         word = "ok" if site.state.is_good else site.state.label.lower()
         counts[word] = counts.get(word, 0) + 1
         order[word] = -SITE_SEVERITY[site.state]
     parts = [f"{n} {word}" for word, n in sorted(counts.items(), key=lambda i: order[i[0]])]
-    if silenced:
-        parts.append(f"{silenced} silenced")
+    if quiet["snooze"]:
+        parts.append(f"{quiet['snooze']} snoozed")
+    if quiet["maintenance"]:
+        parts.append(f"{quiet['maintenance']} in maintenance")
     return ", ".join(parts) or "no sites"
 
 
@@ -71,9 +75,12 @@ def menu_groups(
             members.setdefault(group, []).append(site)
         else:
             loose.append(site)
-    groups = [Group(name, tuple(sorted(sites, key=key))) for name, sites in members.items()]
+    def order(site: SiteStatus) -> tuple[bool, Any]:
+        return site.silenced is not None, key(site)  # silenced ones after the others
+
+    groups = [Group(name, tuple(sorted(sites, key=order))) for name, sites in members.items()]
     groups.sort(key=lambda g: (-SITE_SEVERITY[g.worst], g.name.casefold()))
-    return groups, sorted(loose, key=key)
+    return groups, sorted(loose, key=order)
 
 
 def menu_order(groups: Sequence[Group], loose: Sequence[SiteStatus]) -> list[str]:

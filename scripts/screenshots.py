@@ -4,7 +4,8 @@ tray-menu.png: `lifeline --demo` under Xvfb with trayer as the tray host. Notifi
 are paused from the menu first (as a user would, so no balloon covers the shot); once
 the tray icon shows the demo's "down" phase, the menu is opened with a right click and
 the failing site's submenu with the keyboard; then the screen is captured and trimmed.
-The Settings and ticket-form shots come from their own scripts, called from main().
+The grouped menu (tray-groups.png), Settings and ticket-form shots come from their own
+scripts, called from main().
 """
 
 from __future__ import annotations
@@ -105,6 +106,9 @@ def main(argv: list[str]) -> int:
 
     if not screenshot_sni.missing_tools():  # XFCE's panel and dunst: the SNI menu
         shots.append(screenshot_sni.shoot(out_dir))
+    from scripts.screenshot_groups import shoot as shoot_groups
+
+    shots.append(shoot_groups(out_dir))
     from scripts.screenshot_settings import shoot_settings_isolated
 
     shots += shoot_settings_isolated(out_dir)

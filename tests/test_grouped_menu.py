@@ -76,9 +76,9 @@ def build(snapshot: MonitorSnapshot = SNAPSHOT, icons: IconSet | None = None,
 def test_counts_and_order_of_groups() -> None:
     groups, loose = menu_groups(SNAPSHOT, CONFIG, site_sort_key)
     assert [g.name for g in groups] == ["Client A", "Client B"]  # worst first
-    assert groups[0].title == "Client A: 1 down, 1 ok, 1 silenced"
+    assert groups[0].title == "Client A: 1 down, 1 ok, 1 in maintenance"
     assert groups[0].worst is SiteState.DOWN
-    assert [s.name for s in groups[0].sites] == ["a-docs", "a-shop", "a-blog"]
+    assert [s.name for s in groups[0].sites] == ["a-shop", "a-blog", "a-docs"]  # silenced last
     assert groups[1].title == "Client B: 1 ok"
     assert [s.name for s in loose] == ["loose"]
     assert counts_text([]) == "no sites"
@@ -89,18 +89,18 @@ def test_one_submenu_per_group_then_the_ungrouped_sites(qapp: Any) -> None:
     menu, layout = build(icons=icons)
     texts = menu_texts(menu)
     top = [t for t in texts if not t.startswith(" ")]
-    first_site = top.index("Client A: 1 down, 1 ok, 1 silenced")
+    first_site = top.index("Client A: 1 down, 1 ok, 1 in maintenance")
     assert top[first_site:first_site + 3] == [
-        "Client A: 1 down, 1 ok, 1 silenced", "Client B: 1 ok", "loose: Degraded"
+        "Client A: 1 down, 1 ok, 1 in maintenance", "Client B: 1 ok", "loose: Degraded"
     ]
-    group_entry = find_action(menu, "Client A: 1 down, 1 ok, 1 silenced")
+    group_entry = find_action(menu, "Client A: 1 down, 1 ok, 1 in maintenance")
     assert group_entry is not None and isinstance(group_entry.menu(), GroupMenu)
     assert group_entry.icon().cacheKey() == icons.site(SiteState.DOWN).cacheKey()
     # The silenced site says so, with its end (local time).
     hhmm = UNTIL.astimezone().strftime("%H:%M")
     assert f"  a-docs: Down (in maintenance until {hhmm}): 502 Bad Gateway" in texts
     assert any(t.strip().startswith(f"In maintenance until {hhmm}") for t in texts)
-    assert layout.order() == ["a-docs", "a-shop", "a-blog", "b-site", "loose"]
+    assert layout.order() == ["a-shop", "a-blog", "a-docs", "b-site", "loose"]
 
 
 def test_a_group_of_silenced_sites_is_not_red(qapp: Any) -> None:
@@ -109,7 +109,7 @@ def test_a_group_of_silenced_sites_is_not_red(qapp: Any) -> None:
     ))
     icons = IconSet()
     menu, _ = build(quiet, icons)
-    entry = find_action(menu, "Client B: 1 silenced")
+    entry = find_action(menu, "Client B: 1 snoozed")
     assert entry is not None
     assert entry.icon().cacheKey() == icons.site(SiteState.OPERATIONAL).cacheKey()
 
@@ -125,7 +125,7 @@ def test_a_new_snapshot_updates_group_titles_in_place(qapp: Any) -> None:
     ))
     assert refresh(layout, recovered, CONFIG, rec.handlers(), icons, MenuState(now=NOW))
     assert layout.groups[0].menuAction() is entry  # the same entry, updated
-    assert entry.text() == "Client A: 2 ok, 1 silenced"
+    assert entry.text() == "Client A: 2 ok, 1 in maintenance"
     # A site moving to another group changes the shape: the caller rebuilds.
     moved = replace(CONFIG, sites=tuple(
         replace(s, group="Client B") if s.name == "a-blog" else s for s in CONFIG.sites
@@ -222,7 +222,7 @@ def test_the_tray_reorders_groups_on_the_next_opening(qtbot: Any, tray: Any) -> 
     qtbot.waitUntil(lambda: bridge.snapshot is SNAPSHOT, timeout=5000)
     icon.menu.popup(QPoint(10, 10))
     qtbot.waitUntil(icon.menu.isVisible, timeout=5000)
-    assert icon._layout.order()[0] == "a-docs"
+    assert icon._layout.order()[0] == "a-shop"
     icon.menu.hide()
     b_down = replace(SNAPSHOT, sites=tuple(
         replace(s, state=SiteState.OPERATIONAL, reason="") if s.name == "a-shop"
@@ -234,5 +234,5 @@ def test_the_tray_reorders_groups_on_the_next_opening(qtbot: Any, tray: Any) -> 
     icon.menu.popup(QPoint(10, 10))
     qtbot.waitUntil(icon.menu.isVisible, timeout=5000)
     titles = [a.text() for a in icon.menu.actions() if isinstance(a.menu(), GroupMenu)]
-    assert titles == ["Client B: 1 down", "Client A: 2 ok, 1 silenced"]
+    assert titles == ["Client B: 1 down", "Client A: 2 ok, 1 in maintenance"]
     icon.menu.hide()
