@@ -85,6 +85,16 @@ TONES: dict[Scheme, dict[Tone, Colours]] = {
         Tone.GOOD: Colours("#10301B", "#A8E6B8", "#2F6B40"),
     },
 }
+# The Lifeline window's charts (ui/window): the response-time line, its min-max band,
+# the faint `slow` threshold, and the frame of a timeline strip (blank inside where
+# Lifeline was not watching). The segments themselves use the state colours above.
+CHART: dict[Scheme, dict[str, str]] = {
+    Scheme.LIGHT: {"line": "#1F4E79", "band": "#401F4E79", "slow": "#99B3261E",
+                   "frame": "#8C8C8C"},
+    Scheme.DARK: {"line": "#9CC8F5", "band": "#509CC8F5", "slow": "#B0FF8A80",
+                  "frame": "#8C8C8C"},
+}
+
 # Inline error text (under a field, a dialog's status line), on the window's own colour.
 ERROR_TEXT: dict[Scheme, str] = {Scheme.LIGHT: "#B3261E", Scheme.DARK: "#FF8A80"}
 # The window colours the error text is measured against (Qt's Fusion defaults).
