@@ -602,3 +602,17 @@ def test_compose_mixed_group() -> None:
     assert note.title == "2 changes: 1 down, 1 recovered"
     assert note.body.splitlines() == ["a: Down: a reason", "b recovered: Operational again"]
     assert note.ticket_site == "a"
+
+
+def test_a_menu_for_an_icon_of_unknown_place_opens_at_the_panels_corner() -> None:
+    """Issue 18: on SNI the tray's geometry is invalid; the second launch's menu went to
+    the mouse pointer. The panel's edge is the one the work area is shrunk from."""
+    from PySide6.QtCore import QPoint, QRect
+
+    from ui.tray import panel_corner
+
+    screen = QRect(0, 0, 1920, 1080)
+    assert panel_corner(screen, QRect(0, 32, 1920, 1048), 300) == QPoint(1619, 32)  # top
+    assert panel_corner(screen, QRect(0, 0, 1920, 1040), 300) == QPoint(1619, 1039)  # bottom
+    assert panel_corner(screen, QRect(48, 0, 1872, 1080), 300) == QPoint(48, 0)  # left
+    assert panel_corner(screen, screen, 300) == QPoint(1619, 0)  # unknown: top right
