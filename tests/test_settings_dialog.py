@@ -15,6 +15,7 @@ import pytest
 from keyring.backends import fail
 from keyring.errors import KeyringLocked
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import (
     QAbstractButton,
     QCheckBox,
@@ -239,7 +240,8 @@ def test_add_a_site_validating_each_field_and_refusing_a_duplicate_name(
 
 def test_edit_and_remove_a_site(qtbot: Any, make_dialog: Callable[..., SettingsDialog]) -> None:
     dialog = make_dialog()
-    assert not dialog.sites.edit_button.isEnabled()
+    # A row is selected from the start (issue 20): Return edits it at once.
+    assert dialog.sites.edit_button.isEnabled() and dialog.sites.selected_site() is not None
     dialog.sites.table.selectRow(1)
     editor = open_editor(qtbot, dialog, dialog.sites.edit_button)
     assert editor.fields["name"].text() == "blog"
@@ -562,7 +564,12 @@ def test_the_form_is_the_schema(
     for where, key in wanted.items():
         assert shown[where].label.text() == key.spec.label
         assert shown[where].edit.toolTip() == key.spec.help
-        assert shown[where].edit.accessibleName() == (key.spec.accessible or key.spec.plain_label)
+        # The name holds the visible label (speech input says what it sees, issue 20);
+        # the schema's longer phrasing is the name when it holds the label too, else
+        # the description.
+        name, longer = shown[where].edit.accessibleName(), key.spec.accessible
+        assert key.spec.plain_label.lower() in name.lower()
+        assert not longer or longer in (name, shown[where].edit.accessibleDescription())
     assert [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())] == [
         "Si&tes", *(s.tab for s in SECTIONS if s.tab and not s.many), "Secr&ets"
     ]
@@ -657,7 +664,14 @@ def test_every_control_has_an_accessible_name(
                     "QTabBar", "QToolButton"
                 ):  # Qt's own internal parts (scroll arrows, the table's corner)
                     continue
-                assert widget.accessibleName(), f"{widget!r} {getattr(widget, 'text', str)()}"
+                # What AT-SPI reads: the accessible interface's name, which must hold
+                # the visible label (issue 20: speech-input users say what they see).
+                face = QAccessible.queryAccessibleInterface(widget)
+                name = face.text(QAccessible.Text.Name)
+                assert name, f"{widget!r} {getattr(widget, 'text', str)()}"
+                if isinstance(widget, QAbstractButton):
+                    label = _mnemonic_free(widget.text())
+                    assert label.lower() in name.lower(), (label, name)
 
 
 # --------------------------------------------------------------------------- as the tray wires it
@@ -797,3 +811,7 @@ def test_a_file_broken_meanwhile_is_not_replaced_without_asking(
     assert paths.config_file.read_text() == broken
     new = click_save_and_wait(qtbot, dialog, saved)
     assert load_config(paths.config_file) == new and new.contact.name == "Ada"
+
+
+def _mnemonic_free(text: str) -> str:
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&")

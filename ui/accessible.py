@@ -42,12 +42,14 @@ class StatusLabel(QLabel):
     """A message (a status, an error, a notice): its accessible name is its text, and
     each new text is announced while its window is open. `urgent` for errors."""
 
-    def __init__(self, text: str = "", parent: QWidget | None = None, *,
+    def __init__(self, text: str | QWidget = "", parent: QWidget | None = None, *,
                  urgent: bool = False) -> None:
+        if isinstance(text, QWidget):  # StatusLabel(parent), as QLabel(parent)
+            parent, text = text, ""
         super().__init__(parent)
         self.urgent = urgent
         self.announced: list[str] = []  # what was announced, newest last (kept short)
-        self.setText(text)
+        self.setText(str(text))
 
     def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
         spoken = spoken_text(text)

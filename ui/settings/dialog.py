@@ -23,7 +23,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QLabel,
     QMessageBox,
     QTabWidget,
     QVBoxLayout,
@@ -44,6 +43,7 @@ from app.settings_save import (
     save_everything,
     secret_names,
 )
+from ui.accessible import StatusLabel, name_button, readable
 from ui.palette import apply_style, error_style
 from ui.settings.fields import ValidatedField
 from ui.settings.form_tab import FormTab
@@ -58,8 +58,8 @@ KEYRING_LANE = "keyring"  # keyring calls never race (a locked keyring prompts o
 EXAMPLE_SITE = SiteConfig(name="my-site", url="https://live-my-site.pantheonsite.io/")
 WELCOME = (
     "Welcome to Lifeline. Add the sites you want watched (an example is filled in: "
-    "edit it), check your host's details, then press Save. Nothing is checked or saved until you do (only the log file named "
-    "in About is written). "
+    "edit it), check your host's details, then press Save. Nothing is checked or saved "
+    "until you do (only the log file named in About is written). "
     "On the Provider tab, the support tier says what to do on the dashboard in an "
     "emergency (Diamond or Platinum: an emergency ticket; Gold: a support ticket; Silver: "
     "a chat); leave \u201cunknown\u201d if you don't know, and all three are shown. "
@@ -87,7 +87,8 @@ class SettingsDialog(QDialog):
         """`base`: what the file held when `config` was read (default: `config`)."""
         super().__init__(parent)
         self.setObjectName("settings_dialog")
-        self.setWindowTitle("Lifeline Settings")
+        # Qt adds " — Lifeline" (the application's display name) on its own.
+        self.setWindowTitle("Settings")
         self.setAccessibleName("Lifeline settings")
         self._config = config
         self._base = base if base is not None else config
@@ -106,21 +107,20 @@ class SettingsDialog(QDialog):
         self._overwrite: str | None = None  # the file's stamp the user agreed to replace
 
         layout = QVBoxLayout(self)
-        self.welcome = QLabel(welcome, self)
+        self.welcome = StatusLabel(welcome, self)
         self.welcome.setObjectName("welcome")
         self.welcome.setWordWrap(True)
-        self.welcome.setAccessibleName("Welcome")
+        readable(self.welcome)
         self.welcome.setVisible(bool(welcome))
         self.welcome.setStyleSheet("font-weight: 600; padding: 4px 0;")
         layout.addWidget(self.welcome)
 
         layout.addWidget(self._build_tabs(config, paths))
 
-        self.message = QLabel(self)
+        self.message = StatusLabel(self)
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
         self.message.setTextFormat(Qt.TextFormat.PlainText)
-        self.message.setAccessibleName("Save status")
         self.message.hide()
         layout.addWidget(self.message)
         layout.addWidget(self._build_buttons())
@@ -158,11 +158,11 @@ class SettingsDialog(QDialog):
         self.save_button = self.buttons.addButton(
             "&Save", QDialogButtonBox.ButtonRole.AcceptRole
         )
-        self.save_button.setAccessibleName("Save settings")
+        name_button(self.save_button, "settings")
         self.save_button.setDefault(True)
         self.save_button.setAutoDefault(True)
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.cancel_button.setAccessibleName("Close without saving")
+        self.cancel_button.setAccessibleDescription("Close without saving")
         self.cancel_button.setAutoDefault(False)
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
@@ -305,6 +305,7 @@ class SettingsDialog(QDialog):
         self.tabs.setEnabled(not saving)
 
     def _show_message(self, text: str, error: bool = False) -> None:
+        self.message.urgent = error
         self.message.setText(text)
         apply_style(self.message, error_style if error else lambda: "")
         self.message.show()

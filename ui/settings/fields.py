@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QCompleter, QFormLayout, QLabel, QLineEdit, QVBoxL
 
 from app.config import Key, validate_field
 from app.config_rules import Kind
+from ui.accessible import StatusLabel
 from ui.palette import apply_style, error_style
 
 _TRUE = ("true", "yes", "on", "1")
@@ -67,10 +68,13 @@ class ValidatedField:
         kind: Kind = "text",
         placeholder: str = "",
         help_text: str = "",
+        description: str = "",
         empty_means: str | None = None,
         also: Callable[[Any], None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """`description`: what a screen reader says after the name (else the help text;
+        never the placeholder, which is an example value, not a description)."""
         self.section = section
         self.key = key
         self.kind: Kind = kind
@@ -85,12 +89,15 @@ class ValidatedField:
             self.edit.setPlaceholderText(placeholder)
         if help_text:
             self.edit.setToolTip(help_text)
-        self.error = QLabel(self.container)
+        self.description = description or help_text or (
+            f"For example: {placeholder}" if placeholder and placeholder != "optional" else ""
+        )
+        self.edit.setAccessibleDescription(self.description)
+        self.error = StatusLabel(self.container, urgent=True)
         self.error.setObjectName(f"{section}.{key}.error")
         apply_style(self.error, error_style)
         self.error.setWordWrap(True)
         self.error.setTextFormat(Qt.TextFormat.PlainText)
-        self.error.setAccessibleName(f"{accessible_name}: problem")
         self.error.hide()
         box = QVBoxLayout(self.container)
         box.setContentsMargins(0, 0, 0, 0)
@@ -141,7 +148,7 @@ class ValidatedField:
     def clear_error(self) -> None:
         self.error.clear()
         self.error.hide()
-        self.edit.setAccessibleDescription("")
+        self.edit.setAccessibleDescription(self.description)
 
     @property
     def has_error(self) -> bool:
@@ -157,11 +164,17 @@ def field_for(
 ) -> ValidatedField:
     """The form field the schema describes for `key`."""
     spec = key.spec
+    # Speech-input users say what they see: the name holds the visible label; a longer
+    # phrasing that does not contain it becomes the description.
+    label = spec.plain_label
+    longer = spec.accessible or label
+    name = longer if label.lower() in longer.lower() else label
     made = ValidatedField(
         key.section,
         key.name,
         spec.label,
-        accessible_name=spec.accessible or spec.plain_label,
+        accessible_name=name,
+        description="" if name == longer else longer,
         kind=key.kind,
         placeholder=spec.placeholder,
         help_text=spec.help,

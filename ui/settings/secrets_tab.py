@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.credentials import NEWRELIC_KEY, PANTHEON_TOKEN, TICKET_TOKEN, env_override, label
 from app.settings_save import SECRET_NAMES, SecretsStatus
+from ui.accessible import StatusLabel
 from ui.palette import Tone, apply_style, banner_style
 
 MNEMONIC_LABELS = {
@@ -51,29 +52,27 @@ class SecretsTab(QWidget):
         self.consent = False  # agreed (in the confirmation) to an unencrypted file
 
         layout = QVBoxLayout(self)
-        intro = QLabel(
+        intro = StatusLabel(
             "Tokens are kept in your system keyring, never in the config file or the logs. "
             "A saved value is never shown: type a new one to replace it.", self
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
 
-        self.keyring_notice = QLabel(self)
+        self.keyring_notice = StatusLabel(self)
         self.keyring_notice.setObjectName("keyring_notice")
         self.keyring_notice.setWordWrap(True)
         self.keyring_notice.setTextFormat(Qt.TextFormat.PlainText)
-        self.keyring_notice.setAccessibleName("Keyring notice")
         self.keyring_notice.setFrameShape(QFrame.Shape.StyledPanel)
         apply_style(self.keyring_notice, lambda: banner_style(Tone.WARN, padding=6))
         self.keyring_notice.hide()
         layout.addWidget(self.keyring_notice)
 
         # Where a secret goes when the config points it at someone else's host (defect 7).
-        self.destinations_notice = QLabel(self)
+        self.destinations_notice = StatusLabel(self)
         self.destinations_notice.setObjectName("destinations_notice")
         self.destinations_notice.setWordWrap(True)
         self.destinations_notice.setTextFormat(Qt.TextFormat.PlainText)
-        self.destinations_notice.setAccessibleName("Where secrets are sent")
         self.destinations_notice.setFrameShape(QFrame.Shape.StyledPanel)
         apply_style(self.destinations_notice, lambda: banner_style(Tone.WARN, padding=6))
         self.destinations_notice.hide()
@@ -92,7 +91,6 @@ class SecretsTab(QWidget):
             f"Keep secrets in an &unencrypted file ({plaintext_file})", self
         )
         self.plaintext_check.setObjectName("plaintext_check")
-        self.plaintext_check.setAccessibleName("Keep secrets in an unencrypted file")
         self.plaintext_check.setAccessibleDescription(
             "Only if no keyring can be used; anyone who can read your files can read them."
         )
@@ -113,9 +111,8 @@ class SecretsTab(QWidget):
         edit.setPlaceholderText("checking the keyring…")
         edit.textEdited.connect(lambda _t: self._typed(name))
         caption.setBuddy(edit)
-        state = QLabel("Checking the keyring…", self)
+        state = StatusLabel("Checking the keyring…", self)
         state.setObjectName(f"secret.{name}.state")
-        state.setAccessibleName(f"{title}: status")
         state.setTextFormat(Qt.TextFormat.PlainText)
         state.setWordWrap(True)
         forget = QPushButton("Forget", self)
@@ -140,7 +137,7 @@ class SecretsTab(QWidget):
 
     def status_failed(self, error: BaseException) -> None:
         for name in self.names:
-            self.states[name].setText(f"Could not check the keyring: {error}")
+            self._set_state(name, f"Could not check the keyring: {error}")
             self.edits[name].setPlaceholderText("type a value to save it")
 
     def show_status(self, status: SecretsStatus) -> None:
@@ -151,12 +148,18 @@ class SecretsTab(QWidget):
         else:
             self._show_no_keyring(status)
         for name in self.names:
-            self.states[name].setText(self._describe(name, status))
+            self._set_state(name, self._describe(name, status))
             saved = status.saved.get(name, False)
             self.forget[name].setEnabled(saved and name not in self.forgotten)
             self.edits[name].setPlaceholderText(
                 "saved; type a new value to replace it" if saved else "not set"
             )
+
+    def _set_state(self, name: str, text: str) -> None:
+        # On the label (reachable as text) and as the field's description, so the
+        # status ("Not set.") is read when the field gets the focus.
+        self.states[name].setText(text)
+        self.edits[name].setAccessibleDescription(text)
 
     def _show_no_keyring(self, status: SecretsStatus) -> None:
         reason = status.reason or "no system keyring is available"
@@ -214,22 +217,22 @@ class SecretsTab(QWidget):
     def show_errors(self, errors: dict[str, str]) -> None:
         for name, error in errors.items():
             if name in self.states:
-                self.states[name].setText(error)
+                self._set_state(name, error)
 
     def _typed(self, name: str) -> None:
         self.changed.emit()
         self.forgotten.discard(name)
         if self.edits[name].text():
-            self.states[name].setText("Will be saved when you press Save.")
+            self._set_state(name, "Will be saved when you press Save.")
         elif self.status is not None:
-            self.states[name].setText(self._describe(name, self.status))
+            self._set_state(name, self._describe(name, self.status))
 
     def _forget(self, name: str) -> None:
         self.changed.emit()
         self.forgotten.add(name)
         self.edits[name].clear()
         self.forget[name].setEnabled(False)
-        self.states[name].setText("Will be forgotten when you save.")
+        self._set_state(name, "Will be forgotten when you save.")
 
     def _plaintext_toggled(self, checked: bool) -> None:
         if not checked:

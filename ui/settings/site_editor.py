@@ -6,10 +6,11 @@ from collections.abc import Collection
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QVBoxLayout, QWidget
 
 from app.config import SECTION, SiteConfig
 from app.config_rules import REQUIRED
+from ui.accessible import StatusLabel
 from ui.settings.fields import ValidatedField, collect_values, field_for
 
 
@@ -32,7 +33,7 @@ class SiteEditor(QDialog):
         self.setWindowTitle("Edit site" if site else "Add site")
         self.setAccessibleName(self.windowTitle())
 
-        intro = QLabel(
+        intro = StatusLabel(
             "Lifeline probes the URL as a visitor, and the backend URL (or the URL) with "
             "the cache bypassed, as an editor would reach it."
         )
@@ -56,10 +57,10 @@ class SiteEditor(QDialog):
         )
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok.setText("&OK")
-        ok.setAccessibleName("Keep these site settings")
+        ok.setAccessibleDescription("Keep these site settings")
         ok.setDefault(True)
         cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
-        cancel.setAccessibleName("Cancel editing the site")
+        cancel.setAccessibleDescription("Cancel editing the site")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
 

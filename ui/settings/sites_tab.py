@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.config import Config, SiteConfig, with_site, without_site
 from app.printable import plain_tooltip
+from ui.accessible import StatusLabel, name_button
 from ui.settings.site_editor import SiteEditor
 
 
@@ -64,8 +64,7 @@ class SitesTab(QWidget):
         )
         self.import_button.setObjectName("import_pantheon")
 
-        self.hint = QLabel("No sites yet: add one to start watching it.", self)
-        self.hint.setAccessibleName("Sites hint")
+        self.hint = StatusLabel("No sites yet: add one to start watching it.", self)
         buttons = QHBoxLayout()
         for button in (self.add_button, self.edit_button, self.remove_button):
             buttons.addWidget(button)
@@ -79,7 +78,8 @@ class SitesTab(QWidget):
 
     def _button(self, text: str, name: str, slot: object) -> QPushButton:
         button = QPushButton(text, self)
-        button.setAccessibleName(name)
+        name_button(button)  # the visible label, which speech input users say
+        button.setAccessibleDescription(name)
         button.setAutoDefault(False)
         button.clicked.connect(slot)
         return button
@@ -97,6 +97,9 @@ class SitesTab(QWidget):
             if site.name == select:
                 self.table.selectRow(row)
         self.hint.setVisible(not sites)
+        if sites and self.selected_site() is None:
+            # A row is always selected, so Return (edit) and Delete act from the start.
+            self.table.selectRow(0)
         self._update_buttons()
 
     def selected_site(self) -> SiteConfig | None:
