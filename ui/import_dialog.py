@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHeaderView,
-    QLabel,
     QPlainTextEdit,
     QTableWidget,
     QTableWidgetItem,
@@ -38,6 +37,7 @@ from app.integrations.pantheon import AccountListing, PantheonApiError, SiteSour
 from app.printable import plain_tooltip
 from app.redact import redact
 from app.sites_import import ImportPlan, plan_import
+from ui.accessible import StatusLabel, readable
 from ui.palette import apply_style, error_style
 from ui.workers import Workers
 
@@ -148,9 +148,11 @@ class ImportDialog(QDialog):
         self.done_message = ""
 
         layout = QVBoxLayout(self)
-        self.status = QLabel("Asking Pantheon for your sites…", self)
+        # Named by its text and announced: the token error used to hide behind a fixed
+        # name ("Import status").
+        self.status = StatusLabel("Asking Pantheon for your sites…", self)
         self.status.setObjectName("import_status")
-        self.status.setAccessibleName("Import status")
+        readable(self.status)
         self.status.setWordWrap(True)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(self.status)
@@ -182,10 +184,10 @@ class ImportDialog(QDialog):
         self.add_button = self.buttons.addButton(
             "&Add sites", QDialogButtonBox.ButtonRole.AcceptRole
         )
-        self.add_button.setAccessibleName("Add the checked sites")
+        self.add_button.setAccessibleDescription("Add the checked sites")
         self.add_button.setEnabled(False)
         self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.close_button.setAccessibleName("Close without importing")
+        self.close_button.setAccessibleDescription("Close without importing")
         self.buttons.accepted.connect(self.add_checked)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
@@ -213,6 +215,7 @@ class ImportDialog(QDialog):
         self._show_plan(self.plan, result)
 
     def _show_error(self, text: str) -> None:
+        self.status.urgent = True
         self.status.setText(text)
         apply_style(self.status, error_style)
         self.close_button.setText("Close")
