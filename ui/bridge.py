@@ -148,16 +148,6 @@ class Bridge(QObject):
             self._call(self._tell_monitor, "update_config", config)
         self.configChanged.emit(config)
 
-    def run_in_worker(
-        self,
-        fn: Callable[[], Any],
-        callback: Callable[[Any], None] | None = None,
-        *,
-        on_error: Callable[[BaseException], None] | None = None,
-    ) -> None:
-        """Deprecated: `self.workers.submit`. Kept until the ticket form moves over."""
-        self.workers.submit(fn, callback, on_error)
-
     # -- loop thread -------------------------------------------------------------------
 
     def _thread_main(self, loop: asyncio.AbstractEventLoop) -> None:
