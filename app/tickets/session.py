@@ -25,14 +25,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from app.check import probe_options
 from app.config import Config, ContactConfig, SiteConfig
 from app.credentials import CredentialStore
 from app.events import SiteStatus
 from app.integrations.newrelic import alongside, with_findings
 from app.models import PlatformStatus
 from app.probes import ProbeOptions
-from app.statuspage import fetch_platform
 from app.tickets.builder import (
     Evidence,
     Ticket,
@@ -45,16 +43,45 @@ from app.tickets.builder import (
 from app.tickets.collect import diagnostics_for, fresh_evidence
 from app.tickets.filing import Filing, file_routes, send_all
 from app.tickets.outbox import DraftState, Outbox, OutboxError
-from app.tickets.recent import recent_history
-from app.tickets.routes import UnavailableRoute, api_route, routes_for
-from app.tickets.routes.base import Route, RouteKind, RouteOutcome, RouteResult
-from app.tickets.routes.dashboard import (
-    DEFAULT_SUPPORT_URL,
-    DashboardRoute,
-    PlatformSource,
-    tier_steps,
+from app.tickets.outcome import (
+    EXIT_NOT_REACHED,
+    EXIT_PARTLY,
+    EXIT_REACHED,
+    SessionOutcome,
+    headline,
+    outcome_of,
+    route_line,
+    support_tier,
+    support_url,
 )
-from app.tickets.transport import default_tls_context
+from app.tickets.recent import recent_history
+from app.tickets.routes.base import Route, RouteResult
+from app.tickets.routes.dashboard import PlatformSource
+from app.tickets.routing import routes_for_config, routes_without_secrets, status_page_source
+
+# The outcome's vocabulary, for callers that speak of a session's outcome (the CLI, the
+# form, the tray's offer) without importing two modules.
+__all__ = [
+    "EXIT_NOT_REACHED",
+    "EXIT_PARTLY",
+    "EXIT_REACHED",
+    "OPERATIONAL_QUESTION",
+    "OUTBOX_BUSY_TIMEOUT",
+    "Collected",
+    "GuardError",
+    "SessionOutcome",
+    "SessionState",
+    "TicketSession",
+    "find_site",
+    "headline",
+    "operational_words",
+    "resend",
+    "route_line",
+    "routes_for_config",
+    "support_tier",
+    "support_url",
+    "unknown_site_words",
+]
 
 OPERATIONAL_QUESTION = (
     "Emergency tickets are for downtime or significant functional failure on Live."
@@ -63,10 +90,6 @@ OPERATIONAL_QUESTION = (
 # A ticket waits at most this long on an outbox another process holds locked, then goes
 # out without its draft (the ticket matters more): SQLite's own default would be 10 s.
 OUTBOX_BUSY_TIMEOUT = 2.0
-
-EXIT_REACHED = 0  # every route reached its destination
-EXIT_PARTLY = 1  # some did, some did not
-EXIT_NOT_REACHED = 2  # none did: the hotline is the way
 
 RoutesFactory = Callable[[PlatformSource | None], list[Route]]
 T = TypeVar("T")
@@ -93,100 +116,6 @@ class Collected:
     diagnostics: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class SessionOutcome:
-    """What one press of Send (or one `lifeline ticket`) achieved, route by route."""
-
-    draft_id: int | None
-    routes: tuple[RouteResult, ...]
-    text: str  # the whole ticket as plain text (clipboard, phone)
-    hotline: str
-    support_tier: str
-    support_url: str
-    unsaved: str = ""  # why the outbox could not keep the ticket ("" = it did)
-    skipped: str = ""  # why nothing was sent (settled, or another sender holds it)
-    recorded: bool = True  # False: an outcome could not be written (it still happened)
-    sent: tuple[str, ...] = ()  # the routes run by this attempt (the others had reached)
-
-    @property
-    def reached(self) -> bool:
-        return any(r.outcome.reached for r in self.routes)
-
-    @property
-    def all_reached(self) -> bool:
-        return bool(self.routes) and all(r.outcome.reached for r in self.routes)
-
-    @property
-    def dashboard(self) -> RouteResult | None:
-        """The route that handed the ticket to the dashboard (clipboard + page), if any."""
-        return next((r for r in self.routes if r.outcome is RouteOutcome.DASHBOARD), None)
-
-    @property
-    def handed_now(self) -> RouteResult | None:
-        """The dashboard route, when this attempt handed the text over (clipboard, page)."""
-        handed = self.dashboard
-        return handed if handed is not None and handed.name in self.sent else None
-
-    @property
-    def needs_hotline(self) -> bool:
-        """Show the hotline first: the dashboard is down, or nothing reached anyone."""
-        hotline = any(r.outcome is RouteOutcome.HOTLINE for r in self.routes)
-        return hotline or not self.reached
-
-    @property
-    def exit_code(self) -> int:
-        if self.all_reached:
-            return EXIT_REACHED
-        return EXIT_PARTLY if self.reached else EXIT_NOT_REACHED
-
-    @property
-    def steps(self) -> list[str]:
-        """What to do on the dashboard for this support tier."""
-        return tier_steps(self.support_tier)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "draft_id": self.draft_id,
-            "reached": self.reached,
-            "routes": [r.to_json() for r in self.routes],
-            "hotline": self.hotline,
-            "support_tier": self.support_tier,
-            "support_url": self.support_url,
-            "saved": not self.unsaved,
-            "text": self.text,
-        }
-
-
-def route_line(result: RouteResult) -> str:
-    """One line per route, the same words as the form's."""
-    if result.outcome is RouteOutcome.FILED:
-        link = f" {result.url}" if result.url else ""
-        return f"{result.name}: filed as {result.id or '(no id)'}{link}"
-    if result.outcome is RouteOutcome.DASHBOARD:
-        return f"{result.name}: handed to the dashboard, {result.url or ''}".rstrip(", ")
-    if result.outcome is RouteOutcome.HOTLINE:
-        return f"{result.name}: unreachable ({result.reason.rstrip('.')}); call the hotline"
-    return f"{result.name}: NOT FILED: {result.reason.rstrip('.')}"
-
-
-def headline(outcome: SessionOutcome) -> str:
-    """The outcome in one sentence, the first thing the form's panel says."""
-    if outcome.all_reached and outcome.dashboard is None:
-        return "Emergency ticket filed."
-    if outcome.handed_now is not None:
-        return (
-            "The ticket text is on your clipboard: paste it on the dashboard's Support tab."
-        )
-    if outcome.all_reached:  # the dashboard took it on an earlier attempt
-        return "Every route has the ticket; finish filing it on the dashboard's Support tab."
-    if outcome.reached:
-        return "The ticket reached some of its routes; the others failed."
-    failed = [r for r in outcome.routes if not r.outcome.reached]
-    if len(failed) == 1 and failed[0].reason:
-        return f"The ticket was not filed. {failed[0].reason.rstrip('.')}."
-    return "The ticket was not filed: no route could take it."
-
-
 # --------------------------------------------------------------------------- guards
 
 
@@ -207,81 +136,6 @@ def operational_words(evidence: Evidence) -> str:
         f"{evidence.site.name} looks {evidence.state.label.lower()} to Lifeline right now"
         f"{f' ({evidence.reason})' if evidence.reason else ''}. {OPERATIONAL_QUESTION}"
     )
-
-
-def support_tier(config: Config) -> str:
-    return config.provider.support_tier
-
-
-def support_url(config: Config) -> str:
-    return config.provider.support_url or DEFAULT_SUPPORT_URL
-
-
-# --------------------------------------------------------------------------- routes
-
-
-def routes_for_config(
-    config: Config,
-    credentials: CredentialStore,
-    *,
-    platform: PlatformSource | None = None,
-    verify: ssl.SSLContext | None = None,
-) -> list[Route]:
-    """Every route of this config, in config order. Blocking (keyring): a worker thread
-    or the CLI.
-
-    With no [[route]]: the dashboard route, plus the generic `api` route when
-    `[provider] ticket_api` is set (so configs from before routes keep working).
-    """
-    default_tls_context()  # the CA store loads here, off the event loop, once per process
-    if not config.routes:
-        routes: list[Route] = [
-            DashboardRoute(support_url=support_url(config), platform=platform, verify=verify)
-        ]
-        if config.provider.ticket_api:
-            routes.append(api_route(config, credentials, verify=verify))
-        return routes
-    api = {route.name: route for route in routes_for(config, credentials, verify=verify)}
-    return [
-        api[entry.name]
-        if entry.kind != RouteKind.DASHBOARD.value
-        else DashboardRoute(
-            name=entry.name,
-            support_url=entry.endpoint or support_url(config),
-            platform=platform,
-            verify=verify,
-        )
-        for entry in config.routes
-    ]
-
-
-def routes_without_secrets(
-    config: Config,
-    *,
-    platform: PlatformSource | None,
-    verify: ssl.SSLContext | None,
-    reason: str,
-) -> list[Route]:
-    """The routes of this config when their secrets cannot be read in time: the dashboard
-    routes as usual (they have none), every other route failing at once with `reason`."""
-    if not config.routes:
-        routes: list[Route] = [
-            DashboardRoute(support_url=support_url(config), platform=platform, verify=verify)
-        ]
-        if config.provider.ticket_api:
-            routes.append(UnavailableRoute("api", RouteKind.API, reason))
-        return routes
-    return [
-        DashboardRoute(
-            name=entry.name,
-            support_url=entry.endpoint or support_url(config),
-            platform=platform,
-            verify=verify,
-        )
-        if entry.kind == RouteKind.DASHBOARD.value
-        else UnavailableRoute(entry.name, RouteKind(entry.kind), reason)
-        for entry in config.routes
-    ]
 
 
 # --------------------------------------------------------------------------- the session
@@ -561,35 +415,6 @@ async def _in_daemon_thread(work: Callable[[], T]) -> T:
 
     threading.Thread(target=run, name="lifeline-routes", daemon=True).start()
     return await done
-
-
-def outcome_of(
-    config: Config, filing: Filing, text: str, *, draft_id: int | None, unsaved: str = ""
-) -> SessionOutcome:
-    return SessionOutcome(
-        draft_id=draft_id,
-        routes=filing.results,
-        text=text,
-        hotline=config.provider.hotline,
-        support_tier=support_tier(config),
-        support_url=support_url(config),
-        unsaved=unsaved,
-        skipped=filing.skipped,
-        recorded=filing.recorded,
-        sent=filing.sent,
-    )
-
-
-def status_page_source(config: Config) -> PlatformSource | None:
-    """Read the status page when the dashboard route needs it (a resend has no check)."""
-    if not config.provider.status_page:
-        return None
-
-    async def read() -> PlatformStatus | None:
-        fetched = await fetch_platform(config.provider.status_page, probe_options(config))
-        return fetched.status
-
-    return read
 
 
 # --------------------------------------------------------------------------- resending
