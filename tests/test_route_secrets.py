@@ -18,9 +18,9 @@ from app.credentials import (
     route_secret,
 )
 from app.paths import Paths
-from app.tickets.routes import UnavailableRoute, routes_for
 from app.tickets.routes.api import ApiRoute
 from app.tickets.routes.base import RouteKind, RouteOutcome, RouteResult
+from app.tickets.routes.configured import UnavailableRoute, routes_for
 from app.tickets.routes.opsgenie import OpsgenieRoute
 from app.tickets.routes.pagerduty import PagerDutyRoute
 from app.tickets.routes.webhook import WebhookRoute

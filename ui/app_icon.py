@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtGui import QIcon
 
 from app import APP_ID
+from ui.resource_dirs import resource_dirs
 
 
 def app_icon_files(bases: list[Path]) -> list[Path]:
@@ -26,8 +27,6 @@ def app_icon_files(bases: list[Path]) -> list[Path]:
 def app_icon(bases: list[Path] | None = None) -> QIcon:
     """The app icon; a null QIcon only when the install has lost its icons."""
     if bases is None:
-        from ui.selftest import resource_dirs  # the same search the self-test checks
-
         bases = resource_dirs()
     shipped = QIcon()
     for png in app_icon_files(bases):

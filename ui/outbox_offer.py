@@ -10,11 +10,12 @@ the network drops and comes back, or a new draft joins them.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox
@@ -23,17 +24,18 @@ from app.config import Config
 from app.credentials import CredentialStore
 from app.events import MonitorSnapshot
 from app.paths import Paths
-from app.tickets.jobs import pending_if_reachable, send_pending
 from app.tickets.outbox import Draft, Outbox, pending_drafts
-from app.tickets.session import SessionOutcome, route_line
 from ui.bridge import Bridge
 from ui.workers import Workers
+
+if TYPE_CHECKING:
+    from app.tickets.session import SessionOutcome
 
 RECHECK_SECONDS = 600.0
 
 SEND, LATER, BY_PHONE = "send", "later", "by_phone"
 Asker = Callable[[list[Draft], Callable[[str], None]], None]  # answers SEND, LATER, BY_PHONE
-Outcomes = list[tuple[Draft, SessionOutcome]]
+Outcomes = list[tuple[Draft, "SessionOutcome"]]
 
 
 class OutboxOffer(QObject):
@@ -177,6 +179,8 @@ def _mark_handled(path: Path, ids: list[int]) -> None:
 
 
 def summary(outcomes: Outcomes) -> str:
+    from app.tickets.session import route_line
+
     lines = []
     for draft, outcome in outcomes:
         lines.append(f"{draft.site} (draft {draft.id}):")
@@ -197,11 +201,19 @@ def watch_outbox(
 ) -> OutboxOffer:
     """For the tray app: offer saved tickets after checks that found the network working."""
 
+    # The ticket machinery (every route, the session, New Relic) is imported only when a
+    # saved ticket waits: the idle tray of someone with an empty outbox never loads it.
     async def pending() -> list[Draft]:
+        if not await asyncio.to_thread(pending_drafts, paths.outbox_db):
+            return []
+        from app.tickets.jobs import pending_if_reachable
+
         config: Config = bridge.config
         return await pending_if_reachable(config, paths.outbox_db)
 
     async def send() -> Outcomes:
+        from app.tickets.jobs import send_pending
+
         config: Config = bridge.config
         return await send_pending(config, paths.outbox_db, store)
 

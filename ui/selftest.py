@@ -26,6 +26,7 @@ from typing import Any, TextIO
 
 from app import APP_ID, __version__
 from app.paths import Paths
+from ui.resource_dirs import resource_dirs
 
 _IMPORTED_AT = time.monotonic()
 
@@ -211,24 +212,6 @@ def _count_pixels(image: Any, want: Any) -> tuple[int, int]:
             elif min(pixel.red(), pixel.green(), pixel.blue()) > 200:
                 white += 1
     return fill, white
-
-
-def resource_dirs() -> list[Path]:
-    """Where the desktop entry and the app icon may be, for each way of installing."""
-    candidates = []
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:  # PyInstaller
-        candidates.append(Path(bundle) / "resources")
-    checkout = Path(__file__).resolve().parents[1] / "resources"
-    candidates.append(checkout)
-    # pip/pipx install the same files as data files under <prefix>/share.
-    import site
-    import sysconfig
-
-    for prefix in (sysconfig.get_path("data"), site.getuserbase()):
-        if prefix:
-            candidates.append(Path(prefix) / "share")
-    return candidates
 
 
 def find_resources() -> tuple[Path, Path, list[Path]]:

@@ -15,8 +15,8 @@ from app.credentials import CredentialStore
 from app.models import PlatformStatus
 from app.statuspage import fetch_platform
 from app.tickets.outcome import support_url
-from app.tickets.routes.configured import UnavailableRoute, api_route, routes_for
 from app.tickets.routes.base import Route, RouteKind
+from app.tickets.routes.configured import UnavailableRoute, api_route, routes_for
 from app.tickets.routes.dashboard import DashboardRoute, PlatformSource
 from app.tickets.transport import default_tls_context
 

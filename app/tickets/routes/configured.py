@@ -1,4 +1,4 @@
-"""Ticket routes: where one click sends the ticket (see base.py for the contract).
+"""The routes a config names, each with its secret (see base.py for the contract).
 
 `routes_for` builds the API routes of a config, each with its secret. The dashboard
 route needs the caller's platform source and is built by the ticket session
