@@ -69,12 +69,14 @@ def test_shows_what_will_be_added_off_the_gui_thread(
     assert worker and worker.threads and threading.get_ident() not in worker.threads
     assert dialog.table.rowCount() == 2
     rows = [
-        tuple(dialog.table.item(r, c).text() for c in range(3))  # type: ignore[union-attr]
+        tuple(dialog.table.item(r, c).text() for c in range(4))  # type: ignore[union-attr]
         for r in range(2)
     ]
     assert rows == [
-        ("Blog", "https://blog.example.org/", "https://blog.example.org/wp-login.php"),
-        ("Docs", "https://live-docs.pantheonsite.io/", "https://live-docs.pantheonsite.io/user/login"),
+        ("Blog", "Personal", "https://blog.example.org/",
+         "https://blog.example.org/wp-login.php"),
+        ("Docs", "Personal", "https://live-docs.pantheonsite.io/",
+         "https://live-docs.pantheonsite.io/user/login"),
     ]
     notes = dialog.notes.toPlainText()
     assert "Already watched: https://shop.example.com/ (as Shop)" in notes
