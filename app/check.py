@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -74,12 +74,14 @@ async def run_check(
     options: ProbeOptions | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     deadline: float | None = None,
+    cache_share: Mapping[str, float | None] | None = None,
 ) -> CheckReport:
     """Probe every (selected) site, read the status page and canaries; assess the lot.
 
     `deadline`: seconds for the whole check (`check --timeout`). What has not answered by
     then counts as timed out, so a monitoring engine that kills slow plugins still gets
-    a result instead of its own UNKNOWN.
+    a result instead of its own UNKNOWN. `cache_share`: each site's visitor cache-hit
+    share over the last 24 h (app.history), which the reasons quote.
     """
     config = select_sites(config, only)
     options = options or probe_options(config)
@@ -132,7 +134,14 @@ async def run_check(
         )
     )
     canaries_ok = canary_task.result() if canary_task not in late else False
-    report = assess(config, probes, platform, canaries_ok=canaries_ok, checked_at=checked_at)
+    report = assess(
+        config,
+        probes,
+        platform,
+        canaries_ok=canaries_ok,
+        checked_at=checked_at,
+        cache_share=cache_share,
+    )
     return replace(report, duration=round(time.monotonic() - start, 3))
 
 

@@ -7,7 +7,8 @@ stored once in a small text table and referenced. Coverage spans record when the
 was actually watching; time outside them (the app closed, the machine asleep, the user's
 network down) is neither uptime nor downtime. Response times are kept per site and
 5-minute bucket (count, min, mean, max of each probe), packed twelve to an hourly row
-(`add_timings`, `timings`). `prune(days)` bounds the file.
+(`add_timings`, `timings`). The visitor probes' cache verdicts are counted per site and
+hour (`add_cache_counts`, `cache_hit_ratio`). `prune(days)` bounds the file.
 
 One connection, guarded by a lock, so the monitor's history thread and a reader on another
 thread can share an instance. Opening is lazy: constructing a History touches no disk.
@@ -101,7 +102,19 @@ def _add_timings(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: Mapping[int, Migration] = MappingProxyType({1: _create_v1, 2: _add_timings})
+def _add_cache_hits(db: sqlite3.Connection) -> None:
+    # The visitor checks with a cache verdict (hit or miss) per site and hour, and how many
+    # were hits: the site's cache-hit share, i.e. how protected its visitors are when the
+    # origin fails.
+    db.execute(
+        "CREATE TABLE cache_hits (site TEXT NOT NULL, hour INTEGER NOT NULL, "
+        "checks INTEGER NOT NULL, hits INTEGER NOT NULL, PRIMARY KEY (site, hour)) WITHOUT ROWID"
+    )
+
+
+MIGRATIONS: Mapping[int, Migration] = MappingProxyType(
+    {1: _create_v1, 2: _add_timings, 3: _add_cache_hits}
+)
 SCHEMA_VERSION = max(MIGRATIONS)  # the version this code reads and writes
 
 
@@ -110,6 +123,16 @@ TIMING_SLOTS = 12  # buckets an hour
 PROBES = ("anonymous", "backend")
 _TIMING = struct.Struct(f"<{TIMING_SLOTS * len(PROBES) * 4}H")
 _U16 = 65535
+
+
+@dataclass(frozen=True)
+class CacheCount:
+    """A site's visitor checks with a cache verdict over one bucket, and how many hit."""
+
+    site: str
+    start: datetime
+    checks: int
+    hits: int
 
 
 @dataclass(frozen=True)
@@ -353,6 +376,55 @@ class History:
             db.execute("COMMIT")
         return sum(len(items) for items in by_row.values())
 
+    def add_cache_counts(self, counts: Iterable[CacheCount]) -> int:
+        """Add visitor checks and cache hits to their hourly rows, in one transaction."""
+        by_row: dict[tuple[str, int], list[int]] = {}
+        for c in counts:
+            if c.checks > 0:
+                row = by_row.setdefault((c.site, _hour(c.start)), [0, 0])
+                row[0] += c.checks
+                row[1] += min(c.hits, c.checks)
+        if not by_row:
+            return 0
+        with self._lock, self._writing():
+            db = self._db()
+            db.execute("BEGIN")
+            try:
+                db.executemany(
+                    "INSERT INTO cache_hits (site, hour, checks, hits) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (site, hour) DO UPDATE SET checks = checks + excluded.checks, "
+                    "hits = hits + excluded.hits",
+                    [(site, hour, n, hits) for (site, hour), (n, hits) in by_row.items()],
+                )
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        return len(by_row)
+
+    def cache_hit_ratio(self, site: str, *, since: datetime) -> float | None:
+        """Share (0..1) of the site's visitor checks from the hour of `since` on that were
+        served from cache; None when none had a cache verdict."""
+        with self._lock:
+            rows = self._query(
+                "SELECT sum(checks), sum(hits) FROM cache_hits WHERE site = ? AND hour >= ?",
+                [site, _hour(since)],
+            )
+        checks, hits = rows[0] if rows else (None, None)
+        if not checks:
+            return None
+        return float(hits or 0) / float(checks)
+
+    def cache_hit_ratios(self, *, since: datetime) -> dict[str, float]:
+        """cache_hit_ratio for every site with a verdict since then, in one read."""
+        with self._lock:
+            rows = self._query(
+                "SELECT site, sum(checks), sum(hits) FROM cache_hits WHERE hour >= ? "
+                "GROUP BY site",
+                [_hour(since)],
+            )
+        return {str(site): float(hits or 0) / float(n) for site, n, hits in rows if n}
+
     @staticmethod
     def _text_id(db: sqlite3.Connection, text: str) -> int:
         db.execute("INSERT OR IGNORE INTO texts (text) VALUES (?)", (text,))
@@ -581,6 +653,9 @@ class History:
                 removed += db.execute(
                     "DELETE FROM timings WHERE hour < ?", (int(cutoff // 3600),)
                 ).rowcount
+                removed += db.execute(
+                    "DELETE FROM cache_hits WHERE hour < ?", (int(cutoff // 3600),)
+                ).rowcount
                 if removed:
                     db.execute(
                         "DELETE FROM texts WHERE id NOT IN "
@@ -614,6 +689,27 @@ _INSERT = (
     "INSERT INTO transitions (at, kind, site, previous, state, pof, flapping, reason, "
     "evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+def read_cache_hit_ratios(path: Path, *, since: datetime) -> dict[str, float]:
+    """Each site's visitor cache-hit share since then, read without writing: no file
+    created, none migrated (for `lifeline check`, which writes nothing). A missing,
+    older, locked or unreadable file gives {}: the share is then simply unknown."""
+    if not path.exists():
+        return {}
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=1.0)
+        try:
+            rows = db.execute(
+                "SELECT site, sum(checks), sum(hits) FROM cache_hits WHERE hour >= ? "
+                "GROUP BY site",
+                (_hour(since),),
+            ).fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return {}
+    return {str(site): float(hits or 0) / float(n) for site, n, hits in rows if n}
 
 
 def _values(row: _Row, text_ids: dict[str, int]) -> tuple[Any, ...]:

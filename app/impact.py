@@ -172,6 +172,7 @@ def site_reason(
     evidence: PlatformEvidence | None = None,
     cert_warn_days: int | None = None,
     alike: str = "",
+    cache_share: float | None = None,
 ) -> str:
     """One sentence a person can act on. `alike`: the correlation's words ("4 of 6 sites
     fail alike (...) within 10 s"), when that is the evidence."""
@@ -193,7 +194,7 @@ def site_reason(
         cached = " from the CDN cache" if anonymous.cache.value == "hit" else ""
         first = (
             f"Visitors are served{cached}, but the origin fails ({_what(backend)}): "
-            "editors and administrators are locked out"
+            f"editors and administrators are locked out{_protection(cache_share)}"
         )
     else:
         first = f"Visitors get an error ({_what(anonymous)})"
@@ -217,6 +218,19 @@ def site_reason(
         tail = "the platform reports no problem, so look at the site (code, database, config)"
     action = "" if state is SiteState.DEGRADED else "; file an emergency ticket if it persists"
     return f"{first}; {tail}{action}."
+
+
+LOW_CACHE_SHARE = 0.5  # below this, an origin failure soon reaches the visitors too
+
+
+def _protection(share: float | None) -> str:
+    """How protected visitors were while the origin fails, from the last 24 h."""
+    if share is None:
+        return ""
+    served = f"{share:.0%} of visitor checks in the last 24 h were served from cache"
+    if share < LOW_CACHE_SHARE:
+        return f"; only {served}, so visitors will soon get errors too"
+    return f" ({served})"
 
 
 def _degraded_clause(
@@ -250,9 +264,12 @@ def assess_site(
     platform: PlatformStatus,
     cert_warn_days: int | None = None,
     now: datetime | None = None,
+    cache_share: float | None = None,
 ) -> SiteResult:
     """`now` (the check's time) counts the certificates' days left; `cert_warn_days`
-    makes a working site degraded when one is that close to expiring."""
+    makes a working site degraded when one is that close to expiring; `cache_share`
+    (the last 24 h's visitor cache-hit share, from the history) says how protected the
+    visitors are when the origin fails."""
     if now is not None:
         anonymous, backend = with_cert_days(anonymous, now), with_cert_days(backend, now)
     if is_asleep(site, anonymous, backend):
@@ -276,10 +293,12 @@ def assess_site(
             platform=platform,
             evidence=evidence,
             cert_warn_days=cert_warn_days,
+            cache_share=cache_share,
         ),
         anonymous=anonymous,
         backend=backend,
         platform_evidence=evidence if pof is PointOfFailure.PLATFORM else None,
+        cache_hit_ratio_24h=cache_share,
     )
 
 
@@ -304,6 +323,7 @@ def _correlated(
             evidence=PlatformEvidence.CORRELATED,
             cert_warn_days=config.monitor.cert_warn_days,
             alike=alike.words,
+            cache_share=site.cache_hit_ratio_24h,
         ),
     )
 
@@ -391,12 +411,14 @@ def assess(
     canaries_ok: bool | None,
     checked_at: datetime,
     watched_live: int | None = None,
+    cache_share: Mapping[str, float | None] | None = None,
 ) -> CheckReport:
     """The whole report for the sites in `probes` (config order), from their results.
 
     `watched_live`: how many Live sites are watched in all, the base of the correlation
     rule (app.correlation); default: the Live sites in `config`. The monitor assesses
-    only a round's due sites, so it passes its whole count.
+    only a round's due sites, so it passes its whole count. `cache_share`: each
+    site's visitor cache-hit share over the last 24 h, from the history (None: unknown).
     """
     offline = network_down(probes, platform, canaries_ok)
     sites: list[SiteResult] = []
@@ -416,6 +438,7 @@ def assess(
                     platform=platform,
                     cert_warn_days=config.monitor.cert_warn_days,
                     now=checked_at,
+                    cache_share=(cache_share or {}).get(site.name),
                 )
             )
     if not offline and network_answered(sites, platform, canaries_ok):

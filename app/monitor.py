@@ -92,6 +92,7 @@ class Assess(Protocol):
         canaries_ok: bool | None,
         checked_at: datetime,
         watched_live: int | None = None,
+        cache_share: Mapping[str, float | None] | None = None,
     ) -> CheckReport: ...
 
 
@@ -378,6 +379,7 @@ class Monitor:
         if trusted:
             self._history.heartbeat(mono, wall)
             self._history.timings(wall, {t.name: rnd.probes[t.name] for t in tracks})
+            self._history.cache_verdicts(wall, {t.name: rnd.probes[t.name] for t in tracks})
         self._history.refresh_uptime(mono, self._clock.now())
 
     def _assess_round(self, rnd: Round, tracks: list[SiteTracker], wall: datetime) -> CheckReport:
@@ -393,6 +395,7 @@ class Monitor:
             canaries_ok=rnd.canaries_ok,
             checked_at=wall,
             watched_live=sum(s.is_live for s in self._config.sites),
+            cache_share={t.name: self._history.cache_share(t.name) for t in tracks},
         )
 
     def _observe_sites(

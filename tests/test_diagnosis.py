@@ -449,3 +449,121 @@ async def test_watch_events_carry_the_evidence_judged_against_every_live_site(
     assert record["point_of_failure"] == ("platform" if evidence else "site")
     if evidence:
         assert f"{failing} of 7 sites fail alike (503 Service Unavailable)" in record["reason"]
+
+
+# --------------------------------------------------------------------------- cache share
+
+
+class CachedSite:
+    """A visitor page served from cache (Age) or not (X-Cache: MISS), and a backend page
+    the test breaks."""
+
+    def __init__(self, server: LoopbackServer, *, cached: bool) -> None:
+        self.origin_up = True
+        headers = {"Age": "120", "X-Cache": "HIT"} if cached else {"X-Cache": "MISS"}
+        server.route("/", Reply(200, FINE, {"Content-Type": "text/html", **headers}))
+        server.route("/login", self.login)
+
+    def login(self, request: Any) -> Reply:
+        if self.origin_up:
+            return Reply(200, "<title>Log in</title>", {"Content-Type": "text/html"})
+        return Reply(503, "<title>503 Service Unavailable</title>")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.parametrize(("cached", "words"), [
+    (True, "(100% of visitor checks in the last 24 h were served from cache)"),
+    (False, "; only 0% of visitor checks in the last 24 h were served from cache, so visitors "
+            "will soon get errors too"),
+])
+async def test_editors_blocked_says_how_protected_visitors_were(
+    make_server: Any, anyio_backend: str, tmp_path: Path, cached: bool, words: str
+) -> None:
+    from app.config import Config, MonitorConfig, ProviderConfig, SiteConfig
+    from app.history import History
+    from tests.test_monitor_loopback import Driver
+
+    status = make_server()
+    status.route("/api/v2/summary.json", Reply.json(summary_payload()))
+    server = make_server()
+    site = CachedSite(server, cached=cached)
+    config = Config(
+        provider=ProviderConfig(status_page=status.url),
+        monitor=MonitorConfig(interval=60.0, retry_interval=10.0),
+        sites=(SiteConfig("shop", f"{server.url}/", backend_url=f"{server.url}/login"),),
+    )
+    history = History(tmp_path / "history.sqlite3")
+    d = Driver(config, history)
+    for _ in range(7):  # past a 5-minute bucket: the counts reach the history
+        await d.check("shop")
+    await d.monitor.flush()
+    assert history.cache_hit_ratio("shop", since=d.clock.now() - timedelta(hours=24)) == (
+        1.0 if cached else 0.0
+    )
+    await d.check("shop")  # the 24 h share is re-read with the uptime figures
+    site.origin_up = False
+    for _ in range(4):
+        await d.check("shop")
+    blocked = [e for e in d.changes("shop") if e.state is SiteState.EDITORS_BLOCKED]
+    assert len(blocked) == 1
+    assert words in blocked[0].reason
+    assert blocked[0].result is not None
+    assert blocked[0].result.cache_hit_ratio_24h == (1.0 if cached else 0.0)
+    await d.monitor.flush()
+    history.close()
+
+
+def test_history_counts_cache_verdicts_by_the_hour(tmp_path: Path) -> None:
+    from app.history import CacheCount, History, read_cache_hit_ratios
+
+    path = tmp_path / "history.sqlite3"
+    with History(path) as h:
+        assert h.cache_hit_ratio("shop", since=NOW - timedelta(hours=24)) is None
+        h.add_cache_counts([CacheCount("shop", NOW - timedelta(hours=30), 10, 0),
+                            CacheCount("shop", NOW - timedelta(hours=2), 10, 9),
+                            CacheCount("shop", NOW - timedelta(hours=2, minutes=-5), 10, 9),
+                            CacheCount("blog", NOW - timedelta(hours=1), 4, 1)])
+        since = NOW - timedelta(hours=24)
+        assert h.cache_hit_ratio("shop", since=since) == pytest.approx(0.9)
+        assert h.cache_hit_ratio("shop", since=NOW - timedelta(hours=48)) == pytest.approx(0.6)
+        assert h.cache_hit_ratios(since=since) == {"shop": pytest.approx(0.9), "blog": 0.25}
+        assert h.prune(1, now=NOW) >= 1
+        assert h.cache_hit_ratio("shop", since=NOW - timedelta(hours=48)) == pytest.approx(0.9)
+    before = path.stat().st_mtime_ns
+    assert read_cache_hit_ratios(path, since=NOW - timedelta(hours=24)) == {
+        "shop": pytest.approx(0.9), "blog": 0.25}
+    assert path.stat().st_mtime_ns == before
+    assert read_cache_hit_ratios(tmp_path / "none.sqlite3", since=NOW) == {}
+    assert not (tmp_path / "none.sqlite3").exists()
+
+
+@pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime is not installed")
+def test_check_json_reads_the_share_from_the_history(
+    server: LoopbackServer, tmp_path: Path, paths: Any
+) -> None:
+    from app.history import CacheCount, History
+
+    when = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+    with History(paths.history_db) as h:
+        h.add_cache_counts([CacheCount("shop", when - timedelta(hours=3), 25, 23)])
+    site = CachedSite(server, cached=True)
+    site.origin_up = False
+    green(server)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[provider]\nstatus_page = "{server.url}/status"\n'
+        f'[[site]]\nname = "shop"\nurl = "{server.url}/"\nbackend_url = "{server.url}/login"\n'
+        f'[[site]]\nname = "blog"\nurl = "{server.url}/"\n'
+    )
+    done = subprocess.run(
+        ["faketime", "-f", "@2030-01-01 12:00:00", sys.executable, "-m", "app", "check",
+         "--config", str(config), "--json"],
+        capture_output=True, text=True, timeout=60, cwd=ROOT, env={**os.environ, "TZ": "UTC"},
+    )
+    doc = json.loads(done.stdout)
+    shop, blog = doc["sites"]
+    assert shop["cache_hit_ratio_24h"] == pytest.approx(0.92)
+    assert shop["state"] == "editors_blocked"
+    assert "(92% of visitor checks in the last 24 h were served from cache)" in shop["reason"]
+    assert blog["cache_hit_ratio_24h"] is None

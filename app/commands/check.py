@@ -16,12 +16,14 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.check import UnknownSite, group_sites, run_check, select_sites
 from app.clock import iso
 from app.commands import config_path
 from app.config import Config, ConfigError, ConfigMissing, load_config
+from app.history import read_cache_hit_ratios
 from app.impact import overall_point_of_failure, overall_state
 from app.logs import quiet_http_loggers
 from app.models import EXIT_CODES, EXIT_USAGE, CheckReport, PointOfFailure
@@ -64,7 +66,9 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     if args.timeout is not None:
         # Room for the report, the output and the interpreter's own start-up.
         deadline = max(0.1, args.timeout - (time.monotonic() - started) - _RESERVE)
-    report = asyncio.run(run_check(config, only=only, deadline=deadline))
+    # The tray's or watch's history says how often visitors were served from cache.
+    shares = read_cache_hit_ratios(paths.history_db, since=datetime.now(UTC) - timedelta(hours=24))
+    report = asyncio.run(run_check(config, only=only, deadline=deadline, cache_share=shares))
     silences = Silencer(config, SnoozeStore(paths.snoozes)).at(report.checked_at)
     heard = unsilenced(report, silences)
     text = (

@@ -42,6 +42,7 @@ from app.events import (
 )
 from app.history import History, HistoryError
 from app.models import ProbeResult
+from app.monitoring.cache_share import CacheTally
 from app.monitoring.site_tracker import Uptime
 from app.monitoring.timings import TimingAccumulator
 
@@ -70,6 +71,8 @@ class HistoryWriter:
         self._watched: set[str] = set()
         self._pruned_at = float("-inf")
         self._timings = TimingAccumulator()
+        self._cache = CacheTally()
+        self._cache_share: dict[str, float | None] = {}  # last 24 h, refreshed with uptime
 
     @property
     def enabled(self) -> bool:
@@ -106,6 +109,21 @@ class HistoryWriter:
         if closed:
             self._after_queued(self._history.add_timings, closed)
 
+    def cache_verdicts(
+        self, wall: datetime, probes: Mapping[str, tuple[ProbeResult, ProbeResult]]
+    ) -> None:
+        """A round's visitor cache verdicts; the buckets that closed before it are written."""
+        if self._history is None:
+            return
+        closed = self._cache.closed(wall)
+        self._cache.add_round(wall, probes)
+        if closed:
+            self._after_queued(self._history.add_cache_counts, closed)
+
+    def cache_share(self, name: str) -> float | None:
+        """The site's cache-hit share over the last 24 h (None until known)."""
+        return self._cache_share.get(name)
+
     async def flush(self) -> None:
         """Wait until every queued write is on disk; the thread ends (a later write
         starts a new one)."""
@@ -114,6 +132,9 @@ class HistoryWriter:
             pending = self._timings.drain()
             if pending:
                 self._submit(self._history.add_timings, pending)
+            counts = self._cache.drain()
+            if counts:
+                self._submit(self._history.add_cache_counts, counts)
         while self._jobs:
             await asyncio.gather(*list(self._jobs), return_exceptions=True)
         if self._io is not None:
@@ -150,6 +171,8 @@ class HistoryWriter:
         self._watched = set(names)
         for name in set(self._uptime) - self._watched:
             del self._uptime[name]
+        for name in set(self._cache_share) - self._watched:
+            del self._cache_share[name]
 
     def uptime(self, name: str) -> Uptime:
         return self._uptime.get(name, (None, None))
@@ -173,7 +196,15 @@ class HistoryWriter:
         def store(values: dict[str, Uptime]) -> None:
             self._uptime.update({k: v for k, v in values.items() if k in self._watched})
 
+        def shares() -> dict[str, float | None]:
+            found = history.cache_hit_ratios(since=now - timedelta(hours=24))
+            return {n: found.get(n) for n in names}
+
+        def keep(values: dict[str, float | None]) -> None:
+            self._cache_share.update({k: v for k, v in values.items() if k in self._watched})
+
         self._after_queued(compute, done=store)
+        self._after_queued(shares, done=keep)
 
     def maybe_prune(self, mono: float, days: int) -> None:
         if self._history is None or mono - self._pruned_at < PRUNE_EVERY:
