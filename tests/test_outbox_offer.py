@@ -195,3 +195,45 @@ def test_the_tray_waits_until_the_ticket_service_is_reachable(
     offer.look()
     qtbot.waitUntil(lambda: answers.asked != [], timeout=5000)
     assert tickets.requests == []
+
+
+def test_a_dashboard_that_is_back_gets_the_text_as_the_form_hands_it(
+    qtbot: Any, bridge: Bridge, paths: Paths, tickets: LoopbackServer, make_server: Any
+) -> None:
+    """The dashboard was down (hotline) when the ticket was written; now it answers."""
+    from dataclasses import replace
+
+    dashboard: LoopbackServer = make_server()
+    dashboard.route("*", Reply(302, "", {"Location": "/login"}))
+    support = f"{dashboard.url}/#support"
+    bridge.update_config(
+        replace(bridge.config, provider=replace(bridge.config.provider, support_url=support))
+    )
+    outbox = Outbox(paths.outbox_db)
+    draft = outbox.create(sample_ticket().to_body())
+    outbox.claim(draft.id, lease=10)
+    outbox.record(
+        draft.id,
+        [
+            RouteResult(
+                "dashboard", RouteKind.DASHBOARD, RouteOutcome.HOTLINE,
+                reason="The dashboard refused the connection",
+            ),
+            RouteResult("api", RouteKind.API, RouteOutcome.FILED, id="T-1"),
+        ],
+    )
+    handed: list[tuple[str, str]] = []
+    offer = OutboxOffer(
+        outbox_path=paths.outbox_db,
+        workers=bridge.workers,
+        send=lambda: send_pending(bridge.config, paths.outbox_db, CredentialStore()),
+        ask=Answers(SEND),
+        report=lambda _text: None,
+        hand_over=lambda text, url: handed.append((text, url)),
+    )
+    with qtbot.waitSignal(offer.sent, timeout=5000):
+        offer.on_snapshot(ONLINE)
+    ((text, url),) = handed
+    assert url == support and text.startswith("EMERGENCY: shop (live) down")
+    assert tickets.requests == []  # the API had filed it: not sent again
+    assert Outbox(paths.outbox_db).get(draft.id).state is DraftState.HANDED
