@@ -1,5 +1,10 @@
 """The Sites tab: the [[site]] list, with Add, Edit, Remove and Import from Pantheon.
 
+With many sites (an agency's hundreds): a click on a column header sorts by it (Group
+included), the filter keeps the rows whose name, URL or group contains the text, and the
+group list keeps one group's sites. Rows carry their site's name, so Edit and Remove act
+on the site shown whatever the order.
+
 Changes stay in this tab (`sites`) until the dialog saves; `changed` tells it there is
 something to save, `message` what to say about it.
 """
@@ -10,8 +15,11 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
+    QLineEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -36,10 +44,29 @@ class SitesTab(QWidget):
         self.sites = sites
         self.editor: SiteEditor | None = None
 
-        self.table = QTableWidget(0, 4, self)
+        self.filter = QLineEdit(self)
+        self.filter.setObjectName("sites_filter")
+        self.filter.setPlaceholderText("name, URL or group")
+        self.filter.setAccessibleName("Filter sites by name, URL or group")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(lambda _text: self._apply_filter())
+        self.group_filter = QComboBox(self)
+        self.group_filter.setObjectName("sites_group_filter")
+        self.group_filter.setAccessibleName("Show the sites of one group")
+        self.group_filter.currentIndexChanged.connect(lambda _index: self._apply_filter())
+        filter_label = QLabel("&Filter:", self)
+        filter_label.setBuddy(self.filter)
+        filters = QHBoxLayout()
+        filters.addWidget(filter_label)
+        filters.addWidget(self.filter, 1)
+        filters.addWidget(self.group_filter)
+
+        self.table = QTableWidget(0, 5, self)
         self.table.setObjectName("sites_table")
         self.table.setAccessibleName("Sites")
-        self.table.setHorizontalHeaderLabels(["Name", "URL", "Environment", "Backend URL"])
+        self.table.setHorizontalHeaderLabels(
+            ["Name", "URL", "Environment", "Backend URL", "Group"]
+        )
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -49,8 +76,11 @@ class SitesTab(QWidget):
         for column, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents,
                                        QHeaderView.ResizeMode.Stretch,
                                        QHeaderView.ResizeMode.ResizeToContents,
-                                       QHeaderView.ResizeMode.Stretch)):
+                                       QHeaderView.ResizeMode.Stretch,
+                                       QHeaderView.ResizeMode.ResizeToContents)):
             header.setSectionResizeMode(column, mode)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # the file's order first
+        header.setSortIndicatorShown(True)
         self.table.doubleClicked.connect(lambda _index: self.edit_site())
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.installEventFilter(self)
@@ -71,6 +101,7 @@ class SitesTab(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.import_button)
         layout = QVBoxLayout(self)
+        layout.addLayout(filters)
         layout.addWidget(self.table)
         layout.addWidget(self.hint)
         layout.addLayout(buttons)
@@ -86,28 +117,72 @@ class SitesTab(QWidget):
 
     def show_sites(self, sites: tuple[SiteConfig, ...], select: str | None = None) -> None:
         self.sites = sites
+        self.table.setSortingEnabled(False)  # rows filled in place, then sorted once
         self.table.setRowCount(len(sites))
         for row, site in enumerate(sites):
             for col, text in enumerate(
-                (site.name, site.url, site.environment, site.backend_url or "(same as URL)")
+                (site.name, site.url, site.environment, site.backend_url or "(same as URL)",
+                 site.group)
             ):
                 item = QTableWidgetItem(text)
                 item.setToolTip(plain_tooltip(text))
+                item.setData(Qt.ItemDataRole.UserRole, site.name)
                 self.table.setItem(row, col, item)
-            if site.name == select:
+        self.table.setSortingEnabled(True)
+        self._show_groups(sites)
+        self._apply_filter()
+        for row in range(self.table.rowCount()):
+            if self._name_at(row) == select:
                 self.table.selectRow(row)
         self.hint.setVisible(not sites)
         if sites and self.selected_site() is None:
             # A row is always selected, so Return (edit) and Delete act from the start.
-            self.table.selectRow(0)
+            first = next((r for r in range(self.table.rowCount())
+                          if not self.table.isRowHidden(r)), None)
+            if first is not None:
+                self.table.selectRow(first)
         self._update_buttons()
+
+    def _name_at(self, row: int) -> str | None:
+        item = self.table.item(row, 0)
+        name = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        return name if isinstance(name, str) else None
+
+    def _show_groups(self, sites: tuple[SiteConfig, ...]) -> None:
+        chosen = self.group_filter.currentData()
+        groups = sorted({s.group for s in sites if s.group}, key=str.casefold)
+        self.group_filter.blockSignals(True)
+        self.group_filter.clear()
+        self.group_filter.addItem("All groups", None)
+        for group in groups:
+            self.group_filter.addItem(group, group)
+        index = self.group_filter.findData(chosen) if chosen in groups else 0
+        self.group_filter.setCurrentIndex(max(0, index))
+        self.group_filter.blockSignals(False)
+        self.group_filter.setVisible(bool(groups))
+
+    def _apply_filter(self) -> None:
+        words = self.filter.text().casefold().split()
+        group = self.group_filter.currentData()
+        by_name = {s.name: s for s in self.sites}
+        for row in range(self.table.rowCount()):
+            site = by_name.get(self._name_at(row) or "")
+            shown = site is not None and (group is None or site.group == group) and all(
+                word in f"{site.name} {site.url} {site.group}".casefold() for word in words
+            )
+            self.table.setRowHidden(row, not shown)
+        if hasattr(self, "edit_button"):  # not while the tab is being built
+            self._update_buttons()
 
     def selected_site(self) -> SiteConfig | None:
         rows = {index.row() for index in self.table.selectionModel().selectedRows()}
         if len(rows) != 1:
             return None
         row = rows.pop()
-        return self.sites[row] if 0 <= row < len(self.sites) else None
+        if self.table.isRowHidden(row):
+            return None
+        name = self._name_at(row)
+        return next((s for s in self.sites if s.name == name), None)
 
     def _update_buttons(self) -> None:
         selected = self.selected_site() is not None
