@@ -104,6 +104,7 @@ class Recorder:
             quit=lambda: self.calls.append(("quit", None)),
             open_ticket_form=(lambda s: self.calls.append(("ticket", s))) if ticket else None,
             set_autostart=(lambda on: self.calls.append(("autostart", on))) if autostart else None,
+            show_details=lambda s: self.calls.append(("details", s)),
         )
 
 
@@ -153,7 +154,11 @@ def test_site_submenu_details_and_actions(built: tuple[QMenu, Recorder]) -> None
     assert texts[4:] == [
         "&Open site", "Open in &dashboard", "&Check now", "File &emergency ticket\u2026"
     ]
-    assert not any(a.isEnabled() for a in shop.actions()[:4])  # information, not actions
+    # Information, yet enabled (issue 20): the arrow keys reach each line, it is drawn
+    # in the text colour, and choosing it opens the site's details in full.
+    assert all(a.isEnabled() for a in shop.actions()[:4])
+    shop.actions()[0].trigger()
+    assert rec.calls.pop() == ("details", "Shop & Co")
     for text in ("Open site", "Open in dashboard", "Check now", "File emergency ticket\u2026"):
         trigger(shop, text)
     assert rec.calls == [

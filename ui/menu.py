@@ -44,6 +44,7 @@ from app.presentation import (
 from app.printable import plain_tooltip
 from ui.icons import IconSet
 
+PLATFORM_LINE = 60  # characters of the platform entry; its submenu says the rest
 TOP_LEVEL_SITES = 20  # more go into a "N more sites" submenu, so the menu fits a screen
 # A status page can list thousands of open incidents (30,000 took populate() 0.78 s):
 # the first few are shown, the rest is one entry that opens the status page.
@@ -68,6 +69,8 @@ class MenuHandlers:
     open_ticket_form: Callable[[str | None], None] | None = None
     set_autostart: Callable[[bool], None] | None = None
     open_newrelic: Callable[[str], None] | None = None  # a site's New Relic findings
+    show_details: Callable[[str], None] | None = None  # a site's details in full (issue 20)
+    open_window: Callable[[], None] | None = None  # the Lifeline window (issue 15)
     # A site's snooze: "hour" | "tomorrow" | "ask" (a duration) | "off".
     snooze: Callable[[str, str], None] | None = None
 
@@ -111,7 +114,14 @@ class LazyMenu(QMenu):
         self._built = False
         if self.isVisible():
             before = self.geometry()
+            # The keyboard's place survives the rebuild: Return still acts on the entry
+            # the user had reached (an open submenu is rebuilt on every check).
+            active = self.activeAction()
+            place = self.actions().index(active) if active in self.actions() else -1
             self.fill()
+            entries = self.actions()
+            if 0 <= place < len(entries) and not entries[place].isSeparator():
+                self.setActiveAction(entries[place])
             self.adjustSize()
             parent = self.parentWidget()
             if parent is not None and before.right() <= parent.geometry().left():
@@ -253,6 +263,10 @@ def populate(
     font = head.font()
     font.setBold(True)
     head.setFont(font)
+    if handlers.open_window is not None:
+        # The first entry under the heading: every site's recent past, in pictures.
+        window = menu.addAction("&Open Lifeline\u2026")
+        window.triggered.connect(lambda _=False, show=handlers.open_window: show())
 
     # The platform line opens a submenu: why Lifeline says what it says, the planned
     # maintenances, the status page and its subscribe button (issue 19).
@@ -389,7 +403,9 @@ def _show_summary(layout: MenuLayout, snapshot: MonitorSnapshot, build: _Build) 
     page_url = (
         platform.page_url if platform and platform.page_url else build.config.provider.status_page
     )
-    _set(layout.platform, action_text(platform_line(platform, provider), 100),
+    # Short, so one long reason does not make the whole menu 650 px wide: the full
+    # text is the first entry of its submenu.
+    _set(layout.platform, action_text(platform_line(platform, provider), PLATFORM_LINE),
          icons.overall(look), https_url(page_url))
     shown, total = capped_incidents(platform)
     for action, (text, link) in zip(layout.incidents, shown, strict=True):
@@ -415,8 +431,11 @@ def _fill_platform(
 ) -> None:
     handlers = build.handlers
     for text in platform_detail_lines(platform):
+        # Enabled: arrow keys (and so screen readers) reach it, and it is drawn in the
+        # text colour, not a faint grey; choosing it opens the status page.
         info = sub.addAction(action_text(text, 100))
-        info.setEnabled(False)
+        if page_link is not None:
+            info.triggered.connect(lambda _=False, u=page_link: handlers.open_url(u))
     for text, link in planned_lines(platform, build.state.now):
         entry = sub.addAction(action_text(text, 100))
         _set(entry, entry.text(), None, link)
@@ -479,9 +498,13 @@ def _add_site(parent: QMenu, site: SiteStatus, build: _Build) -> SiteMenu:
 
 def _fill_site(sub: QMenu, site: SiteStatus, build: _Build) -> None:
     config, handlers, state = build.config, build.handlers, build.state
+    show_details = handlers.show_details
     for text in site_detail_lines(site, state.now):
+        # Enabled (reachable by the arrow keys, readable contrast); choosing one opens
+        # the site's details, the whole reason included.
         info = sub.addAction(action_text(text, 100))
-        info.setEnabled(False)
+        if show_details is not None:
+            info.triggered.connect(lambda _=False, n=site.name: show_details(n))
     sub.addSeparator()
 
     configured = config.site(site.name)

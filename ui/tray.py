@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, QPoint, QRect, Qt, QUrl, Slot
 from PySide6.QtGui import QCursor, QDesktopServices, QGuiApplication
@@ -33,6 +33,9 @@ from ui.desktop_notifications import DesktopNotifications
 from ui.icons import IconSet
 from ui.menu import MenuHandlers, MenuLayout, MenuState, populate, refresh, site_order
 from ui.notifications import Notifier
+
+if TYPE_CHECKING:
+    from ui.site_details import SiteDetails
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,7 @@ class TrayIcon(QObject):
         self.notification_fallback: Callable[[Notification], None] | None = None
         self.open_newrelic: Callable[[str], None] | None = None  # settable, like the form
         self.snooze_site: Callable[[str, str], None] | None = None  # settable, like the form
+        self.open_window: Callable[[], None] | None = None  # settable: the Lifeline window
         self._autostart = autostart
         self._open_url = open_url
         self._show_about = show_about or self._about
@@ -114,6 +118,7 @@ class TrayIcon(QObject):
         self._menu_open = False  # from aboutToShow/aboutToHide: a host-drawn menu too
         self._autostart_cached: bool | None = None
         self._about_box: QMessageBox | None = None  # kept: a parentless box dies at once
+        self._details: SiteDetails | None = None  # kept, like the About box
         self.menu_rebuilds = 0  # how often the menu was rebuilt (ids renumbered)
         self.icon_changes = 0  # how often the icon was really swapped (a figure we report)
 
@@ -255,6 +260,8 @@ class TrayIcon(QObject):
             open_ticket_form=self.open_ticket_form,
             open_newrelic=self.open_newrelic,
             snooze=self.snooze_site,
+            open_window=self.open_window,
+            show_details=self.show_details,
             set_autostart=self._set_autostart if self._autostart is not None else None,
         )
 
@@ -301,6 +308,7 @@ class TrayIcon(QObject):
         # The QIcon overload, with the state icon: with a MessageIcon Qt puts a generic
         # dialog-warning/-error icon in the tray (SNI NeedsAttention) for MESSAGE_MS.
         self.tray.showMessage(title, body, self.tray.icon(), MESSAGE_MS)
+        _balloon_for_screen_readers(title, body)
 
     @Slot(str)
     def show_error(self, message: str) -> None:
@@ -316,6 +324,12 @@ class TrayIcon(QObject):
 
     @Slot()
     def _on_message_clicked(self) -> None:
+        if self.menu.isVisible():
+            # A right-click on the icon while a balloon shows: Qt's XEmbed tray opens
+            # the menu, then reports the click as a click on the balloon. Opening the
+            # ticket form (or the menu again) here closed that menu: a second right-click
+            # was needed, just when a site-down alert is up.
+            return
         self._open_for(self.notifier.last)
 
     @Slot(object)
@@ -328,11 +342,15 @@ class TrayIcon(QObject):
 
     @Slot(QSystemTrayIcon.ActivationReason)
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
-        if reason in (
+        if reason is QSystemTrayIcon.ActivationReason.Trigger and self.open_window is not None:
+            # A left click where the platform has no left-click menu (Linux panels,
+            # Windows; macOS shows the menu itself and sends no Trigger): the window.
+            self.open_window()
+        elif reason in (
             QSystemTrayIcon.ActivationReason.Trigger,
             QSystemTrayIcon.ActivationReason.MiddleClick,
         ):
-            # Left click opens the same menu: on many Linux panels that is what users try.
+            # Without the window, a left click opens the same menu (what users try).
             self._sync_menu(keep_order=False)
             self.menu.popup(QCursor.pos())
 
@@ -367,8 +385,55 @@ class TrayIcon(QObject):
     def about_box(self) -> QMessageBox | None:
         return self._about_box
 
+    def show_details(self, site_name: str) -> None:
+        """A site's details in full (its submenu's info lines open it)."""
+        from ui.site_details import SiteDetails
+
+        site = self._bridge.snapshot.site(site_name)
+        if site is None:
+            return
+        if self._details is None:
+            self._details = SiteDetails(site, self._clock())
+            self._details.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self._details.finished.connect(self._forget_details)
+        else:
+            self._details.show_site(site, self._clock())
+        self._details.setWindowTitle(f"{site.name}: details")
+        self._details.show()
+        self._details.raise_()
+        self._details.activateWindow()
+
+    @Slot()
+    def _forget_details(self) -> None:
+        self._details = None
+
+    @property
+    def details_window(self) -> SiteDetails | None:
+        return self._details
+
 
 LAST_CHECK = "Last check:"
+
+
+def _balloon_for_screen_readers(title: str, body: str) -> None:
+    """Qt's own balloon (XEmbed trays, no notification daemon) has no alert role and an
+    unnamed close button: name its parts and announce the message, as an alert would."""
+    from PySide6.QtGui import QAccessible, QAccessibleEvent
+    from PySide6.QtWidgets import QApplication, QPushButton
+
+    from ui.accessible import announce
+
+    for widget in QApplication.topLevelWidgets():
+        if widget.metaObject().className() != "QBalloonTip" or not widget.isVisible():
+            continue
+        widget.setAccessibleName(title)
+        widget.setAccessibleDescription(body)
+        for button in widget.findChildren(QPushButton):
+            if not button.text():
+                button.setAccessibleName("Close")
+        if QAccessible.isActive():
+            QAccessible.updateAccessibility(QAccessibleEvent(widget, QAccessible.Event.Alert))
+        announce(widget, f"{title}. {body}", urgent=True)
 
 
 def panel_corner(screen: QRect, available: QRect, menu_width: int) -> QPoint:
