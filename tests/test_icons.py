@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QImage
 
 from app.models import OverallState, SiteState
 from ui.icons import OVERALL_LOOK, SITE_LOOK, SIZES, IconSet, render_image
+from ui.palette import GLYPH_CONTRAST, contrast, glyph_colour
 
 EXPECTED = {
     OverallState.OPERATIONAL: "#2E7D32",
@@ -46,16 +47,17 @@ def census(image: QImage, colour: str) -> tuple[int, int, int, int]:
     "Reads as" = nearer to the state colour than to white, as an eye averages the
     anti-aliased edges; "exactly" = within a small tolerance of the specified colour.
     """
-    target = QColor(colour)
+    target, mark = QColor(colour), QColor(glyph_colour(colour))
     tr, tg, tb = target.red(), target.green(), target.blue()
+    gr, gg, gb = mark.red(), mark.green(), mark.blue()
     fill = glyph = exact = opaque = 0
     for r, g, b, a in pixels(image):
         if a < 128:
             continue
         opaque += 1
         to_target = (r - tr) ** 2 + (g - tg) ** 2 + (b - tb) ** 2
-        to_white = (r - 255) ** 2 + (g - 255) ** 2 + (b - 255) ** 2
-        if to_target <= to_white:
+        to_glyph = (r - gr) ** 2 + (g - gg) ** 2 + (b - gb) ** 2
+        if to_target <= to_glyph:
             fill += 1
             exact += to_target <= 24**2
         else:
@@ -99,9 +101,9 @@ def test_glyphs_differ_between_states(qapp: object) -> None:
     def mask(state: OverallState) -> frozenset[tuple[int, int]]:
         colour, kind = OVERALL_LOOK[state]
         image = render_image(colour, kind, False, 32)
-        white = QColor("#FFFFFF")
+        mark = QColor(glyph_colour(colour))
         return frozenset(
-            (x, y) for y in range(32) for x in range(32) if near(image.pixelColor(x, y), white, 60)
+            (x, y) for y in range(32) for x in range(32) if near(image.pixelColor(x, y), mark, 60)
         )
 
     masks = {state: mask(state) for state in OverallState}
@@ -147,3 +149,23 @@ def test_qicon_serves_every_size_crisp(qapp: object, size: int) -> None:
     image = pixmap.toImage()
     fill, _glyph, _exact, _ = census(image, "#C62828")
     assert fill >= 0.6 * size * size
+
+
+@pytest.mark.parametrize("state", list(OverallState))
+def test_every_glyph_reaches_3_to_1_on_its_fill(qapp: object, state: OverallState) -> None:
+    """Issue 20: graphics need 3:1 (WCAG 1.4.11); white on amber was 1.97:1. Measured on
+    the drawn pixels too: the glyph's centre stroke is the glyph colour."""
+    colour, kind = OVERALL_LOOK[state]
+    mark = glyph_colour(colour)
+    assert contrast(mark, colour) >= GLYPH_CONTRAST, (state, mark, colour)
+    image = render_image(colour, kind, False, 64)
+    drawn = [
+        image.pixelColor(x, y) for y in range(64) for x in range(64)
+        if near(image.pixelColor(x, y), QColor(mark), 8)
+    ]
+    assert len(drawn) >= 0.03 * 64 * 64
+
+
+def test_site_glyphs_reach_3_to_1_too() -> None:
+    for state, (colour, _kind) in SITE_LOOK.items():
+        assert contrast(glyph_colour(colour), colour) >= GLYPH_CONTRAST, state

@@ -1,4 +1,5 @@
-"""The tray icon, drawn with QPainter for any size: a state-coloured shape with a white glyph.
+"""The tray icon, drawn with QPainter for any size: a state-coloured shape with a glyph
+(white, or dark on amber, so each reaches 3:1 on its fill).
 
 Colour AND glyph, so the state does not rest on colour alone (colour-blind users). The
 shape fills nearly the whole square, so most of the icon's pixels are the state colour
@@ -25,7 +26,7 @@ from PySide6.QtGui import (
 )
 
 from app.models import OverallState, SiteState
-from ui.palette import ICON_GLYPH, ICON_OUTLINE, SITE_COLOURS, STATE_COLOURS
+from ui.palette import ICON_GLYPH, ICON_OUTLINE, SITE_COLOURS, STATE_COLOURS, glyph_colour
 
 
 class Glyph(StrEnum):
@@ -93,7 +94,7 @@ def _draw(p: QPainter, colour: QColor, glyph: Glyph, pending: bool, px: int) -> 
     p.drawRoundedRect(rect, 22, 22)
 
     stroke = 15.0 if px < 24 else 12.0 if px < 40 else 10.0
-    white = QColor(ICON_GLYPH)
+    white = QColor(glyph_colour(colour.name()))  # dark on amber: 3:1 at least
     pen = QPen(white, stroke)
     pen.setCapStyle(Qt.PenCapStyle.RoundCap)
     pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)

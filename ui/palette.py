@@ -66,6 +66,15 @@ SITE_COLOURS: dict[SiteState, str] = {
     SiteState.ASLEEP: "#757575",
 }
 ICON_GLYPH = "#FFFFFF"  # the glyph and the pending dot drawn on the state colour
+# The glyph on a fill too light for white (amber: 1.97:1), like a warning sign's black
+# on yellow; graphics need 3:1 (WCAG 1.4.11). Every state's figure is in the README.
+ICON_GLYPH_DARK = "#1A1A1A"
+GLYPH_CONTRAST = 3.0
+
+
+def glyph_colour(fill: str) -> str:
+    """The glyph's colour on a state colour: white where it reaches 3:1, else dark."""
+    return ICON_GLYPH if contrast(ICON_GLYPH, fill) >= GLYPH_CONTRAST else ICON_GLYPH_DARK
 # The icon's edge (#AARRGGBB: black at 35 %), visible on a panel of the same colour.
 ICON_OUTLINE = "#5A000000"
 

@@ -168,6 +168,7 @@ def step_icons(ctx: Context) -> str:
 
     from app.models import OverallState
     from ui import icons
+    from ui.palette import glyph_colour
 
     states = list(OverallState)
     sizes = icons.SIZES
@@ -180,7 +181,7 @@ def step_icons(ctx: Context) -> str:
                 ctx.first_icon_after, ctx.clock_origin = process_age()
             if image.isNull() or image.width() != size:
                 raise StepFailed(f"{state.value} at {size} px: no image")
-            fill, glyph_px = _count_pixels(image, want)
+            fill, glyph_px = _count_pixels(image, want, QColor(glyph_colour(colour)))
             area = size * size
             # The tray spec: the state colour is most of the icon, and a glyph is drawn.
             if fill < 0.4 * area or glyph_px < 0.03 * area:
@@ -196,7 +197,7 @@ def step_icons(ctx: Context) -> str:
     return f"{len(states)} states x {len(sizes)} sizes rendered"
 
 
-def _count_pixels(image: Any, want: Any) -> tuple[int, int]:
+def _count_pixels(image: Any, want: Any, glyph: Any) -> tuple[int, int]:
     fill = white = 0
     for y in range(image.height()):
         for x in range(image.width()):
@@ -209,8 +210,12 @@ def _count_pixels(image: Any, want: Any) -> tuple[int, int]:
                 and abs(pixel.blue() - want.blue()) < 24
             ):
                 fill += 1
-            elif min(pixel.red(), pixel.green(), pixel.blue()) > 200:
-                white += 1
+            elif (
+                abs(pixel.red() - glyph.red()) < 56
+                and abs(pixel.green() - glyph.green()) < 56
+                and abs(pixel.blue() - glyph.blue()) < 56
+            ):
+                white += 1  # the glyph (white, or dark on amber)
     return fill, white
 
 
