@@ -19,6 +19,7 @@ from app.grouping import silence_text
 from app.models import (
     SITE_SEVERITY,
     OverallState,
+    PlatformEvidence,
     PlatformState,
     PlatformStatus,
     PointOfFailure,
@@ -216,7 +217,29 @@ def site_detail_lines(site: SiteStatus, now: datetime) -> list[str]:
         lines.append(f"{silence_text(site, now).capitalize()}: no notifications")
     lines.append(f"Last checked: {local_time(site.last_checked, now)}")
     lines.append(f"Uptime 24 h: {uptime_text(site.uptime_24h)}")
+    result = site.result
+    if result is not None and result.cache_hit_ratio_24h is not None:
+        lines.append(f"Served from cache, 24 h: {result.cache_hit_ratio_24h:.0%} of visitor checks")
+    evidence = platform_evidence_text(site)
+    if evidence:
+        lines.append(f"Platform evidence: {evidence}")
     return lines
+
+
+# app.models.PlatformEvidence in words (menu, ticket).
+EVIDENCE_WORDS = {
+    PlatformEvidence.STATUS_PAGE: "the status page reports trouble",
+    PlatformEvidence.ERROR_PAGE: "Pantheon's platform-side error page",
+    PlatformEvidence.CORRELATED: "several sites fail alike, status page silent",
+}
+
+
+def platform_evidence_text(site: SiteStatus) -> str:
+    """What makes the platform this site's point of failure, in words ('' when not)."""
+    if site.point_of_failure is not PointOfFailure.PLATFORM or site.result is None:
+        return ""
+    evidence = site.result.platform_evidence
+    return EVIDENCE_WORDS[evidence] if evidence is not None else ""
 
 
 IMPACTED = frozenset(

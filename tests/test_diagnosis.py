@@ -567,3 +567,68 @@ def test_check_json_reads_the_share_from_the_history(
     assert shop["state"] == "editors_blocked"
     assert "(92% of visitor checks in the last 24 h were served from cache)" in shop["reason"]
     assert blog["cache_hit_ratio_24h"] is None
+
+
+# --------------------------------------------------------------------------- ticket, menu
+
+
+def test_the_ticket_groups_every_site_failing_alike_with_its_request_ids(
+    server: LoopbackServer,
+) -> None:
+    from app.config import ContactConfig, ProviderConfig
+    from app.tickets.builder import build_ticket
+    from app.tickets.collect import fresh_evidence
+
+    green(server)
+    server.route("/ok", Reply(200, FINE))
+    for name in "abc":
+        server.route(f"/{name}", Reply(503, UNAVAILABLE, {"X-Styx-Req-Id": f"req-{name}"}))
+    config = config_for(server, {"a": "/a", "b": "/b", "c": "/c", "d": "/ok", "e": "/ok"})
+    evidence = asyncio.run(fresh_evidence(
+        config, config.site("a"), options=OPTIONS, clock=lambda: NOW,
+        cache_share={"a": 0.25},
+    ))
+    assert [r.name for r in evidence.alike] == ["b", "c"]
+    ticket = build_ticket(evidence, contact=ContactConfig(), provider=ProviderConfig(),
+                          diagnostics={})
+    assert ticket.subject.startswith("EMERGENCY: a (live)")
+    assert "(and 2 more sites alike)" in ticket.subject
+    text = ticket.description
+    assert "Other sites affected the same way (2), one ticket for all:" in text
+    assert (f"- b ({server.url}/b): down, 503 Service Unavailable; request id req-b") in text
+    assert (f"- c ({server.url}/c): down, 503 Service Unavailable; request id req-c") in text
+    assert "3 watched sites fail alike in the same check" in text
+    assert "3 of 5 sites fail alike (503 Service Unavailable)" in text  # the reason
+    assert "Served from the CDN cache: 25% of visitor checks in the last 24 h" in text
+
+
+def test_a_site_failing_alone_gets_a_ticket_of_its_own(server: LoopbackServer) -> None:
+    from app.tickets.collect import fresh_evidence
+
+    green(server)
+    server.route("/ok", Reply(200, FINE))
+    server.route("/a", Reply(503, UNAVAILABLE))
+    config = config_for(server, {"a": "/a", "d": "/ok", "e": "/ok"})
+    evidence = asyncio.run(fresh_evidence(config, config.site("a"), options=OPTIONS,
+                                          clock=lambda: NOW))
+    assert evidence.point_of_failure is PointOfFailure.SITE and evidence.alike == ()
+
+
+def test_the_menu_lines_state_the_evidence_and_the_cache_share(server: LoopbackServer) -> None:
+    from dataclasses import replace
+
+    from app.events import SiteStatus
+    from app.presentation import site_detail_lines
+
+    green(server)
+    server.route("/routing", Reply(502, ROUTING))
+    report = check(config_for(server, {"a": "/routing"}))
+    result = replace(report.sites[0], cache_hit_ratio_24h=0.92)
+    status = SiteStatus(name="a", url=result.url, environment="live", state=result.state,
+                        point_of_failure=result.point_of_failure, reason=result.reason,
+                        result=result)
+    lines = site_detail_lines(status, NOW)
+    assert "Served from cache, 24 h: 92% of visitor checks" in lines
+    assert "Platform evidence: Pantheon's platform-side error page" in lines
+    plain = replace(status, point_of_failure=PointOfFailure.SITE)
+    assert not any(line.startswith("Platform evidence") for line in site_detail_lines(plain, NOW))

@@ -21,6 +21,7 @@ from app.events import SiteStatus
 from app.models import (
     Incident,
     Maintenance,
+    PlatformEvidence,
     PlatformState,
     PlatformStatus,
     PointOfFailure,
@@ -53,6 +54,21 @@ class Evidence:
     started_at: datetime | None = None
     result: SiteResult | None = None
     platform: PlatformStatus | None = None
+    # Other Live sites failing with the platform as their point of failure in the same
+    # check: the runbook asks "who has been affected, and how", so one grouped ticket.
+    alike: tuple[SiteResult, ...] = ()
+
+
+def affected_alike(site: str, results: Sequence[SiteResult]) -> tuple[SiteResult, ...]:
+    """The other sites of a check that fail with the platform as point of failure."""
+    return tuple(
+        r
+        for r in results
+        if r.name != site
+        and not r.state.is_good
+        and r.state is not SiteState.UNKNOWN
+        and r.point_of_failure is PointOfFailure.PLATFORM
+    )
 
 
 @dataclass(frozen=True)
@@ -137,6 +153,7 @@ def evidence_from_result(
     *,
     detected_at: datetime,
     started_at: datetime | None = None,
+    alike: Sequence[SiteResult] = (),
 ) -> Evidence:
     return Evidence(
         site=site,
@@ -147,6 +164,7 @@ def evidence_from_result(
         started_at=started_at,
         result=result,
         platform=platform,
+        alike=tuple(alike),
     )
 
 
@@ -242,6 +260,8 @@ def build_subject(evidence: Evidence, provider: ProviderConfig) -> str:
     incident = _incident(evidence.platform)
     if evidence.point_of_failure is PointOfFailure.PLATFORM and incident is not None:
         subject += f" (during {provider.name} incident: {incident.name})"
+    if evidence.alike:
+        subject += f" (and {len(evidence.alike)} more sites alike)"
     subject = " ".join(redact(subject).split())
     if len(subject) > SUBJECT_MAX:
         subject = subject[: SUBJECT_MAX - 1].rstrip() + "…"
@@ -277,6 +297,15 @@ def build_description(evidence: Evidence, provider: ProviderConfig, *, note: str
         lines += ["", "What Lifeline saw:"]
         lines.append(f"- {_probe_line('Anonymous visitors', evidence.result.anonymous)}")
         lines.append(f"- {_probe_line('Logged-in/editors (origin)', evidence.result.backend)}")
+        share = evidence.result.cache_hit_ratio_24h
+        if share is not None:
+            lines.append(
+                f"- Served from the CDN cache: {share:.0%} of visitor checks in the last 24 h"
+            )
+    if evidence.alike:
+        count = len(evidence.alike)
+        lines += ["", f"Other sites affected the same way ({count}), one ticket for all:"]
+        lines += [f"- {_affected_line(other)}" for other in evidence.alike]
     lines += ["", f"Point of failure: {_point_of_failure_words(evidence, provider)}"]
     lines.append(f"{provider.name} status page: {_platform_words(evidence.platform)}")
     incident = _incident(evidence.platform)
@@ -333,8 +362,33 @@ def _probe_line(label: str, probe: ProbeResult) -> str:
     return ", ".join(parts)
 
 
+def _affected_line(result: SiteResult) -> str:
+    """One other affected site: what failed and the request ids support looks up."""
+    probe = result.anonymous if result.state is SiteState.DOWN else result.backend
+    parts = [f"{result.name} ({result.url}): {result.state.label.lower()}"]
+    outcome = _probe_outcome(probe)
+    if outcome:
+        parts[0] += f", {outcome}"
+    ids = [p.request_id for p in (result.anonymous, result.backend) if p.request_id]
+    if ids:
+        parts.append("request id " + ", ".join(dict.fromkeys(ids)))
+    return "; ".join(parts)
+
+
 def _point_of_failure_words(evidence: Evidence, provider: ProviderConfig) -> str:
     pof = evidence.point_of_failure
+    found = evidence.result.platform_evidence if evidence.result is not None else None
+    if pof is PointOfFailure.PLATFORM and found is PlatformEvidence.ERROR_PAGE:
+        return (
+            f"the {provider.name} platform: the site shows one of {provider.name}'s "
+            "platform-side error pages, although the status page may show nothing yet."
+        )
+    if pof is PointOfFailure.PLATFORM and found is PlatformEvidence.CORRELATED:
+        count = len(evidence.alike) + 1
+        return (
+            f"the {provider.name} platform, likely: {count} watched sites fail alike in the "
+            "same check while the status page shows nothing yet (an isolated platform issue)."
+        )
     if pof is PointOfFailure.PLATFORM:
         return f"the {provider.name} platform (an incident is reported on its status page)."
     if pof is PointOfFailure.SITE:

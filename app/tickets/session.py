@@ -20,7 +20,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from app.config import Config, ContactConfig, SiteConfig
 from app.credentials import CredentialStore
 from app.events import SiteStatus
+from app.history import read_cache_hit_ratios
 from app.integrations.newrelic import alongside, with_findings
 from app.models import PlatformStatus
 from app.probes import ProbeOptions
@@ -205,6 +206,9 @@ class TicketSession:
         history = await asyncio.to_thread(
             recent_history, self.history_path, self.site.name, now=self._clock()
         )
+        shares = await asyncio.to_thread(
+            read_cache_hit_ratios, self.history_path, since=self._clock() - timedelta(hours=24)
+        )
         evidence, newrelic = await alongside(
             fresh_evidence(
                 self.config,
@@ -212,6 +216,7 @@ class TicketSession:
                 options=self._probe_options,
                 started_at=history.first_failure_at,
                 clock=self._clock,
+                cache_share=shares,
             ),
             self.config,
             self.site,
