@@ -181,3 +181,79 @@ def test_status_label_is_named_by_its_text_and_announces_changes(qtbot: Any) -> 
     label.setText("Some settings need <b>fixing</b> &amp; saving.")  # unchanged: said once
     assert label.announced.count("Some settings need fixing & saving.") == 1
     assert spoken_text("a<br>b") == "a\nb"
+
+
+def test_every_menu_entry_that_opens_a_window_keeps_it_open(
+    qtbot: Any, paths: Any, memory_keyring: Any
+) -> None:
+    """The rule behind the About box bug (issue 18): no parentless dialog held only by a
+    local variable. Every entry of the real app's menu that opens a window ("…", About,
+    a site's info line) is triggered; after a garbage collection the window is still up."""
+    import gc
+    import time
+
+    from app.config import Config, SiteConfig
+    from ui.main import TrayApp
+
+    config = Config(
+        sites=(SiteConfig(name="shop", url="http://127.0.0.1:9/", newrelic_app="1"),),
+        source=str(paths.config_file),
+    )
+    app = TrayApp(QApplication.instance(), paths, config, config_path=paths.config_file,
+                  started=time.monotonic(), tray_wait_ms=60_000, exit_app=lambda _c: None)
+    opened: dict[str, str] = {}
+    try:
+        app.start(first_run=False)
+        qtbot.waitUntil(lambda: bool(app.bridge.snapshot.sites), timeout=15_000)
+        menu = app.tray.menu
+        menu.aboutToShow.emit()
+
+        def entries(m: QMenu) -> list[Any]:
+            found = []
+            for action in m.actions():
+                sub = action.menu()
+                if isinstance(sub, QMenu):
+                    sub.aboutToShow.emit()
+                    found += entries(sub)
+                elif not action.isSeparator() and action.isEnabled():
+                    found.append(action)
+            return found
+
+        wanted = [
+            a for a in entries(menu)
+            if ("&" in a.text() and a.text().endswith("\u2026"))  # a command, not a status
+            or a.text() == "&About Lifeline"
+            or a.text().startswith("Last checked")
+        ]
+        # Entries that open a web page are not windows of ours (and no browser here).
+        wanted = [a for a in wanted if "Subscribe" not in a.text()]
+        texts = [a.text() for a in wanted]
+        assert "&Settings\u2026" in texts and "&About Lifeline" in texts
+        assert any("ticket" in t for t in texts) and any(t.startswith("Last") for t in texts)
+        for action in wanted:
+            before = {id(w) for w in QApplication.topLevelWidgets() if w.isVisible()}
+            action.trigger()
+            for _ in range(3):
+                gc.collect()
+                QApplication.processEvents()
+            new = [
+                w for w in QApplication.topLevelWidgets()
+                if w.isVisible() and id(w) not in before and not isinstance(w, QMenu)
+            ]
+            assert new, f"{action.text()!r} opened no window that stayed open"
+            opened[action.text()] = new[0].windowTitle()
+            for window in new:
+                window.close()
+                if isinstance(window, QDialog):
+                    window.done(0)
+            QApplication.processEvents()
+    finally:
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, QDialog) and widget.isVisible():
+                widget.done(0)
+        if app.bridge.running:
+            with qtbot.waitSignal(app.bridge.finished, timeout=10_000):
+                app.bridge.stop()
+        app.close()
+    assert all(opened.values()), opened  # each window has a title
+    assert len(opened) >= 5, opened
