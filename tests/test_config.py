@@ -115,8 +115,9 @@ def test_bad_config_through_a_real_process(tmp_path: Path) -> None:
     assert done.stdout == ""
     assert done.stderr.strip() == (
         f"lifeline: {path}:3: monitor.retires: unknown key (did you mean 'retries'?); known "
-        "keys: canaries, cert_warn_days, concurrency, failures_to_alert, flap_threshold, history_days, "
-        "interval, remind_every, retries, retry_interval, slow, successes_to_recover, timeout"
+        "keys: canaries, cert_warn_days, concurrency, failures_to_alert, flap_threshold, "
+        "history_days, interval, remind_every, retries, retry_interval, slow, "
+        "successes_to_recover, timeout"
     )
 
 
