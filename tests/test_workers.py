@@ -156,7 +156,7 @@ def test_a_failed_job_does_not_block_its_lane(qtbot: Any, workers: Workers) -> N
 def test_without_an_attached_loop_the_standalone_one_is_started_lazily(
     qtbot: Any, workers: Workers, loop_thread: asyncio.AbstractEventLoop
 ) -> None:
-    assert workers._own_thread is None  # nothing started until needed
+    assert not workers._standalone.started  # nothing started until needed
 
     async def where() -> str:
         return threading.current_thread().name
@@ -165,7 +165,7 @@ def test_without_an_attached_loop_the_standalone_one_is_started_lazily(
     workers.attach(loop_thread)
     workers.submit(where, seen.append)
     qtbot.waitUntil(lambda: len(seen) == 1, timeout=WAIT)
-    assert workers._own_thread is None
+    assert not workers._standalone.started
     workers.detach(loop_thread)  # the monitor stopped: a dialog still works
     workers.submit(where, seen.append)
     qtbot.waitUntil(lambda: len(seen) == 2, timeout=WAIT)
@@ -232,3 +232,31 @@ def test_submit_from_another_thread(qtbot: Any, workers: Workers) -> None:
     thread.join(5)
     qtbot.waitUntil(lambda: bool(delivered), timeout=WAIT)
     assert delivered == [("from a thread", True)]
+
+
+def test_a_dialogs_workers_deleted_mid_job_is_safe_and_ends_its_loop(qtbot: Any) -> None:
+    """A dialog closed (and deleted) while its job runs: nothing is delivered, nothing
+    crashes, and the loop it started ends with it."""
+    dialog = QObject()
+    workers = Workers(dialog)
+    started = threading.Event()
+    loop_thread: list[threading.Thread] = []
+    delivered: list[object] = []
+
+    async def slow() -> str:
+        loop_thread.append(threading.current_thread())
+        started.set()
+        await asyncio.sleep(30)
+        return "too late"
+
+    workers.submit(slow, delivered.append, delivered.append)
+    qtbot.waitUntil(started.is_set, timeout=WAIT)
+    shiboken6.delete(dialog)  # takes its Workers with it
+    qtbot.waitUntil(lambda: not loop_thread[0].is_alive(), timeout=WAIT)
+    # The cancelled job's report was emitted to a receiver that is gone: dropped.
+    probe = Workers()
+    done: list[str] = []
+    probe.submit(lambda: "after", done.append)
+    qtbot.waitUntil(lambda: done == ["after"], timeout=WAIT)
+    probe.shutdown()
+    assert delivered == []

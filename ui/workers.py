@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import logging
 import threading
@@ -60,25 +61,69 @@ class _Job:
     error: BaseException | None = None
 
 
+class _Relay(QObject):
+    """The signals other threads emit. Not Workers' own: a Workers belonging to a dialog
+    is deleted with it, possibly while a loop thread is emitting; the relay has no
+    parent and each job holds it, so the sender outlives every emit. Qt drops what is
+    queued for a receiver that is gone."""
+
+    finished = Signal(object)  # _Job, from a loop thread to the GUI thread
+    submitted = Signal(object)  # _Job, from another thread to the GUI thread
+
+
+def _finished(relay: _Relay, job: _Job) -> None:
+    with contextlib.suppress(RuntimeError):  # interpreter exit tore Qt down first
+        relay.finished.emit(job)
+
+
+class _Standalone:
+    """A loop of Workers' own in a daemon thread, started on first use."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._loop is not None
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._loop.is_closed():
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(
+                    target=_serve, args=(self._loop,), name="lifeline-workers", daemon=True
+                ).start()
+            return self._loop
+
+    def stop(self, *_args: object) -> None:
+        with self._lock:
+            loop, self._loop = self._loop, None
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # already closed
+                loop.call_soon_threadsafe(loop.stop)
+        # Not joined: a job blocked in C (a keyring prompt) must not hang the GUI; the
+        # thread is a daemon and closes its loop when the job returns.
+
+
 class Workers(QObject):
     """Runs jobs off the GUI thread and brings their outcome back to it. Lives on the
     GUI thread; `submit` may be called from any thread."""
 
     error = Signal(str)  # a job without on_error failed; already logged
 
-    _finished = Signal(object)  # _Job, from a loop thread to the GUI thread
-    _submitted = Signal(object)  # _Job, from another thread to the GUI thread
-
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._lock = threading.Lock()
         self._attached: asyncio.AbstractEventLoop | None = None
-        self._own_loop: asyncio.AbstractEventLoop | None = None
-        self._own_thread: threading.Thread | None = None
+        self._standalone = _Standalone()
         self._lanes: dict[str, deque[_Job]] = {}  # GUI thread: the head is running
+        self._relay = _Relay()
         queued = Qt.ConnectionType.QueuedConnection
-        self._finished.connect(self._finish, queued)
-        self._submitted.connect(self._enqueue, queued)
+        self._relay.finished.connect(self._finish, queued)
+        self._relay.submitted.connect(self._enqueue, queued)
+        # A dialog's Workers goes with the dialog: so does its loop, if it started one.
+        self.destroyed.connect(self._standalone.stop)
 
     # -- the loop underneath ------------------------------------------------------------
 
@@ -95,15 +140,7 @@ class Workers(QObject):
 
     def shutdown(self) -> None:
         """End the standalone loop, if one was started (the attached one is not ours)."""
-        with self._lock:
-            loop, thread = self._own_loop, self._own_thread
-            self._own_loop = self._own_thread = None
-        if loop is None or thread is None:
-            return
-        with contextlib.suppress(RuntimeError):  # already closed
-            loop.call_soon_threadsafe(loop.stop)
-        # Not joined: a job blocked in C (a keyring prompt) must not hang the GUI; the
-        # thread is a daemon and closes its loop when the job returns.
+        self._standalone.stop()
 
     # -- submitting ------------------------------------------------------------------------
 
@@ -125,7 +162,9 @@ class Workers(QObject):
         if QThread.currentThread() is self.thread():
             self._enqueue(job)
         else:
-            self._submitted.emit(job)
+            relay = self._relay  # held here: this object may go meanwhile, the relay not
+            with contextlib.suppress(RuntimeError):
+                relay.submitted.emit(job)
 
     @Slot(object)
     def _enqueue(self, job: _Job) -> None:
@@ -138,16 +177,18 @@ class Workers(QObject):
             self._start(job)
 
     def _start(self, job: _Job) -> None:
+        # The loop thread holds the relay, never this object (see _Relay).
+        report = functools.partial(_finished, self._relay)
         loop = self._attached_loop()
         if loop is not None:
             try:
-                loop.call_soon_threadsafe(_spawn, job, self._report)
+                loop.call_soon_threadsafe(_spawn, job, report)
                 return
             except RuntimeError:  # closed since we looked: the standalone loop takes it
                 self.detach(loop)
-        loop = self._standalone_loop()
+        loop = self._standalone.loop()
         try:
-            loop.call_soon_threadsafe(_spawn, job, self._report)
+            loop.call_soon_threadsafe(_spawn, job, report)
         except RuntimeError:  # shut down meanwhile (another thread called shutdown)
             job.error = WorkerStopped("the background worker is not running")
             self._finish(job)
@@ -156,22 +197,6 @@ class Workers(QObject):
         with self._lock:
             loop = self._attached
         return loop if loop is not None and not loop.is_closed() else None
-
-    def _standalone_loop(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._own_loop is None or self._own_loop.is_closed():
-                loop = asyncio.new_event_loop()
-                thread = threading.Thread(
-                    target=_serve, args=(loop,), name="lifeline-workers", daemon=True
-                )
-                self._own_loop, self._own_thread = loop, thread
-                thread.start()
-            return self._own_loop
-
-    def _report(self, job: _Job) -> None:
-        """On a loop thread: the job ended; hand it to the GUI thread."""
-        with contextlib.suppress(RuntimeError):  # Workers was deleted: nobody to tell
-            self._finished.emit(job)
 
     # -- GUI thread -------------------------------------------------------------------------
 
