@@ -37,6 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--self-test", action="store_true", help="check this installation offline and exit"
     )
+    parser.add_argument(
+        "--window",
+        action="store_true",
+        help="open the Lifeline window (in the running tray app, or starting it)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     check = sub.add_parser("check", help="check every site once and exit (Nagios exit codes)")

@@ -119,7 +119,8 @@ def build_timeline(
     for seg in pieces:
         for a, b, inside in _split(seg.start, seg.end, maintenance_spans):
             overlaid.append(
-                Segment(a, b, MAINTENANCE, "In a maintenance window") if inside
+                Segment(a, b, MAINTENANCE, "In a maintenance window")
+                if inside
                 else Segment(a, b, seg.kind, seg.reason)
             )
     return Timeline(start, end, tuple(_merge(overlaid)), tuple(points(buckets, start, end, slots)))
@@ -230,4 +231,3 @@ def _merge(segments: list[Segment]) -> list[Segment]:
         else:
             out.append(seg)
     return out
-

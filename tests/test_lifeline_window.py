@@ -105,10 +105,10 @@ def window(qtbot: Any, tmp_path: Path) -> Iterator[tuple[LifelineWindow, list[st
     with qtbot.waitSignal(win.historyLoaded, timeout=10_000):
         win.show()
     yield win, urls, tickets
-    win.shutdown()
     with qtbot.waitSignal(bridge.finished, timeout=5000):
         bridge.stop()
     bridge.join(5)
+    win.close_history()
     workers.shutdown()
 
 

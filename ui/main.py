@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # types only: each of these loads when first used, not at sta
     from ui.desktop_notifications import DesktopNotifications
     from ui.outbox_offer import OutboxOffer
     from ui.status_window import StatusWindow
+    from ui.window.main_window import LifelineWindow
     from ui.workers import Workers
 
 log = logging.getLogger("lifeline.ui")
@@ -105,9 +106,11 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     demo_mode = bool(getattr(args, "demo", False))
     # The demo is its own instance: it must neither hide behind nor block the real app.
     instance = SingleInstance(paths.runtime_dir, "lifeline-demo" if demo_mode else "lifeline")
+    wants_window = bool(getattr(args, "window", False))
     if not instance.claim():
-        if instance.send("menu"):
-            print("lifeline: already running; opened its menu.", file=sys.stderr)
+        if instance.send("window" if wants_window else "menu"):
+            opened = "its window" if wants_window else "its menu"
+            print(f"lifeline: already running; opened {opened}.", file=sys.stderr)
             return 0
         print("lifeline: another Lifeline holds the lock but does not answer.", file=sys.stderr)
         return 1
@@ -136,6 +139,8 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         tray_app = TrayApp(qt_app, paths, config, config_path=config_path, started=started,
                            freeze_imports=True)
         tray_app.start(first_run=first_run)
+        if wants_window and not first_run:
+            tray_app.open_window()
         instance.requested.connect(tray_app.handle_request)
         code = qt_app.exec()
         stuck = not tray_app.close()
@@ -252,6 +257,7 @@ class TrayApp:
         self._quit_waits: list[QDialog] = []
         self._stopping = False
         self.status_window: StatusWindow | None = None
+        self.window: LifelineWindow | None = None
 
         self.errors = ErrorReporter(log_file=str(paths.log_file))
         self.errors.install()
@@ -282,6 +288,7 @@ class TrayApp:
             desktop_notifications=self.desktop_notifications,
         )
         self.tray.open_newrelic = self.open_newrelic
+        self.tray.open_window = self.open_window
         self.tray.snooze_site = SnoozeActions(
             SnoozeStore(paths.snoozes), self.workers, self.bridge.check_now
         )
@@ -414,6 +421,8 @@ class TrayApp:
         """A second launch asked for something."""
         if request == "settings":
             self.open_settings()
+        elif request == "window":
+            self.open_window()
         elif self.tray.tray.isVisible():
             self.tray.open_menu()
         else:
@@ -467,6 +476,22 @@ class TrayApp:
             )
 
         return open_form
+
+    def open_window(self) -> None:
+        """The Lifeline window (issue 15): made on first use, then shown again."""
+        if self.window is None:
+            from ui.tray import open_in_browser
+            from ui.window.main_window import LifelineWindow
+
+            self.window = LifelineWindow(
+                self.bridge,
+                self.icons,
+                self.workers,
+                history_path=self._paths.history_db,
+                open_url=open_in_browser,
+                open_ticket_form=self._ticket_opener(),
+            )
+        self.window.open()
 
     def open_newrelic(self, site_name: str) -> None:
         """A site's New Relic findings (issue 8), fetched on the bridge's worker."""
@@ -536,6 +561,8 @@ class TrayApp:
                 log.exception("closing the history database failed")
         else:
             log.warning("the worker thread is still busy (a hung keyring prompt or lookup?)")
+        if self.window is not None:
+            self.window.close_history()
         self.workers.shutdown()
         self.errors.uninstall()
         self._signals.close()

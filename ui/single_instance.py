@@ -2,7 +2,7 @@
 
 The first instance holds a QLockFile in the runtime dir for its lifetime (a crashed
 instance's stale lock is detected by pid) and listens on a QLocalServer next to it. A
-second launch finds the lock taken, sends one line ("menu" or "settings") to the first
+second launch finds the lock taken, sends one line ("menu", "settings" or "window") to the first
 and exits 0. The lock, not the socket, decides: two launches at once cannot both win.
 """
 
@@ -16,7 +16,7 @@ from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 log = logging.getLogger(__name__)
 
-REQUESTS = frozenset({"menu", "settings"})
+REQUESTS = frozenset({"menu", "settings", "window"})
 CONNECT_MS = 2000  # the first instance may be busy starting; only the second one waits
 
 

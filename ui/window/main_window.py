@@ -173,6 +173,7 @@ class LifelineWindow(QWidget):
         self.raise_()
         self.activateWindow()
         self.list.setFocus()
+        log.info("the Lifeline window is open")
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
@@ -291,13 +292,10 @@ class LifelineWindow(QWidget):
         if safe:
             self._open_url(safe)
 
-    def shutdown(self) -> None:
-        """Close the reader's connection, on the worker (it may be mid-read)."""
-        history = self._history
-        # At quit the loop may end first: the connection then closes with the process.
-        self._workers.submit(
-            history.close, on_error=lambda exc: log.debug("history reader: %s", exc), lane=LANE
-        )
+    def close_history(self) -> None:
+        """At quit, once the workers are idle: close the reader's connection (a read
+        still running would be waited for: the history's lock)."""
+        self._history.close()
 
 
 def grouped(sites: tuple[SiteStatus, ...]) -> list[tuple[str, SiteStatus | None]]:
