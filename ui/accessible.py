@@ -55,6 +55,11 @@ class StatusLabel(QLabel):
         spoken = spoken_text(text)
         changed = spoken != self.accessibleName()
         super().setText(text)
+        if self.property("tab_stop"):
+            # A Tab stop only while it says something: an empty one would be silent.
+            self.setFocusPolicy(
+                Qt.FocusPolicy.StrongFocus if spoken else Qt.FocusPolicy.NoFocus
+            )
         if changed:
             self.setAccessibleName(spoken)  # Qt sends NameChanged with it
             window = self.window()
@@ -75,7 +80,9 @@ def readable(label: QLabel) -> QLabel:
         | Qt.TextInteractionFlag.TextSelectableByKeyboard
         | Qt.TextInteractionFlag.LinksAccessibleByMouse
     )
-    label.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    label.setProperty("tab_stop", True)
+    has_text = bool(spoken_text(label.text()))
+    label.setFocusPolicy(Qt.FocusPolicy.StrongFocus if has_text else Qt.FocusPolicy.NoFocus)
     if not label.accessibleName():
         label.setAccessibleName(spoken_text(label.text()))
     return label
