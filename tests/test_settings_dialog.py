@@ -815,3 +815,13 @@ def test_a_file_broken_meanwhile_is_not_replaced_without_asking(
 
 def _mnemonic_free(text: str) -> str:
     return text.replace("&&", "\0").replace("&", "").replace("\0", "&")
+
+
+def test_the_title_does_not_say_lifeline_twice(
+    make_dialog: Callable[..., SettingsDialog]
+) -> None:
+    """Issue 20: Qt appends " — Lifeline" (the display name) to a title that does not end
+    with it: "Lifeline Settings" became "Lifeline Settings — Lifeline"."""
+    dialog = make_dialog()
+    title = dialog.windowTitle()
+    assert "Lifeline" not in title and title == "Settings"

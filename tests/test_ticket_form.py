@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -218,13 +219,18 @@ def test_the_default_config_never_says_not_configured(
 
 
 def test_hotline_panel_when_nothing_reaches_anyone(
-    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer, token: str
+    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer, token: str,
+    caplog: Any,
 ) -> None:
     tickets.route("/tickets", Reply.json({"error": "down"}, 503))
     opened: list[str] = []
     form = make_form(qtbot, make_bridge(), paths, config_for(tickets.url), opened=opened)
+    caplog.set_level(logging.INFO)
     with qtbot.waitSignal(form.failed, timeout=5000) as blocker:
         form.send_button.click()
+    # Issue 20: a failed attempt is logged (the log was silent about it).
+    assert any(r.levelno == logging.WARNING and "not filed" in r.getMessage()
+               for r in caplog.records)
     assert blocker.args == ["The dashboard refused the connection"]
     panel = form.fallback_panel
     assert form.pages.currentWidget() is panel
@@ -243,6 +249,12 @@ def test_hotline_panel_when_nothing_reaches_anyone(
     assert opened == [REFUSED_SUPPORT_URL, "tel:+18664157624"]
     (draft,) = Outbox(paths.outbox_db).drafts()
     assert (draft.state, draft.attempts) == (DraftState.DRAFT, 1)
+    # Issue 20: the headline has the focus (read first), and a visible Close button.
+    assert panel.reason_label.focusPolicy() != Qt.FocusPolicy.NoFocus
+    assert panel.text_view.accessibleName() == "Ticket text"
+    assert panel.reason_label.accessibleName() == panel.reason_label.text()
+    panel.close_button.click()
+    qtbot.waitUntil(lambda: not form.isVisible(), timeout=5000)
 
 
 def test_copy_ticket_text_puts_everything_on_the_clipboard(
