@@ -3,8 +3,9 @@
 #
 #   ./install.sh              copy the app to ~/.local/lib/lifeline, link ~/.local/bin/lifeline,
 #                             add the applications-menu entry and the icons
-#   ./install.sh --uninstall  remove all of that again (your config, history and the
-#                             secrets in your keyring stay; delete them by hand if wanted)
+#   ./install.sh --uninstall  remove all of that again (your config, history, saved tickets,
+#                             log and the secrets in your keyring stay; it says how to
+#                             delete each)
 #
 # Run it from the unpacked archive (or, to uninstall, from ~/.local/lib/lifeline).
 # Honours XDG_DATA_HOME and XDG_CONFIG_HOME. The app id and the command name are read
@@ -63,9 +64,25 @@ uninstall() {
     elif [ -e "$lib_dir" ]; then
         echo "left $lib_dir alone: it was not made by install.sh" >&2
     fi
+    # The icon folders install.sh made, when nothing else is in them any more.
+    for dir in "$icons_dir"/*/apps; do
+        { [ -d "$dir" ] && rmdir "$dir" 2>/dev/null && rmdir "$(dirname "$dir")" 2>/dev/null; } \
+            || true
+    done
+    { rmdir "$icons_dir" 2>/dev/null && rmdir "$(dirname "$icons_dir")" 2>/dev/null; } || true
+    rmdir "$lib_dir/.." 2>/dev/null || true
     refresh_caches
-    echo "Lifeline uninstalled. Your config (${config_home}/$name) and history" \
-        "(${data_home}/$name) are kept."
+    state_home=${XDG_STATE_HOME:-$HOME/.local/state}
+    echo "Lifeline uninstalled. Kept, as yours to keep or delete:"
+    echo "  settings:               $config_home/$name (rm -r it to delete)"
+    echo "  history, saved tickets: $data_home/$name (rm -r it to delete)"
+    if [ -f "$data_home/$name/outbox.sqlite3" ]; then
+        echo "    the outbox there may hold tickets that were never sent: reinstall and run"
+        echo "    '$name outbox list' first if that matters"
+    fi
+    echo "  log:                    $state_home/$name (rm -r it to delete)"
+    echo "  secrets:                your keyring, service \"$name\" (GNOME: secret-tool clear"
+    echo "                          service $name; KDE: KWalletManager; or your keyring app)"
 }
 
 install() {
@@ -131,10 +148,13 @@ install() {
     echo "  menu:  $apps_dir/$app_id.desktop"
     echo "  icons: $icons_dir"
     case ":${PATH:-}:" in
-        *":$bin_dir:"*) ;;
-        *) echo "note: $bin_dir is not on your PATH; add it, or start Lifeline from the menu" ;;
+        *":$bin_dir:"*)
+            echo "Start it from your applications menu, or run: $name" ;;
+        *)
+            # Plain "lifeline" would not run in this shell: say what does.
+            echo "Start it from your applications menu, or run: $bin_dir/$name"
+            echo "($bin_dir is not on your PATH; add it, e.g. in ~/.profile, to type just $name)" ;;
     esac
-    echo "Start it from your applications menu, or run: $name"
 }
 
 case "${1:-}" in

@@ -114,6 +114,28 @@ def test_install_sh_installs_for_the_user_and_uninstalls(tmp_path: Path) -> None
     assert not list(got.icons.glob(f"*/apps/{APP_ID}.*"))
     assert not (got.autostart / f"{APP_ID}.desktop").exists()
     assert (got.autostart / "other.desktop").exists()
+    # Issue 20: no empty icon folders left behind, and the message says what is kept
+    # (the log, the outbox, the keyring's secrets) and how to remove each.
+    assert not got.icons.exists()
+    for kept in ("settings:", "saved tickets", "log:", "keyring", "secret-tool clear service"):
+        assert kept in proc.stdout, (kept, proc.stdout)
+
+
+def test_install_sh_says_how_to_run_it_when_bin_is_not_on_path(tmp_path: Path) -> None:
+    """Issue 20: "run: lifeline" cannot work in a shell without ~/.local/bin on PATH."""
+    home = Path(os.environ["HOME"])
+    bundle = fake_bundle(tmp_path / "unpacked")
+    env = dict(os.environ, PATH="/usr/bin:/bin")
+    proc = subprocess.run(["sh", str(bundle / "install.sh")], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    link = home / ".local" / "bin" / APP_NAME
+    assert f"run: {link}\n" in proc.stdout and "run: lifeline\n" not in proc.stdout
+    on_path = dict(os.environ, PATH=f"{link.parent}:/usr/bin:/bin")
+    proc = subprocess.run(["sh", str(bundle / "install.sh")], env=on_path,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert f"run: {APP_NAME}\n" in proc.stdout and "not on your PATH" not in proc.stdout
 
 
 def test_install_sh_upgrades_in_place_and_quotes_odd_homes(tmp_path: Path) -> None:
