@@ -4,8 +4,8 @@ tray-menu.png: `lifeline --demo` under Xvfb with trayer as the tray host. Notifi
 are paused from the menu first (as a user would, so no balloon covers the shot); once
 the tray icon shows the demo's "down" phase, the menu is opened with a right click and
 the failing site's submenu with the keyboard; then the screen is captured and trimmed.
-The grouped menu (tray-groups.png), Settings and ticket-form shots come from their own
-scripts, called from main().
+The grouped menu (tray-groups.png), Settings, ticket-form and Lifeline window shots come
+from their own scripts, called from main().
 """
 
 from __future__ import annotations
@@ -115,6 +115,9 @@ def main(argv: list[str]) -> int:
     from scripts.screenshot_ticket import shoot_ticket_isolated
 
     shots += shoot_ticket_isolated(out_dir)
+    from scripts.screenshot_window import shoot_isolated as shoot_window
+
+    shots += shoot_window(out_dir)
     for shot in shots:
         print(shot)
     return 0

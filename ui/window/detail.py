@@ -57,7 +57,7 @@ class DetailPane(QWidget):
         heading.addWidget(self.title, 1)
 
         self.lines: dict[str, QLabel] = {}
-        for key in ("since", "anonymous", "backend", "platform"):
+        for key in ("reason", "since", "anonymous", "backend", "platform"):
             label = QLabel()
             label.setTextFormat(Qt.TextFormat.PlainText)
             label.setWordWrap(True)
@@ -66,6 +66,8 @@ class DetailPane(QWidget):
 
         self.transitions = QListWidget()
         self.transitions.setAccessibleName("Recent state changes")
+        self.transitions.setWordWrap(True)
+        self.transitions.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         self.ticket = QPushButton("File emergency &ticket\u2026")
         self.ticket.setAccessibleName("File emergency ticket")
@@ -86,7 +88,7 @@ class DetailPane(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(heading)
-        for key in ("since", "anonymous", "backend", "platform"):
+        for key in ("reason", "since", "anonymous", "backend", "platform"):
             layout.addWidget(self.lines[key])
         recent = QLabel("Recent state changes")
         recent.setBuddy(self.transitions)
@@ -97,8 +99,13 @@ class DetailPane(QWidget):
     def show_site(self, site: SiteStatus, config: Config, platform: PlatformStatus | None) -> None:
         self.site_name = site.name
         self.icon.setPixmap(self._icons.site(site.state, site.pending).pixmap(24, 24))
-        self.title.setText(plain(site_title(site), 300))
-        self.setAccessibleDescription(plain(site_title(site), 300))
+        # The title short (name and state); the reason, often long, wraps below it.
+        title = f"{site.name}: {site.state.label}" + (
+            " (confirming a problem)" if site.pending else ""
+        )
+        self.title.setText(plain(title, 120))
+        self.lines["reason"].setText(plain(site.reason, 400))
+        self.setAccessibleDescription(plain(site_title(site), 400))
         self.lines["since"].setText(since_line(site.since))
         result = site.result
         for key in ("anonymous", "backend"):

@@ -130,6 +130,7 @@ class LifelineWindow(QWidget):
         self.list.setMouseTracking(True)
         self.list.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
         self.list.setAccessibleName("Sites")
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.activated.connect(self._on_activated)
         self.list.clicked.connect(self._on_activated)
 
@@ -274,7 +275,11 @@ class LifelineWindow(QWidget):
             return
         self.detail.show_site(site, self._bridge.config, snapshot.platform)
         self.detail.show_transitions(name, [])
-        self.detail.show()
+        if not self.detail.isVisible():
+            self.detail.show()
+            # The strips keep most of the width; the pane gets the rest.
+            total = max(1, self.splitter.width())
+            self.splitter.setSizes([total * 3 // 5, total - total * 3 // 5])
         history = self._history
         self._workers.submit(
             lambda: history.transitions(site=name, limit=50, kinds=("site",)),

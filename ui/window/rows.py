@@ -40,7 +40,7 @@ from ui.icons import IconSet
 from ui.palette import current_scheme
 from ui.window.painting import paint_sparkline, paint_strip, point_under, segment_under
 
-ROW_HEIGHT = 52
+ROW_HEIGHT = 56
 HEADING_HEIGHT = 26
 ICON = 20
 NAME_WIDTH = 220
@@ -172,8 +172,12 @@ class RowDelegate(QStyledItemDelegate):
             font = QFont(option.font)
             font.setBold(True)
             p.setFont(font)
-            p.setPen(palette.color(QPalette.ColorRole.WindowText))
+            # The Active group: a heading is not selectable, but it is not disabled text.
+            p.setPen(palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.WindowText))
             p.drawText(rect.adjusted(8, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter, row.group)
+            geo = row_geometry(rect)
+            for key, box in zip(UPTIME_WINDOWS, geo.uptime, strict=True):
+                p.drawText(box, Qt.AlignmentFlag.AlignCenter, WINDOW_LABELS[key])
             p.restore()
             return
         selected = bool(state & QStyle.StateFlag.State_Selected)
