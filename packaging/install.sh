@@ -81,8 +81,8 @@ uninstall() {
         echo "    '$name outbox list' first if that matters"
     fi
     echo "  log:                    $state_home/$name (rm -r it to delete)"
-    echo "  secrets:                your keyring, service \"$name\" (GNOME: secret-tool clear"
-    echo "                          service $name; KDE: KWalletManager; or your keyring app)"
+    echo "  secrets:                your keyring, service \"$name\""
+    echo "                          (GNOME: secret-tool clear service $name; KDE: KWalletManager)"
 }
 
 install() {
