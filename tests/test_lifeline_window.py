@@ -251,7 +251,8 @@ def test_escape_and_ctrl_w_hide_the_window(window: Any, qtbot: Any) -> None:
 
 def test_grouped_without_groups_keeps_config_order() -> None:
     sites = (status("wiki", SiteState.DOWN),)
-    assert grouped(sites) == [("", sites[0])]
+    assert grouped(sites) == [("Sites", None), ("", sites[0])]
+    assert grouped(()) == []
     model = SiteRows()
     model.set_rows([Row("", sites[0])])
     assert model.rowCount() == 1

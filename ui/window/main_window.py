@@ -305,9 +305,10 @@ class LifelineWindow(QWidget):
 
 def grouped(sites: tuple[SiteStatus, ...]) -> list[tuple[str, SiteStatus | None]]:
     """(heading, None) before each group's sites when any site has a group; sites
-    without one come first, then the groups by name; config order within each."""
+    without one come first, then the groups by name; config order within each. Without
+    groups, one "Sites" heading (it carries the uptime columns' titles)."""
     if not any(s.group for s in sites):
-        return [("", s) for s in sites]
+        return [("Sites", None), *(("", s) for s in sites)] if sites else []
     out: list[tuple[str, SiteStatus | None]] = [("", s) for s in sites if not s.group]
     groups: dict[str, list[SiteStatus]] = {}
     for s in sites:
