@@ -102,6 +102,21 @@ def test_cli_flag_from_source_without_a_keyring() -> None:
     assert "(Python package," in proc.stdout.splitlines()[0]
 
 
+def test_c_locale_adds_no_qt_warning_to_the_report() -> None:
+    """Issue 20: under LC_ALL=C, Qt's "Detected locale "C"..." lines landed in the middle
+    of the report (stderr and stdout share a terminal)."""
+    env = dict(os.environ, LC_ALL="C", PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    env.pop("QT_QPA_PLATFORM", None)
+    env.pop("DISPLAY", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "app", "--self-test"], cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stdout
+    assert "locale" not in proc.stdout.lower(), proc.stdout
+    assert list(step_lines(proc.stdout.splitlines())) == STEPS
+
+
 def test_process_age_counts_from_process_start() -> None:
     age, origin = selftest.process_age()
     if sys.platform.startswith("linux"):

@@ -92,6 +92,9 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     # The engine's imports are also frozen out of the GC (TrayApp, freeze_imports): a
     # full collection over them held the GIL for 30-35 ms. Both in ui/interpreter.py.
     tune_for_gui()
+    from ui.qt_locale import prefer_utf8_locale
+
+    prefer_utf8_locale()  # Qt's own switch, minus its three lines of warning
     qt_app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "lifeline"])
     assert isinstance(qt_app, QApplication)
     # Qt's StatusNotifierItem reports this as its Id and Title, and its notifications as

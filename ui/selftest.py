@@ -83,6 +83,9 @@ def step_qt(ctx: Context) -> str:
     from PySide6.QtCore import QLibraryInfo
     from PySide6.QtWidgets import QApplication, QSystemTrayIcon  # noqa: F401 - the tray's
 
+    from ui.qt_locale import prefer_utf8_locale
+
+    prefer_utf8_locale()  # else Qt's locale warning lands in the middle of the report
     ctx.app = QApplication.instance() or QApplication([sys.argv[0], "-platform", "offscreen"])
     # Where Qt looks for plugins: its own path, and what a bundle's runtime hook added.
     roots = [QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath), *ctx.app.libraryPaths()]
