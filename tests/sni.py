@@ -162,10 +162,13 @@ class SniDesktop:
                 best = (x, y, w, h)
         return best
 
-    def window_titles(self) -> list[str]:
-        out = subprocess.run(["xwininfo", "-root", "-tree"], env=self.x.env(),
-                             capture_output=True, text=True).stdout
-        return [line.split('"')[1] for line in out.splitlines() if line.count('"') >= 2]
+    def window_shown(self, title_pattern: str) -> bool:
+        """Whether a mapped window's title matches the (regex) pattern."""
+        found = subprocess.run(
+            ["xdotool", "search", "--onlyvisible", "--name", title_pattern],
+            env=self.x.env(), capture_output=True, text=True,
+        )
+        return bool(found.stdout.strip())
 
     def dunstctl(self, *args: str) -> str:
         """dunst's own control (on this bus): count, action 0 (a click on the newest)..."""

@@ -153,8 +153,7 @@ def test_lifeline_on_an_sni_host(
         assert dominant_colour(after["IconPixmap"], PALETTE) == "down"
         # A click on it (its default action) opens the ticket form for the site.
         sni.dunstctl("action", "0")
-        assert poll(lambda: any(t.startswith("Emergency ticket: shop")
-                                for t in sni.window_titles()), timeout=10), sni.window_titles()
+        assert poll(lambda: sni.window_shown("^Emergency ticket: shop"), timeout=10)
 
         # It recovers: the menu and the icon turn back.
         down["now"] = False
@@ -167,6 +166,13 @@ def test_lifeline_on_an_sni_host(
             timeout=10,
         )
         assert OverallState.OPERATIONAL.value in PALETTE
+
+        # A second launch: the panel never says where the icon is, so the window opens.
+        assert not sni.window_shown("^Lifeline$")
+        second = subprocess.run([*lifeline_command(), "--config", str(config)], cwd=ROOT,
+                                env=sni.env(), capture_output=True, text=True, timeout=30)
+        assert second.returncode == 0, second.stderr
+        assert poll(lambda: sni.window_shown("^Lifeline$"), timeout=10)
 
         # Quit, chosen as the panel does it: Event(id, "clicked") on the exported entry.
         quit_entry = item.layout().find("Quit")

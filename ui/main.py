@@ -426,8 +426,12 @@ class TrayApp:
             self.open_settings()
         elif request == "window":
             self.open_window()
+        elif self.tray.tray.isVisible() and self.tray.tray.geometry().isValid():
+            self.tray.open_menu()  # next to the icon (XEmbed: the tray says where it is)
         elif self.tray.tray.isVisible():
-            self.tray.open_menu()
+            # StatusNotifierItem: the panel draws the menu and opens it only on a click,
+            # and never says where the icon is; the window is what a launch can show.
+            self.open_window()
         else:
             self.show_status_window()
 
