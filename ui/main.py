@@ -570,6 +570,8 @@ class TrayApp:
             log.warning("the worker thread is still busy (a hung keyring prompt or lookup?)")
         if self.window is not None:
             self.window.close_history()
+        if self.desktop_notifications is not None:
+            self.desktop_notifications.close()  # ends jeepney's reader thread
         self.workers.shutdown()
         self.errors.uninstall()
         self._signals.close()
