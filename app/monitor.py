@@ -330,14 +330,24 @@ class Monitor:
             track.last_checked = wall
         if rnd.verdict is Verdict.DOWN:
             self._network_lost(mono, wall)
+            self._first_platform_read(rnd, wall)
         elif not self._network_ok and rnd.verdict is Verdict.UP:
             self._network_back(rnd, wall)
         elif not self._network_ok:  # still nothing answers
             for track in tracks:
                 track.next_due = mono + self._config.monitor.retry_interval
+            self._first_platform_read(rnd, wall)
         else:
             self._apply_results(rnd, tracks, mono, wall)
         self._emit(CheckCompleted(at=wall, snapshot=self.snapshot()))
+
+    def _first_platform_read(self, rnd: Round, wall: datetime) -> None:
+        """Shown even with the network down when nothing was read before: "not read yet"
+        stayed up for a minute or more after a start without a network (a status page
+        read is a minute apart), while the sites already said it was unreachable.
+        Later reads wait for the network, so a lost link never turns it unknown."""
+        if rnd.fetch is not None and self._platform.status is None:
+            self._observe_platform(rnd.fetch.status, wall)
 
     def _network_lost(self, mono: float, wall: datetime) -> None:
         for track in self._tracks.values():

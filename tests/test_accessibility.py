@@ -257,3 +257,22 @@ def test_every_menu_entry_that_opens_a_window_keeps_it_open(
         app.close()
     assert all(opened.values()), opened  # each window has a title
     assert len(opened) >= 5, opened
+
+
+def test_a_status_page_unreadable_at_start_is_no_balloon(qapp: Any) -> None:
+    """Items 2 and 3: the first read, shown at once even with the network down, is the
+    network's story (its own message), not a "platform: Unknown" balloon of its own."""
+    from app.events import PlatformStateChanged
+    from ui.notifications import Notifier
+
+    shown: list[Any] = []
+    notifier = Notifier(shown.append, clock=lambda: NOW)
+    unreadable = PlatformStatus(state=PlatformState.UNKNOWN, error="status page unreachable")
+    notifier.handle(PlatformStateChanged(at=NOW, previous=None, state=PlatformState.UNKNOWN,
+                                         platform=unreadable))
+    notifier.flush()
+    assert shown == []
+    notifier.handle(PlatformStateChanged(at=NOW, previous=PlatformState.OPERATIONAL,
+                                         state=PlatformState.UNKNOWN, platform=unreadable))
+    notifier.flush()
+    assert len(shown) == 1  # unknown after a good read still is news

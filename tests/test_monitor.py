@@ -800,3 +800,18 @@ async def test_a_history_file_from_a_newer_lifeline_is_one_error_and_monitoring_
     assert [e.state for e in h.changes()] == [SiteState.OPERATIONAL, SiteState.DOWN]
     history.close()
     assert path.read_bytes() == before
+
+
+async def test_a_start_without_network_shows_the_status_page_as_unreachable_at_once() -> None:
+    """Issue 20 item 3: after a restart with no network the menu said "status page not
+    read yet" until the network came back (a minute or more), while the sites already
+    said it was unreachable. The first read is shown; later ones wait for the network."""
+    h = Harness("a", "b")
+    h.behaviour.update(a="refused", b="refused")
+    h.platform = UNREACHABLE
+    await h.step()
+    snap = h.monitor.snapshot()
+    assert not snap.network_ok
+    assert snap.platform is not None and snap.platform.state is PlatformState.UNKNOWN
+    changes = h.of(PlatformStateChanged)
+    assert [(c.previous, c.state) for c in changes] == [(None, PlatformState.UNKNOWN)]  # type: ignore[union-attr]

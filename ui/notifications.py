@@ -97,7 +97,11 @@ class Notifier(QObject):
                 return  # snoozed or in maintenance: recorded and shown, not announced
             self._collect(event)
         elif isinstance(event, PlatformStateChanged):
-            if event.previous is None and event.state is PlatformState.OPERATIONAL:
+            if event.previous is None and event.state in (
+                PlatformState.OPERATIONAL, PlatformState.UNKNOWN
+            ):
+                # A page that answers fine at start-up is not news; one that cannot be
+                # read at start-up is the network's story, told by its own message.
                 return
             self._collect(event)
         elif isinstance(event, Reminder):
