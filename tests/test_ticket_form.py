@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QApplication, QPushButton
 
 from app.config import Config, SiteConfig
 from app.credentials import CredentialStore
@@ -226,8 +226,16 @@ def test_hotline_panel_when_nothing_reaches_anyone(
     opened: list[str] = []
     form = make_form(qtbot, make_bridge(), paths, config_for(tickets.url), opened=opened)
     caplog.set_level(logging.INFO)
+    form.activateWindow()
+    form.send_button.setFocus()
+    qtbot.waitUntil(form.send_button.hasFocus, timeout=5000)
     with qtbot.waitSignal(form.failed, timeout=5000) as blocker:
         form.send_button.click()
+        # Issue 20: Send is disabled while sending; the focus goes to the status it
+        # announces ("Sending…"), not back to the first field.
+        sending_focus = QApplication.focusWidget()
+    assert sending_focus is form.status_label
+    assert QApplication.focusWidget() is form.fallback_panel.reason_label
     # Issue 20: a failed attempt is logged (the log was silent about it).
     assert any(r.levelno == logging.WARNING and "not filed" in r.getMessage()
                for r in caplog.records)
