@@ -8,7 +8,9 @@ likely point of failure even though the status page is green. A signature is:
 
 - the same Pantheon error page from the catalogue;
 - or the same error kind and status (e.g. timeout, or http 503);
-- or the same edge (`X-Pantheon-Styx-Hostname`, else Fastly's `X-Served-By`).
+- or the same edge (`X-Pantheon-Styx-Hostname`, else Fastly's `X-Served-By`), unless a
+  site that works answered through that edge in the same round: an edge node serves
+  many sites, and one that serves a working site is not what fails.
 
 Pure functions over the round's SiteResults; app.impact applies the verdict.
 """
@@ -59,10 +61,14 @@ def signatures(probe: ProbeResult) -> list[tuple[tuple[str, ...], str]]:
     else:
         label = f"{kind} {probe.status}" if probe.status is not None else kind
     found.append((("kind", kind, str(probe.status)), label))
-    edge = probe.styx_hostname or probe.cache_headers.get("X-Served-By")
+    edge = edge_of(probe)
     if edge:
         found.append((("edge", edge), f"through the same edge {edge}"))
     return found
+
+
+def edge_of(probe: ProbeResult) -> str | None:
+    return probe.styx_hostname or probe.cache_headers.get("X-Served-By") or None
 
 
 def network_answered(
@@ -80,6 +86,13 @@ def network_answered(
 def find_alike(sites: Sequence[SiteResult], *, watched_live: int) -> dict[str, Alike]:
     """The failing sites that fail like enough others, by name. Only Live sites count
     towards the threshold; any failing site with a qualifying signature is included."""
+    working_edges = {
+        ("edge", edge)
+        for site in sites
+        if site.state.is_good
+        for probe in (site.anonymous, site.backend)
+        if (edge := edge_of(probe))
+    }
     groups: dict[tuple[str, ...], list[SiteResult]] = defaultdict(list)
     labels: dict[tuple[str, ...], str] = {}
     order: dict[str, list[tuple[str, ...]]] = {}
@@ -96,7 +109,7 @@ def find_alike(sites: Sequence[SiteResult], *, watched_live: int) -> dict[str, A
     qualifying = {
         key: members
         for key, members in groups.items()
-        if sum(m.environment == "live" for m in members) >= needed
+        if key not in working_edges and sum(m.environment == "live" for m in members) >= needed
     }
     result: dict[str, Alike] = {}
     for name, keys in order.items():

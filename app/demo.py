@@ -238,8 +238,10 @@ def site_answer(site: str, behaviour: str, *, backend: bool) -> _Answer:
         if backend:
             return _html(
                 503,
-                "503 Service Unavailable - Database not Responding",
-                "<h1>503 Service Unavailable</h1><p>The database is not responding.</p>",
+                # Not "Database not Responding": Pantheon's catalogue marks that page
+                # platform-side, and this phase shows a failure of the site's own origin.
+                "503 Service Unavailable - Backend Fetch Failed",
+                "<h1>503 Service Unavailable</h1><p>Backend fetch failed.</p>",
                 _edge_headers(cache="MISS, MISS", age=0),
             )
         return _html(200, site, page, _edge_headers(cache="MISS, HIT", age=412))

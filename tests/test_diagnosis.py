@@ -119,6 +119,19 @@ def test_sites_behind_the_same_failing_edge_are_correlated(server: LoopbackServe
     assert "(through the same edge styx-fe1-a-1)" in a.reason
 
 
+def test_an_edge_that_also_serves_a_working_site_is_no_evidence(
+    server: LoopbackServer,
+) -> None:
+    green(server)
+    edge = {"X-Pantheon-Styx-Hostname": "styx-fe1-a-1"}
+    server.route("/ok", Reply(200, FINE, edge))
+    server.route("/one", Reply(500, "<title>boom</title>", edge))
+    server.route("/two", Reply(504, "<title>late</title>", edge))
+    report = check(config_for(server, {"a": "/one", "b": "/two", "c": "/ok"}))
+    a = report.site("a")
+    assert a is not None and a.point_of_failure is PointOfFailure.SITE
+
+
 def test_fewer_than_a_third_failing_alike_stays_site(server: LoopbackServer) -> None:
     green(server)
     server.route("/ok", Reply(200, FINE))
