@@ -50,6 +50,7 @@ from app import config_rules as rules
 from app.atomic import atomic_write_text
 from app.config_rules import REQUIRED, SPEC, KeyProblem, Kind, Spec, setting
 from app.config_rules import validate_url as validate_url  # re-exported: the loader's URL rule
+from app.printable import printable
 
 DEFAULT_STATUS_PAGE = "https://status.pantheon.io"
 DEFAULT_HOTLINE = "1-866-415-7624"
@@ -75,7 +76,9 @@ class ConfigError(Exception):
         if self.line is not None:
             where += f":{self.line}"
         what = f"{self.key}: " if self.key else ""
-        return f"{where}: {what}{self.message}"
+        # A key or value quoted from the file may hold a line break ("\n" = 1): still one
+        # line (found by fuzzing).
+        return " ".join(printable(f"{where}: {what}{self.message}").split())
 
 
 class ConfigMissing(ConfigError):

@@ -220,6 +220,7 @@ def config_docs(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @FUZZ
+@example(doc={"provider": {"name": [], "\n": []}})  # found: a key's line break in the message
 @given(doc=config_docs())
 def test_any_toml_config_is_a_config_or_one_config_error(doc: dict[str, Any]) -> None:
     try:
