@@ -388,9 +388,13 @@ def test_an_untrusted_certificate_stays_a_tls_failure(tls_ca: Any) -> None:
     assert site.anonymous.cert_days_left is None
 
 
-def _check_under_faketime(config: Path, ca_file: Path, when: str) -> dict[str, Any]:
-    env = {**os.environ, "TZ": "UTC", "SSL_CERT_FILE": str(ca_file)}
+def _check_under_faketime(
+    config: Path, ca_file: Path, when: str, variable: str = "SSL_CERT_FILE"
+) -> dict[str, Any]:
+    env = {**os.environ, "TZ": "UTC"}
+    env.pop("SSL_CERT_FILE", None)
     env.pop("SSL_CERT_DIR", None)
+    env[variable] = str(ca_file)
     done = subprocess.run(
         ["faketime", "-f", when, sys.executable, "-m", "app", "check",
          "--config", str(config), "--json"],
@@ -645,3 +649,28 @@ def test_the_menu_lines_state_the_evidence_and_the_cache_share(server: LoopbackS
     assert "Platform evidence: Pantheon's platform-side error page" in lines
     plain = replace(status, point_of_failure=PointOfFailure.SITE)
     assert not any(line.startswith("Platform evidence") for line in site_detail_lines(plain, NOW))
+
+
+@pytest.mark.skipif(shutil.which("faketime") is None or shutil.which("openssl") is None,
+                    reason="faketime or openssl is not installed")
+def test_the_real_command_trusts_ssl_cert_dir(tls_ca: Any, tmp_path: Path) -> None:
+    # A hashed directory (as `openssl rehash` makes), given only through SSL_CERT_DIR.
+    srv = tls_site(tls_ca, datetime(2030, 1, 6, 12, 0, tzinfo=UTC))
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    pem = certs / "ca.pem"
+    tls_ca.cert_pem.write_to_path(str(pem))
+    digest = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", str(pem)],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    (certs / f"{digest}.0").write_bytes(pem.read_bytes())
+    config = tmp_path / "config.toml"
+    base = f"https://localhost:{srv.port}"
+    config.write_text(f'[provider]\nstatus_page = "{base}/status"\n'
+                      f'[[site]]\nname = "shop"\nurl = "{base}/"\n')
+    try:
+        doc = _check_under_faketime(config, certs, "@2030-01-01 12:00:00", "SSL_CERT_DIR")
+    finally:
+        srv.close()
+    site = doc["sites"][0]
+    assert site["state"] == "degraded", site["reason"]
+    assert site["anonymous"]["cert_days_left"] in {4, 5}
