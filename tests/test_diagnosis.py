@@ -674,3 +674,22 @@ def test_the_real_command_trusts_ssl_cert_dir(tls_ca: Any, tmp_path: Path) -> No
     site = doc["sites"][0]
     assert site["state"] == "degraded", site["reason"]
     assert site["anonymous"]["cert_days_left"] in {4, 5}
+
+
+@pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime is not installed")
+def test_an_expired_certificate_stays_a_tls_failure(tls_ca: Any, tmp_path: Path) -> None:
+    srv = tls_site(tls_ca, datetime(2030, 1, 6, 12, 0, tzinfo=UTC))
+    ca_file = tmp_path / "ca.pem"
+    tls_ca.cert_pem.write_to_path(str(ca_file))
+    config = tmp_path / "config.toml"
+    base = f"https://localhost:{srv.port}"
+    config.write_text(f'[provider]\nstatus_page = "{base}/status"\n'
+                      f'[[site]]\nname = "shop"\nurl = "{base}/"\n')
+    try:
+        doc = _check_under_faketime(config, ca_file, "@2030-01-09 12:00:00")
+    finally:
+        srv.close()
+    site = doc["sites"][0]
+    assert (site["state"], site["anonymous"]["error"]) == ("down", "tls")
+    assert "expired" in site["anonymous"]["detail"]
+    assert site["anonymous"]["cert_days_left"] is None
