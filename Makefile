@@ -11,7 +11,9 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	@# setuptools' "Editable installation ... be careful with folders" notice is a
+	@# warning pip shows even with --quiet, on every fresh install: nothing to act on.
+	PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
 run: venv
