@@ -71,6 +71,9 @@ class Bucket:
     max: float
 
 
+RawBucket = tuple[float, int, float, float, float]  # epoch seconds, count, min, mean, max
+
+
 @dataclass(frozen=True)
 class Point:
     start: datetime
@@ -108,50 +111,93 @@ def build_timeline(
     """
     if end <= start:
         return Timeline(start, end, (), ())
+    return Timeline(
+        start,
+        end,
+        tuple(segments(start, end, changes, watched, maintenance)),
+        tuple(points(buckets, start, end, slots)),
+    )
+
+
+def segments(
+    start: datetime,
+    end: datetime,
+    changes: Sequence[Change],
+    watched: Iterable[Span],
+    maintenance: Iterable[Span] = (),
+) -> list[Segment]:
+    """The segments of [start, end): one sweep over every boundary (a change, a watched
+    span's start or end, a maintenance window's), so a month of a busy site stays cheap."""
     watched_spans = _union(watched, start, end)
     maintenance_spans = _union(maintenance, start, end)
-    pieces: list[Segment] = []
-    for piece_start, piece_end, change in _states(changes, start, end):
-        for a, b, inside in _split(piece_start, piece_end, watched_spans):
-            kind = change.state if inside and change is not None else UNWATCHED
-            pieces.append(Segment(a, b, kind, change.reason if change and inside else ""))
-    overlaid: list[Segment] = []
-    for seg in pieces:
-        for a, b, inside in _split(seg.start, seg.end, maintenance_spans):
-            overlaid.append(
-                Segment(a, b, MAINTENANCE, "In a maintenance window")
-                if inside
-                else Segment(a, b, seg.kind, seg.reason)
-            )
-    return Timeline(start, end, tuple(_merge(overlaid)), tuple(points(buckets, start, end, slots)))
+    bounds = {start, end}
+    bounds.update(c.at for c in changes if start < c.at < end)
+    for a, b in (*watched_spans, *maintenance_spans):
+        bounds.update((a, b))
+    cuts = sorted(bounds)
+    out: list[Segment] = []
+    state_i = w_i = m_i = 0
+    current: Change | None = None
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        while state_i < len(changes) and changes[state_i].at <= a:
+            current = changes[state_i]
+            state_i += 1
+        while w_i < len(watched_spans) and watched_spans[w_i][1] <= a:
+            w_i += 1
+        while m_i < len(maintenance_spans) and maintenance_spans[m_i][1] <= a:
+            m_i += 1
+        if m_i < len(maintenance_spans) and maintenance_spans[m_i][0] <= a:
+            out.append(Segment(a, b, MAINTENANCE, "In a maintenance window"))
+        elif current is not None and w_i < len(watched_spans) and watched_spans[w_i][0] <= a:
+            out.append(Segment(a, b, current.state, current.reason))
+        else:
+            out.append(Segment(a, b, UNWATCHED))
+    return _merge(out)
 
 
-def points(buckets: Iterable[Bucket], start: datetime, end: datetime, slots: int) -> list[Point]:
-    """The buckets merged into `slots` equal slots across [start, end); empty ones left out."""
+def clip(timeline: Timeline, start: datetime, end: datetime) -> list[Segment]:
+    """The timeline's segments cut to [start, end)."""
+    return [
+        Segment(max(s.start, start), min(s.end, end), s.kind, s.reason)
+        for s in timeline.segments
+        if s.end > start and s.start < end
+    ]
+
+
+def points(
+    buckets: Iterable[Bucket | RawBucket], start: datetime, end: datetime, slots: int
+) -> list[Point]:
+    """The buckets merged into `slots` equal slots across [start, end); empty ones left
+    out. A bucket may be a Bucket or a plain (epoch seconds, count, min, mean, max)."""
     width = (end - start) / max(1, slots)
+    low, high, step = start.timestamp(), end.timestamp(), width.total_seconds()
     acc: dict[int, list[float]] = {}  # slot -> [count, min, sum, max]
     for b in buckets:
-        if b.count <= 0 or not start <= b.start < end:
+        if isinstance(b, Bucket):
+            b = (b.start.timestamp(), b.count, b.min, b.mean, b.max)
+        at, count, lo, mean, hi = b
+        if count <= 0 or not low <= at < high:
             continue
-        i = min(slots - 1, int((b.start - start) / width))
+        i = min(slots - 1, int((at - low) // step))
         slot = acc.get(i)
         if slot is None:
-            acc[i] = [b.count, b.min, b.mean * b.count, b.max]
+            acc[i] = [count, lo, mean * count, hi]
         else:
-            slot[0] += b.count
-            slot[1] = min(slot[1], b.min)
-            slot[2] += b.mean * b.count
-            slot[3] = max(slot[3], b.max)
+            slot[0] += count
+            slot[1] = min(slot[1], lo)
+            slot[2] += mean * count
+            slot[3] = max(slot[3], hi)
     return [
         Point(start + width * i, start + width * (i + 1), int(n), lo, total / n, hi)
         for i, (n, lo, total, hi) in sorted(acc.items())
     ]
 
 
-def uptime_share(timeline: Timeline) -> float | None:
+def uptime_share(timeline: Timeline | Iterable[Segment]) -> float | None:
     """The share of watched, known, non-maintenance time visitors were served (0..1)."""
     known = down = 0.0
-    for seg in timeline.segments:
+    pieces = timeline.segments if isinstance(timeline, Timeline) else timeline
+    for seg in pieces:
         if seg.kind in (UNWATCHED, MAINTENANCE, SiteState.UNKNOWN.value):
             continue
         seconds = (seg.end - seg.start).total_seconds()
@@ -162,27 +208,6 @@ def uptime_share(timeline: Timeline) -> float | None:
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-def _states(
-    changes: Sequence[Change], start: datetime, end: datetime
-) -> list[tuple[datetime, datetime, Change | None]]:
-    out: list[tuple[datetime, datetime, Change | None]] = []
-    current: Change | None = None
-    cursor = start
-    for change in changes:
-        if change.at <= start:
-            current = change
-            continue
-        if change.at >= end:
-            break
-        if change.at > cursor:
-            out.append((cursor, change.at, current))
-            cursor = change.at
-        current = change
-    if end > cursor:
-        out.append((cursor, end, current))
-    return out
 
 
 def _union(
@@ -199,24 +224,6 @@ def _union(
             out[-1] = (out[-1][0], max(out[-1][1], b))
         else:
             out.append((a, b))
-    return out
-
-
-def _split(
-    a: datetime, b: datetime, spans: list[tuple[datetime, datetime]]
-) -> list[tuple[datetime, datetime, bool]]:
-    """[a, b) cut into pieces inside and outside `spans` (sorted, disjoint)."""
-    out: list[tuple[datetime, datetime, bool]] = []
-    cursor = a
-    for s, e in spans:
-        if e <= cursor or s >= b:
-            continue
-        if s > cursor:
-            out.append((cursor, s, False))
-        out.append((max(s, cursor), min(e, b), True))
-        cursor = min(e, b)
-    if cursor < b:
-        out.append((cursor, b, False))
     return out
 
 

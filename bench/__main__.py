@@ -1,7 +1,8 @@
 """`python -m bench [--quick] [--only NAME ...]`: run the benchmarks, print a table, save JSON.
 
 The six benchmarks of issue 7, in order: throughput, responsiveness, idle, startup,
-detection, scale; then menu (issue 14: 300 sites in 12 groups). One that fails prints
+detection, scale; then menu (issue 14: 300 sites in 12 groups) and window (issue 15: the
+Lifeline window over 200 sites and 30 days of history). One that fails prints
 one line and the others still run. Results go to bench/results/latest.json (written
 atomically) with the machine they ran on; with --only, give --output elsewhere to keep
 the full run there.
@@ -29,10 +30,13 @@ from bench import (
     scale,
     startup,
     throughput,
+    window,
 )
 from bench.common import ROOT, machine
 
-NAMES = ("throughput", "responsiveness", "idle", "startup", "detection", "scale", "menu")
+NAMES = (
+    "throughput", "responsiveness", "idle", "startup", "detection", "scale", "menu", "window"
+)
 
 
 def _plan(quick: bool) -> dict[str, Callable[[], dict[str, Any]]]:
@@ -44,6 +48,7 @@ def _plan(quick: bool) -> dict[str, Callable[[], dict[str, Any]]]:
         "detection": lambda: detection.run(cycles=2 if quick else 5),
         "scale": lambda: scale.run(reps=1 if quick else 3),
         "menu": lambda: grouped_menu.run(openings=11 if quick else 41),
+        "window": lambda: window.run(openings=3 if quick else 5),
     }
 
 

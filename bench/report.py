@@ -72,6 +72,13 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
     if isinstance(menu, dict):  # a run from before this benchmark has no verdict on it
         add("menu: 300 sites in 12 groups opens in < 50 ms (median)",
             menu.get("menu_rebuild_open_ms_median"), 50)
+    win = results.get("window")
+    if isinstance(win, dict):
+        add("window: 200 sites x 30 days, first paint < 300 ms (median)",
+            win.get("first_paint_ms_median"), 300)
+        add("window: strips painted < 300 ms (median)", win.get("strips_painted_ms_median"), 300)
+        add("window: longest heartbeat gap while reading and scrolling <= 30 ms",
+            win.get("heartbeat_longest_gap_ms"), 30.001)
     return out
 
 
@@ -226,8 +233,23 @@ def render(results: dict[str, Any], *, markdown: bool = False) -> str:
               f"{_f(menu.get('menu_rebuild_open_ms_max'))}",
               f"{_f(menu.get('group_open_ms_median'))} / {_f(menu.get('group_open_ms_max'))}"]],
         )
+    win = results.get("window")
+    if isinstance(win, dict) and "error" not in win:
+        phases = win.get("longest_gap_ms_by_phase", {})
+        table(
+            f"8. Lifeline window: {win.get('sites')} sites x {win.get('days')} days "
+            f"({win.get('history_mib')} MiB of history), {win.get('platform')}",
+            ["first paint ms (median / max)", "strips painted ms", "all 200 read ms",
+             "30 d range ms", "heartbeat longest / p99 ms", "machine alone: longest ms"],
+            [[f"{_f(win.get('first_paint_ms_median'))} / {_f(win.get('first_paint_ms_max'))}",
+              f"{_f(win.get('strips_painted_ms_median'))} / "
+              f"{_f(win.get('strips_painted_ms_max'))}",
+              _f(win.get("all_read_ms_median"), 0), _f(win.get("range_30d_ms"), 0),
+              f"{_f(win.get('heartbeat_longest_gap_ms'))} / {_f(win.get('heartbeat_p99_ms'))}",
+              _f(phases.get("machine alone"))]],
+        )
     for name in ("throughput", "responsiveness", "idle", "startup", "detection", "scale",
-                 "menu"):
+                 "menu", "window"):
         data = results.get(name)
         if isinstance(data, dict) and "error" in data:
             lines.append(f"{name}: FAILED: {data['error']}\n")

@@ -168,3 +168,15 @@ def test_history_json_carries_the_buckets_for_one_site(paths: Any, capsys: Any) 
     ]
     assert main(["history", "--json", "--since", "2025-12-31"]) == 0
     assert "timings" not in json.loads(capsys.readouterr().out)
+
+
+def test_hourly_timings_merge_an_hours_buckets(tmp_path: Path) -> None:
+    with History(tmp_path / "h.sqlite3") as h:
+        h.add_timings([bucket(0, 2, 0.1, 0.2, 0.3), bucket(55, 6, 0.05, 0.4, 1.5),
+                       bucket(5, 9, 2.0, 2.0, 2.0, probe="backend"), bucket(65, 1, 1, 1, 1)])
+        got = h.hourly_timings("shop", since=T0, until=T0 + timedelta(hours=1))
+        assert [(b.start, b.count, b.min, b.max) for b in got] == [(T0, 8, 0.05, 1.5)]
+        assert got[0].mean == pytest.approx((2 * 0.2 + 6 * 0.4) / 8)
+        (backend,) = h.hourly_timings("shop", since=T0, until=T0 + timedelta(hours=1),
+                                      probe="backend")
+        assert (backend.count, backend.mean) == (9, 2.0)

@@ -45,7 +45,7 @@ from app.presentation import (
     platform_line,
     unresolved_incidents,
 )
-from app.timeline_read import RANGES, WindowHistory, read_history
+from app.timeline_read import RANGES, SiteHistory, WindowHistory, read_history
 from ui.bridge import Bridge
 from ui.icons import IconSet
 from ui.window.detail import DetailPane
@@ -55,6 +55,8 @@ from ui.workers import Workers
 log = logging.getLogger(__name__)
 
 REFRESH_EVERY = 60.0  # seconds between history reads while the window is shown
+FIRST_CHUNK = 16  # sites in the first read: about a screenful, painted first
+CHUNK = 25  # sites per read after that: each job short, the rows fill in as they come
 LANE = "lifeline-window"
 
 
@@ -80,7 +82,8 @@ class LifelineWindow(QWidget):
         self._open_url = open_url
         self._clock = clock or (lambda: datetime.now(UTC))
         self._range = "24h"
-        self._loaded: WindowHistory | None = None
+        self._loaded: dict[str, SiteHistory] = {}  # of the range shown
+        self._chunks: list[list[str]] = []  # sites still to read in this load
         self._loading = False
         self._again = False  # asked again while a read ran
         self._loaded_at = float("-inf")
@@ -190,6 +193,8 @@ class LifelineWindow(QWidget):
             button.setChecked(button.objectName() == f"range-{key}")
         if key != self._range:
             self._range = key
+            self._loaded = {}  # rows say "Reading the history…" until their part arrives
+            self._fill(self._bridge.snapshot)
             self.reload()
 
     @property
@@ -199,37 +204,50 @@ class LifelineWindow(QWidget):
     # -- data --------------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Read the history again on a worker; the rows repaint when it arrives."""
+        """Read the history again on a worker, a few sites per job in the order shown
+        (the first screenful first); the rows repaint as each part arrives."""
         if self._loading:
             self._again = True
             return
         self._loading = True
-        names = [s.name for s in self._bridge.snapshot.sites] or [
+        snapshot = self._bridge.snapshot
+        names = [site.name for _, site in grouped(snapshot.sites) if site is not None] or [
             s.name for s in self._bridge.config.sites
         ]
-        history, now, key = self._history, self._clock(), self._range
+        self._chunks = [names[:FIRST_CHUNK]] + [
+            names[i : i + CHUNK] for i in range(FIRST_CHUNK, len(names), CHUNK)
+        ]
+        self._next_chunk(self._clock(), self._range)
+
+    def _next_chunk(self, now: datetime, key: str) -> None:
+        if self._again or not self._chunks:
+            self._loading = False
+            if self._again:  # asked again meanwhile (a new range): start over
+                self._again = False
+                self.reload()
+                return
+            self._loaded_at = time.monotonic()
+            self.historyLoaded.emit()
+            return
+        chunk, history = self._chunks.pop(0), self._history
         self._workers.submit(
-            lambda: read_history(history, names, now=now, range_key=key),
-            self._on_history,
+            lambda: read_history(history, chunk, now=now, range_key=key),
+            lambda got: self._on_chunk(got, now, key),
             self._on_history_error,
             lane=LANE,
             owner=self,
         )
 
-    def _on_history(self, loaded: WindowHistory) -> None:
-        self._loading = False
-        self._loaded_at = time.monotonic()
-        if loaded.range == self._range:
-            self._loaded = loaded
+    def _on_chunk(self, got: WindowHistory, now: datetime, key: str) -> None:
+        if got.range == self._range:
+            self._loaded.update(got.sites)
             self._fill(self._bridge.snapshot)
-        self.historyLoaded.emit()
-        if self._again:
-            self._again = False
-            self.reload()
+        self._next_chunk(now, key)
 
     def _on_history_error(self, exc: BaseException) -> None:
         self._loading = False
         self._again = False
+        self._chunks = []
         log.warning("the window cannot read the history: %s", exc)
         self.overall.setText(plain(f"The history cannot be read: {exc}", 300))
         self.historyLoaded.emit()
@@ -249,7 +267,7 @@ class LifelineWindow(QWidget):
     def _fill(self, snapshot: MonitorSnapshot) -> None:
         self.overall.setText(plain(_overall(snapshot), 200))
         self.platform.setText(_platform_html(snapshot, self._bridge.config))
-        loaded = self._loaded.sites if self._loaded is not None else {}
+        loaded = self._loaded
         self.model.set_rows(
             [
                 Row(group, site, loaded.get(site.name) if site is not None else None)

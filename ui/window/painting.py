@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF
 
 from app.models import OverallState, SiteState
 from app.timeline import MAINTENANCE, UNWATCHED, Point, Segment, Timeline
@@ -71,37 +71,43 @@ def spark_scale(points: tuple[Point, ...], slow: float) -> float:
 def paint_sparkline(
     p: QPainter, rect: QRectF, timeline: Timeline, slow: float, scheme: Scheme
 ) -> None:
+    """The mean as a line (broken where nothing was measured) over the min-max band,
+    and the `slow` threshold dashed. Plain float arithmetic: 288 points a row."""
     colours = CHART[scheme]
     top = spark_scale(timeline.points, slow)
+    t0 = timeline.start.timestamp()
+    total = (timeline.end.timestamp() - t0) or 1.0
+    left, width, bottom, height = rect.left(), rect.width(), rect.bottom(), rect.height()
 
     def y_of(seconds: float) -> float:
-        return rect.bottom() - rect.height() * min(1.0, seconds / top)
+        return bottom - height * min(1.0, seconds / top)
 
     p.save()
-    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     threshold = y_of(slow)
-    pen = QPen(QColor(colours["slow"]), 1, Qt.PenStyle.DashLine)
-    p.setPen(pen)
-    p.drawLine(QPointF(rect.left(), threshold), QPointF(rect.right(), threshold))
-    band = QPainterPath()
-    line = QPainterPath()
-    previous_end: datetime | None = None
+    p.setPen(QPen(QColor(colours["slow"]), 1, Qt.PenStyle.DashLine))
+    p.drawLine(QPointF(left, threshold), QPointF(rect.right(), threshold))
+    band = QColor(colours["band"])
+    runs: list[list[QPointF]] = []
+    previous_end: float | None = None
     for pt in timeline.points:
-        mid = x_of(rect, timeline, pt.start + (pt.end - pt.start) / 2)
-        if previous_end != pt.start:  # a gap: nothing measured between these
-            line.moveTo(mid, y_of(pt.mean))
+        start, end = pt.start.timestamp(), pt.end.timestamp()
+        x0 = left + width * (start - t0) / total
+        x1 = left + width * (end - t0) / total
+        hi, lo = y_of(pt.max), y_of(pt.min)
+        p.fillRect(QRectF(x0, hi, max(1.0, x1 - x0), max(1.0, lo - hi)), band)
+        where = QPointF((x0 + x1) / 2, y_of(pt.mean))
+        if previous_end != start or not runs:  # a gap: nothing measured in between
+            runs.append([where])
         else:
-            line.lineTo(mid, y_of(pt.mean))
-        left, right = x_of(rect, timeline, pt.start), x_of(rect, timeline, pt.end)
-        band.addRect(
-            QRectF(left, y_of(pt.max), max(1.0, right - left), y_of(pt.min) - y_of(pt.max))
-        )
-        previous_end = pt.end
-    p.setPen(Qt.PenStyle.NoPen)
-    p.fillPath(band, QColor(colours["band"]))
+            runs[-1].append(where)
+        previous_end = end
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     p.setPen(QPen(QColor(colours["line"]), 1.5))
-    p.setBrush(Qt.BrushStyle.NoBrush)
-    p.drawPath(line)
+    for run in runs:
+        if len(run) == 1:
+            p.drawPoint(run[0])
+        else:
+            p.drawPolyline(QPolygonF(run))
     p.restore()
 
 

@@ -22,7 +22,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
 )
-from PySide6.QtGui import QFont, QFontMetrics, QHelpEvent, QPainter, QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QHelpEvent, QPaintDevice, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QStyle,
@@ -37,7 +37,7 @@ from app.presentation import plain, site_title, uptime_text
 from app.timeline import Timeline
 from app.timeline_read import UPTIME_WINDOWS, SiteHistory
 from ui.icons import IconSet
-from ui.palette import current_scheme
+from ui.palette import Scheme, current_scheme
 from ui.window.painting import paint_sparkline, paint_strip, point_under, segment_under
 
 ROW_HEIGHT = 56
@@ -46,6 +46,7 @@ ICON = 20
 NAME_WIDTH = 220
 UPTIME_WIDTH = 64  # per figure
 SPARK_MIN = 80
+CHART_CACHE = 1000  # pixmaps kept (a few screens of rows in each range and scheme)
 WINDOW_LABELS = {"24h": "24 h", "7d": "7 d", "30d": "30 d"}
 RowIndex = QModelIndex | QPersistentModelIndex
 
@@ -154,6 +155,34 @@ class RowDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self._icons = icons
         self.slow = slow
+        # A row's strip and sparkline drawn once per history read, size and scheme:
+        # scrolling and hovering then only copy pixmaps (drawing one costs ~3 ms).
+        self._charts: dict[tuple[int, int, int, str, float, float], QPixmap] = {}
+        self._kept: dict[int, SiteHistory] = {}  # keeps the ids in the keys unique
+
+    def _chart(
+        self, history: SiteHistory, geo: RowGeometry, scheme: Scheme, device: object
+    ) -> QPixmap:
+        area = geo.strip.united(geo.spark)
+        ratio = device.devicePixelRatioF() if isinstance(device, QPaintDevice) else 1.0
+        key = (id(history), int(area.width()), int(area.height()), scheme.value, self.slow, ratio)
+        chart = self._charts.get(key)
+        if chart is not None:
+            return chart
+        if len(self._charts) > CHART_CACHE:
+            self._charts.clear()
+            self._kept.clear()
+        chart = QPixmap(int(area.width() * ratio) + 1, int(area.height() * ratio) + 1)
+        chart.setDevicePixelRatio(ratio)
+        chart.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(chart)
+        offset = area.topLeft()
+        paint_strip(painter, geo.strip.translated(-offset), history.timeline, scheme)
+        paint_sparkline(painter, geo.spark.translated(-offset), history.timeline, self.slow, scheme)
+        painter.end()
+        self._charts[key] = chart
+        self._kept[id(history)] = history
+        return chart
 
     def sizeHint(self, option: QStyleOptionViewItem, index: RowIndex) -> QSize:  # noqa: N802
         row = index.data(SiteRows.RowRole)
@@ -207,8 +236,8 @@ class RowDelegate(QStyledItemDelegate):
         )
         scheme = current_scheme()
         if row.history is not None:
-            paint_strip(p, geo.strip, row.history.timeline, scheme)
-            paint_sparkline(p, geo.spark, row.history.timeline, self.slow, scheme)
+            area = geo.strip.united(geo.spark)
+            p.drawPixmap(area.topLeft(), self._chart(row.history, geo, scheme, p.device()))
             for key, box in zip(UPTIME_WINDOWS, geo.uptime, strict=True):
                 p.setPen(text_colour)
                 p.drawText(box, Qt.AlignmentFlag.AlignCenter, _percent(row.history.uptime[key]))
