@@ -23,7 +23,6 @@ from app.check import UnknownSite, group_sites, run_check, select_sites
 from app.clock import iso
 from app.commands import config_path
 from app.config import Config, ConfigError, ConfigMissing, load_config
-from app.history import read_cache_hit_ratios
 from app.impact import overall_point_of_failure, overall_state
 from app.logs import quiet_http_loggers
 from app.models import EXIT_CODES, EXIT_USAGE, CheckReport, PointOfFailure
@@ -66,9 +65,9 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     if args.timeout is not None:
         # Room for the report, the output and the interpreter's own start-up.
         deadline = max(0.1, args.timeout - (time.monotonic() - started) - _RESERVE)
-    # The tray's or watch's history says how often visitors were served from cache.
-    shares = read_cache_hit_ratios(paths.history_db, since=datetime.now(UTC) - timedelta(hours=24))
-    report = asyncio.run(run_check(config, only=only, deadline=deadline, cache_share=shares))
+    report = asyncio.run(
+        run_check(config, only=only, deadline=deadline, cache_share=cache_shares(paths))
+    )
     silences = Silencer(config, SnoozeStore(paths.snoozes)).at(report.checked_at)
     heard = unsilenced(report, silences)
     text = (
@@ -88,6 +87,17 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     return EXIT_CODES[heard.overall]
+
+
+def cache_shares(paths: Paths) -> dict[str, float]:
+    """How often visitors were served from cache over 24 h, from the tray's or watch's
+    history; {} without one (then app.history and sqlite3 are not even imported: a
+    plugin's start-up counts)."""
+    if not paths.history_db.exists():
+        return {}
+    from app.history import read_cache_hit_ratios
+
+    return read_cache_hit_ratios(paths.history_db, since=datetime.now(UTC) - timedelta(hours=24))
 
 
 def unsilenced(report: CheckReport, silences: Mapping[str, Silence]) -> CheckReport:
