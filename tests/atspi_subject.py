@@ -1,6 +1,6 @@
 """One of Lifeline's windows, shown for the AT-SPI test (tests/test_atspi.py).
 
-    python -m tests.atspi_subject settings|ticket|fallback
+    python -m tests.atspi_subject settings|ticket|fallback|balloon
 
 Run by the test under Xvfb with QT_LINUX_ACCESSIBILITY_ALWAYS_ON=1 and a private session
 bus; the environment (HOME, XDG dirs) is the test's tmp_path, the keyring in memory, no
@@ -73,6 +73,36 @@ def ticket_window(*, fallback: bool) -> Any:
     return form
 
 
+def balloon_window() -> Any:
+    """The tray's own balloon (an XEmbed tray such as trayer, no notification daemon),
+    shown the way the tray shows a site-down notification."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+
+    from app.config import Config
+    from tests.fake_monitor import FakeMonitor
+    from ui.bridge import Bridge
+    from ui.icons import IconSet
+    from ui.tray import TrayIcon
+
+    config = Config()
+    bridge = Bridge(FakeMonitor(config), config)
+    tray = TrayIcon(bridge, IconSet(), open_settings=lambda: None, on_quit=lambda: None)
+    loop = QEventLoop()
+    for _ in range(100):  # until trayer has embedded the icon (10 s at most)
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            tray.show()
+            if tray.tray.geometry().isValid():
+                break
+        QTimer.singleShot(100, loop.quit)
+        loop.exec()
+    tray._show_message("shop: Down", "503 Service Unavailable")
+    balloon = next(w for w in QApplication.topLevelWidgets()
+                   if w.metaObject().className() == "QBalloonTip")
+    balloon.setProperty("keep", tray)  # the tray lives as long as the balloon
+    return balloon
+
+
 def shown_texts(window: Any) -> list[str]:
     from PySide6.QtWidgets import QLabel
 
@@ -103,8 +133,12 @@ def main(which: str) -> int:
     keyring.set_keyring(MemoryKeyring())
     app = QApplication([sys.argv[0]])
     app.setApplicationName(f"lifeline-atspi-{which}")
-    window = settings_window() if which == "settings" else ticket_window(
-        fallback=which == "fallback")
+    if which == "balloon":
+        window = balloon_window()
+    elif which == "settings":
+        window = settings_window()
+    else:
+        window = ticket_window(fallback=which == "fallback")
     window.raise_()
     window.activateWindow()
 

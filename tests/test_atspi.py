@@ -44,7 +44,8 @@ TABS = 24  # enough to go once round every window here
 
 
 def _missing() -> list[str]:
-    missing = [tool for tool in ("Xvfb", "xdotool", "dbus-daemon", "dbus-send")
+    missing = [tool for tool in ("Xvfb", "trayer", "xwininfo", "xdotool", "dbus-daemon",
+                                 "dbus-send")
                if shutil.which(tool) is None]
     if not Path(BUS_LAUNCHER).exists():
         missing.append("at-spi2-core")
@@ -59,13 +60,14 @@ class AccessibleDesktop:
     """Xvfb, a session bus and the AT-SPI bus on it: what a desktop with Orca has."""
 
     def __init__(self, home: Path) -> None:
-        self.desk = VirtualDesktop(1024, 900, tray=False)
+        self.desk = VirtualDesktop(1024, 900, tray=False)  # trayer: start_tray() below
         self.home = home
         self.procs: list[subprocess.Popen[str]] = []
         self.env: dict[str, str] = {}
 
     def start(self) -> None:
         self.desk.start()
+        self.desk.start_tray()  # an XEmbed tray: the balloon is Qt's own widget there
         env = self.desk.env()
         for var, sub in (("XDG_CONFIG_HOME", ".config"), ("XDG_DATA_HOME", ".local/share"),
                          ("XDG_STATE_HOME", ".local/state"), ("XDG_CACHE_HOME", ".cache"),
@@ -237,3 +239,19 @@ def test_a_screen_reader_reaches_everything(a11y_desktop: AccessibleDesktop, whi
         assert "Save" in names and "Cancel" in names
     if which == "ticket":
         assert "Name | Email | Phone" in names
+
+
+def test_the_tray_balloon_is_named_and_its_close_button_too(
+    a11y_desktop: AccessibleDesktop,
+) -> None:
+    """Qt's balloon on an XEmbed tray (trayer) had no name and an unnamed close button."""
+    subject = Subject(a11y_desktop, "balloon")
+    try:
+        tree = [n for n in subject.walk("tree") if n is not None]
+    finally:
+        subject.close()
+    check_names(tree, subject.shown)
+    check_texts(tree, subject.shown)
+    balloon = [n for n in tree if n["name"] == "shop: Down"]
+    assert balloon and "503 Service Unavailable" in balloon[0]["description"], tree[:5]
+    assert any(n["role"] == "push button" and n["name"] == "Close" for n in tree), tree
