@@ -17,6 +17,10 @@ when it may be polled again, then turns raw results into confirmed states:
   everything is checked again the moment anything answers (RoundProbe, network);
 - connection failures that nothing can cross-check yet (the status page was read less
   than 30 s ago) keep a site pending but cannot confirm an outage;
+- a snoozed site, or one inside a `[[maintenance]]` window, is checked and recorded as
+  any other, but its state changes go out marked `silenced` (no notification), it gets
+  no reminders and does not set the overall state; the snooze file is re-read each round
+  when it changed, so a snooze made elsewhere counts within one interval (app/silence.py);
 - a machine that slept is noticed (wall clock against monotonic clock, or a round that
   ended much later than it could have): in-flight results are dropped, everything is
   re-checked, and the sleep is left out of the history's coverage, so it is never

@@ -14,11 +14,13 @@
 
 Where planned features plug in, without touching the scheduler in `Monitor.tick`:
 
-- Per-site silencing (snooze, maintenance windows): `SiteTracker.observe` and
-  `SiteTracker.reminder` return their events instead of emitting them, and
-  `Monitor._observe_sites` / `Monitor._remind` are the one place they are emitted. A
-  silencing policy marks or holds back the notification there; the site is still probed,
-  confirmed and recorded (`HistoryWriter.record` sees every event before subscribers do).
+- Per-site silencing (snooze, maintenance windows; app/silence.py): `SiteTracker.observe`
+  and `SiteTracker.reminder` return their events instead of emitting them, and
+  `Monitor._observe_sites` / `Monitor._remind` are the one place they are emitted: a
+  silenced site's state changes are marked `silenced` there and its reminders held back;
+  `Monitor._refresh_silences` (each round) emits `MaintenanceChanged` for the history and
+  `_update_overall` leaves silenced sites out of the icon's state. The site is still
+  probed, confirmed and recorded (`HistoryWriter.record` sees every event first).
 - A per-round correlation step (several sites failing alike is platform evidence):
   `Monitor._assess_round` returns the round's CheckReport before any site sees it; a pure
   `correlate(report, platform) -> CheckReport` applied at its end changes what every
