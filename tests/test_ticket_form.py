@@ -647,3 +647,43 @@ def test_the_tray_menus_top_level_entry_opens_the_form_without_a_site(qapp: Any)
     assert shop_entry is not None
     shop_entry.trigger()
     assert opened == [None, "shop"]
+
+
+def test_filed_by_phone_while_a_late_attempt_runs_stays_settled(
+    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer
+) -> None:
+    """The watchdog shows the hotline; the user calls and says so; then the slow attempt
+    files after all. The panel shows that, and the user's word still stands."""
+    from app.tickets.routes.api import ApiRoute
+
+    # Each step within the 2 s deadline, together past the watchdog (2 s + 0.8 s).
+    tickets.route("/tickets", Reply(201, '{"id": "T-LATE"}', delay=1.6))
+    config = config_for(tickets.url, timeout=2.0)
+
+    def slow_keyring_then_routes(_platform: Any) -> list[Any]:
+        time.sleep(1.5)  # a keyring slow to unlock, still within the deadline
+        return [ApiRoute("api", PLANTED_TOKEN, endpoint=tickets.url)]
+
+    session = TicketSession(
+        config, config.sites[0], outbox=Outbox(paths.outbox_db), history_path=paths.history_db,
+        credentials=CredentialStore(), routes=slow_keyring_then_routes, clock=lambda: DETECTED,
+    )
+    form = TicketForm(
+        session=session, status=down_status(), platform=PLATFORM_OK,
+        workers=make_bridge().workers, clipboard=QGuiApplication.clipboard(),
+        open_url=lambda _url: None, refresh=False,
+    )
+    qtbot.addWidget(form)
+    form.show()
+    with qtbot.waitSignal(form.failed, timeout=4000) as watchdog:
+        form.send_button.click()
+    assert watchdog.args == ["No answer within 2 s"]
+    form.fallback_panel.phone_button.click()
+    with qtbot.waitSignal(form.outcome, timeout=5000):
+        pass
+    assert "api: filed as T-LATE" in lines(form)
+    panel = form.fallback_panel
+    assert not panel.retry_button.isEnabled() and not panel.phone_button.isEnabled()
+    assert form.settled
+    form.send()
+    assert len(tickets.requests) == 1

@@ -270,17 +270,22 @@ class TicketForm(QDialog):
             return  # a newer attempt is under way; this one's failure is old news
         if self.settled and not outcome.reached:
             return
+        user_settled = self.settled  # "I filed it" was pressed while this attempt ran
         handed = outcome.handed_now
-        if handed is not None and not self._handed_over:
+        if handed is not None and not self._handed_over and not user_settled:
             self._handed_over = True
             self._clipboard.setText(outcome.text)
             self._open_url(handed.url or outcome.support_url)
-        self.settled = outcome.all_reached and outcome.dashboard is None
+        self.settled = user_settled or (outcome.all_reached and outcome.dashboard is None)
         if outcome.needs_hotline:
             log.warning("ticket for %s not filed: %s", self.site.name, headline(outcome))
         else:
             log.info("ticket for %s: %s", self.site.name, headline(outcome))
         self.fallback_panel.show_outcome(outcome, self._note(outcome))
+        if user_settled:  # the user's word stands: no retry, no second "filed" button
+            self.fallback_panel.show_handled(
+                "You marked it as filed; above is what the attempt under way achieved."
+            )
         self._show_panel()
         self.outcome.emit(outcome)
         if outcome.needs_hotline:
