@@ -17,7 +17,6 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from app.check import UnknownSite
 from app.clock import iso
 from app.commands import config_path
 from app.config import Config, ConfigError, ConfigMissing, load_config
@@ -29,6 +28,10 @@ from app.printable import printable, printable_lines
 from app.snooze import SnoozeError, SnoozeStore
 
 EXIT_STORE = 7
+
+
+class UnknownSite(ValueError):
+    """SITE is not in the config."""
 
 Now = Callable[[], datetime]
 
