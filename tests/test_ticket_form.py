@@ -685,5 +685,9 @@ def test_filed_by_phone_while_a_late_attempt_runs_stays_settled(
     panel = form.fallback_panel
     assert not panel.retry_button.isEnabled() and not panel.phone_button.isEnabled()
     assert form.settled
+    with qtbot.waitSignal(form.handled, timeout=5000):
+        pass  # the phone's settling ran after the attempt, in the form's lane
+    assert "could not be updated" not in panel.note_label.text()
+    assert Outbox(paths.outbox_db).get(1).state is DraftState.FILED  # filed, as it was
     form.send()
     assert len(tickets.requests) == 1

@@ -351,15 +351,17 @@ class TicketSession:
 
     def mark_filed_by_user(self) -> int:
         """"I filed it" (on the dashboard): the draft is settled, never sent again."""
-        draft_id = self._draft_for_settling()
-        self.outbox.mark_filed_by_user(draft_id)
-        self.state = SessionState.SETTLED
-        return draft_id
+        return self._settle(self.outbox.mark_filed_by_user)
 
     def mark_handled(self) -> int:
         """"I filed it by phone": the draft is settled, never sent again."""
+        return self._settle(self.outbox.mark_handled)
+
+    def _settle(self, mark: Callable[[int], object]) -> int:
         draft_id = self._draft_for_settling()
-        self.outbox.mark_handled(draft_id)
+        # Every route filed meanwhile (a late attempt): settled already, nothing to undo.
+        if self.outbox.get(draft_id).state is not DraftState.FILED:
+            mark(draft_id)
         self.state = SessionState.SETTLED
         return draft_id
 
