@@ -190,6 +190,8 @@ def site_reason(
         return "Visitors and editors are served normally."
     if state is SiteState.DEGRADED:
         first = _degraded_clause(anonymous, backend, slow=slow, cert_warn_days=cert_warn_days)
+        if max(anonymous.seconds, backend.seconds) <= slow and first.startswith("Certificate"):
+            return f"{first}; renew it before then (Pantheon: the site's Domains / HTTPS page)."
     elif state is SiteState.EDITORS_BLOCKED:
         cached = " from the CDN cache" if anonymous.cache.value == "hit" else ""
         first = (
@@ -278,6 +280,9 @@ def assess_site(
         state = site_state(anonymous, backend, slow=slow, cert_warn_days=cert_warn_days)
     evidence = platform_evidence(state, platform, anonymous, backend)
     pof = point_of_failure(state, platform, evidence)
+    if state is SiteState.DEGRADED and max(anonymous.seconds, backend.seconds) <= slow:
+        # Degraded only by its certificate: the site's own to renew, whatever the platform.
+        evidence, pof = None, PointOfFailure.SITE
     return SiteResult(
         name=site.name,
         url=site.url,

@@ -364,6 +364,25 @@ def test_certificate_days_left_from_the_checks_clock(
         )
 
 
+def test_an_expiring_certificate_is_the_sites_own_even_during_a_platform_incident(
+    tls_ca: Any,
+) -> None:
+    srv = tls_site(tls_ca, EXPIRY)
+    data = summary_payload(status={"indicator": "major", "description": "Major Service Outage"})
+    for component in data["components"]:
+        component["status"] = "major_outage"
+    srv.route("/status/api/v2/summary.json", Reply.json(data))
+    try:
+        report = check(tls_config(srv), trusting(tls_ca), now=EXPIRY - timedelta(days=3))
+    finally:
+        srv.close()
+    site = report.sites[0]
+    assert report.platform.state.value == "outage"
+    assert site.state is SiteState.DEGRADED
+    assert site.point_of_failure is PointOfFailure.SITE and site.platform_evidence is None
+    assert site.reason.startswith("Certificate for localhost expires in 3 days (2099-01-06)")
+
+
 def test_cert_warn_days_is_the_threshold(tls_ca: Any) -> None:
     srv = tls_site(tls_ca, EXPIRY)
     try:
