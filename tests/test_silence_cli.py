@@ -154,3 +154,34 @@ def test_check_groups_silenced_sites_and_exit_codes(
     code, out, err = check(capsys, paths, "--config", str(broken))
     assert code == 3 and out == ""
     assert err.count("\n") == 1 and "maintenance[1].duration" in err
+
+
+def test_the_summary_when_every_site_is_silenced() -> None:
+    from app.commands.check import summary, unsilenced
+    from app.models import (
+        CheckReport,
+        OverallState,
+        PlatformState,
+        PlatformStatus,
+        PointOfFailure,
+        ProbeKind,
+        ProbeResult,
+        SiteResult,
+        SiteState,
+    )
+    from app.silence import Silence
+
+    at = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    probe = ProbeResult(ProbeKind.ANONYMOUS, "https://a.test/", "https://a.test/", False,
+                        status=502, detail="502 Bad Gateway")
+    down = SiteResult("shop", "https://a.test/", "live", SiteState.DOWN, PointOfFailure.SITE,
+                      "502", probe, probe)
+    report = CheckReport(at, OverallState.DOWN, PointOfFailure.SITE,
+                         PlatformStatus(PlatformState.OPERATIONAL), (down,))
+    silences = {"shop": Silence("maintenance", at)}
+    heard = unsilenced(report, silences)
+    assert heard.overall is OverallState.OPERATIONAL and heard.sites == ()
+    assert summary(report, heard, silences) == (
+        "LIFELINE OK - every site silenced (shop: maintenance); platform operational"
+    )
+    assert summary(report, report, {}).startswith("LIFELINE CRITICAL - 1 of 1 sites down")

@@ -116,18 +116,23 @@ def unsilenced(report: CheckReport, silences: Mapping[str, Silence]) -> CheckRep
     )
 
 
-def _silenced_note(report: CheckReport, silences: Mapping[str, Silence]) -> str:
+def summary(report: CheckReport, heard: CheckReport, silences: Mapping[str, Silence]) -> str:
+    """The plugin line (before perfdata) for the sites nobody silenced, naming the others."""
+    text = nagios_text(heard)
     names = [s.name for s in report.sites if s.name in silences]
     if not names:
-        return ""
+        return text
     shown = ", ".join(f"{n}: {silences[n].kind}" for n in names[:3])
-    more = f", +{len(names) - 3} more" if len(names) > 3 else ""
-    return f"; {len(names)} silenced ({no_pipe(shown)}{more})"
+    shown += f", +{len(names) - 3} more" if len(names) > 3 else ""
+    if not heard.sites and heard is not report:
+        # Every site is silenced: only the platform is left to speak of.
+        return text.replace("no sites to check", f"every site silenced ({no_pipe(shown)})", 1)
+    return f"{text}; {len(names)} silenced ({no_pipe(shown)})"
 
 
 def check_text(report: CheckReport, heard: CheckReport, silences: Mapping[str, Silence]) -> str:
     lines = format_report(report).split("\n")
-    lines[0] = f"{nagios_text(heard)}{_silenced_note(report, silences)} | {perfdata(report)}"
+    lines[0] = f"{summary(report, heard, silences)} | {perfdata(report)}"
     return "\n".join(lines)
 
 
@@ -159,5 +164,5 @@ def check_json(
         site["silenced"] = silence.kind if silence else None
         site["silenced_until"] = iso(silence.until) if silence else None
     doc["exit_code"] = EXIT_CODES[heard.overall]
-    doc["summary"] = nagios_text(heard) + _silenced_note(report, silences)
+    doc["summary"] = summary(report, heard, silences)
     return doc
