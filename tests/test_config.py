@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -112,7 +113,10 @@ def test_bad_config_through_a_real_process(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60, cwd=ROOT,
     )
     assert done.returncode == 3
-    assert done.stdout == ""
+    # --json answers in JSON on stdout too (issue 20), the one line stays on stderr.
+    answer = json.loads(done.stdout)
+    assert (answer["exit_code"], answer["error"]["kind"]) == (3, "config")
+    assert (answer["error"]["line"], answer["error"]["key"]) == (3, "monitor.retires")
     assert done.stderr.strip() == (
         f"lifeline: {path}:3: monitor.retires: unknown key (did you mean 'retries'?); known "
         "keys: canaries, cert_warn_days, concurrency, failures_to_alert, flap_threshold, "
