@@ -180,6 +180,7 @@ def test_snooze_actions_write_the_file_off_the_gui_thread_then_recheck(
     assert actions.dialog is not None and actions.dialog.isVisible()
     actions.dialog.textValueSelected.emit("nonsense")  # asked again, saying why
     assert actions.dialog is not None and "not a duration" in actions.dialog.labelText()
+    assert actions.dialog.textValue() == "nonsense"  # kept, to be corrected
     actions.dialog.textValueSelected.emit("30m")
     qtbot.waitUntil(lambda: len(checked) == 2, timeout=5000)
     assert store.current(NOW) == {"a-shop": NOW + timedelta(minutes=30)}

@@ -71,7 +71,7 @@ class SnoozeActions:
         # A failed write is reported by Workers (one line in the tray), never silent.
         self._workers.submit(work, lambda _: self._check_now(site), lane="snoozes")
 
-    def _ask(self, site: str, problem: str = "") -> None:
+    def _ask(self, site: str, problem: str = "", typed: str = "2h") -> None:
         """A non-modal question (the GUI thread never waits on it)."""
         if self.dialog is not None:
             self.dialog.close()
@@ -80,7 +80,7 @@ class SnoozeActions:
         hint = "How long? For example 30m, 2h or 1d."
         dialog.setLabelText(f"{problem}\n{hint}".strip())
         dialog.setTextEchoMode(QLineEdit.EchoMode.Normal)
-        dialog.setTextValue("2h")
+        dialog.setTextValue(typed)  # what was typed stays, to be corrected
         dialog.textValueSelected.connect(lambda text: self._asked(site, text))
         self.dialog = dialog
         dialog.open()
@@ -89,7 +89,7 @@ class SnoozeActions:
         try:
             duration = parse_duration(text)
         except ValueError as exc:
-            self._ask(site, str(exc))  # ask again, saying what was wrong
+            self._ask(site, str(exc), text)  # ask again, saying what was wrong
             return
         self.dialog = None
         self.snooze(site, self._clock() + duration)
