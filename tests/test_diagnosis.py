@@ -712,3 +712,24 @@ def test_an_expired_certificate_stays_a_tls_failure(tls_ca: Any, tmp_path: Path)
     assert (site["state"], site["anonymous"]["error"]) == ("down", "tls")
     assert "expired" in site["anonymous"]["detail"]
     assert site["anonymous"]["cert_days_left"] is None
+
+
+def test_any_page_gives_at_most_one_short_line(tmp_path: Path) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from app.content_check import ContentRules, content_problem
+
+    words = st.sampled_from(["Fatal error", "Parse error", "</b>:", " on line ", "\n", "<b>",
+                             "Error establishing a database connection", "x" * 300, " "])
+    pages = st.lists(st.one_of(words, st.text(max_size=40)), max_size=30).map("".join)
+
+    @settings(max_examples=150, derandomize=True, deadline=None)
+    @given(page=pages, expect=st.text(max_size=20), forbid=st.lists(st.text(max_size=10)))
+    def check_page(page: str, expect: str, forbid: list[str]) -> None:
+        found = content_problem(page, ContentRules(expect, tuple(forbid)), visitor=True,
+                                status=200, content_type="text/html", complete=True,
+                                window=65536)
+        assert "\n" not in found and len(found) < 200
+
+    check_page()
