@@ -449,6 +449,36 @@ def test_a_closed_menu_follows_every_snapshot_without_about_to_show(
     assert not any("Down" in t for t in texts)
 
 
+def test_a_menu_the_host_opened_updates_in_place_and_keeps_its_order(
+    qtbot: Any, tray_setup: Any
+) -> None:
+    """An SNI host draws the menu itself: Qt only relays its AboutToShow (aboutToShow)
+    and its "closed" event (aboutToHide); `isVisible()` stays False. While it is open the
+    menu follows the snapshot in place, entries staying where they are under the
+    pointer; once closed, the next snapshot sorts it again."""
+    monitor, bridge, tray, _ = tray_setup
+    monitor.emit(CheckCompleted(at=NOW, snapshot=SNAPSHOT))
+    qtbot.waitUntil(lambda: bridge.snapshot is SNAPSHOT, timeout=5000)
+    tray.menu.aboutToShow.emit()  # what Qt's dbusmenu does on the host's AboutToShow
+    assert not tray.menu.isVisible()
+    entries = list(tray.menu.actions())
+    rebuilds = tray.menu_rebuilds
+    fine = replace(SNAPSHOT, overall=OverallState.OPERATIONAL, platform=PLATFORM, sites=tuple(
+        site(s.name, SiteState.OPERATIONAL) for s in SNAPSHOT.sites
+    ), last_check=NOW + timedelta(minutes=1))
+    monitor.emit(CheckCompleted(at=NOW, snapshot=fine))
+    qtbot.waitUntil(lambda: bridge.snapshot is fine, timeout=5000)
+    assert list(tray.menu.actions()) == entries and tray.menu_rebuilds == rebuilds
+    assert tray.menu.actions()[0].text().startswith("Operational")
+    assert not any(": Down" in a.text() for a in tray.menu.actions())
+
+    tray.menu.aboutToHide.emit()  # the host's "closed" event
+    later = replace(fine, last_check=NOW + timedelta(minutes=2))
+    monitor.emit(CheckCompleted(at=NOW, snapshot=later))
+    qtbot.waitUntil(lambda: bridge.snapshot is later, timeout=5000)
+    assert tray.menu_rebuilds == rebuilds + 1  # sorted again now that nobody looks
+
+
 def test_about_box_stays_open(qtbot: Any, tray_setup: Any) -> None:
     """Issue 18 defect 5: a parentless local QMessageBox was collected at once."""
     import gc
