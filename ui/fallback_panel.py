@@ -72,7 +72,20 @@ class FallbackPanel(QWidget):
         self.setObjectName("fallbackPanel")
         layout = QVBoxLayout(self)
         layout.setSpacing(10)
+        # Built in reading (and Tab) order: headline, routes, steps, phone, buttons, text.
+        self._build_outcome_labels(layout)
+        self.hotline = hotline
+        self.hotline_box = self._build_hotline_box(provider_name, hotline)
+        layout.addWidget(self.hotline_box)
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        layout.addWidget(line)
+        self._build_buttons(layout, dashboard)
+        self._build_note_and_text(layout)
+        self._can_retry = False
 
+    def _build_outcome_labels(self, layout: QVBoxLayout) -> None:
         # The headline is the first stop of the Tab order and is announced when it
         # changes: "not filed, call now" must reach a screen-reader user at once.
         self.reason_label = StatusLabel(urgent=True)
@@ -95,8 +108,9 @@ class FallbackPanel(QWidget):
         self.steps_label.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(self.steps_label)
 
-        self.hotline_box = QWidget()
-        hotline_layout = QVBoxLayout(self.hotline_box)
+    def _build_hotline_box(self, provider_name: str, hotline: str) -> QWidget:
+        box = QWidget()
+        hotline_layout = QVBoxLayout(box)
         hotline_layout.setContentsMargins(0, 0, 0, 0)
         self.call_label = QLabel(f"Call the {html.escape(provider_name)} emergency line now:")
         self.call_label.setObjectName("fallbackCall")
@@ -120,19 +134,14 @@ class FallbackPanel(QWidget):
         self.hotline_label.setOpenExternalLinks(False)
         self.hotline_label.linkActivated.connect(self.linkActivated.emit)
         self.hotline_label.setToolTip(tel_uri(hotline))
-        self.hotline = hotline
         hotline_layout.addWidget(self.hotline_label)
         self.words_label = QLabel(HOTLINE_WORDS.format(provider=html.escape(provider_name)))
         self.words_label.setObjectName("hotlineWords")
         self.words_label.setWordWrap(True)
         hotline_layout.addWidget(self.words_label)
-        layout.addWidget(self.hotline_box)
+        return box
 
-        line = QFrame()
-        line.setFrameShape(QFrame.Shape.HLine)
-        line.setFrameShadow(QFrame.Shadow.Sunken)
-        layout.addWidget(line)
-
+    def _build_buttons(self, layout: QVBoxLayout, dashboard: str) -> None:
         first_row, second_row = QHBoxLayout(), QHBoxLayout()
         self.copy_button = QPushButton("&Copy ticket text")
         self.copy_button.setToolTip("The whole ticket, description and diagnostics, as plain text")
@@ -166,6 +175,7 @@ class FallbackPanel(QWidget):
         self.phone_button.clicked.connect(lambda: self.filedByPhoneRequested.emit())
         self.close_button.clicked.connect(lambda: self.closeRequested.emit())
 
+    def _build_note_and_text(self, layout: QVBoxLayout) -> None:
         self.note_label = StatusLabel()
         self.note_label.setObjectName("fallbackNote")
         self.note_label.setWordWrap(True)
@@ -178,7 +188,6 @@ class FallbackPanel(QWidget):
         self.text_view.setAccessibleName("Ticket text")
         self.text_view.setMinimumHeight(160)
         layout.addWidget(self.text_view, 1)
-        self._can_retry = False
 
     def show_outcome(self, outcome: SessionOutcome, note: str) -> None:
         """Render one outcome: headline, a line per route, the tier's steps, the phone."""
