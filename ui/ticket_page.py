@@ -57,6 +57,12 @@ class TicketPage(QWidget):
         self.confirm.toggled.connect(lambda _checked: self.confirmToggled.emit())
         layout.addWidget(self.confirm)
 
+        layout.addLayout(self._build_fields())
+        self._build_diagnostics(layout)
+        self._build_status(layout)
+        layout.addLayout(self._build_bottom_row(provider))
+
+    def _build_fields(self) -> QFormLayout:
         fields = QFormLayout()
         self.subject = QLineEdit()
         self.subject.setReadOnly(True)
@@ -88,8 +94,9 @@ class TicketPage(QWidget):
             contact_row.addWidget(label)
             contact_row.addWidget(edit, 1)
         fields.addRow("Contact", contact_row)
-        layout.addLayout(fields)
+        return fields
 
+    def _build_diagnostics(self, layout: QVBoxLayout) -> None:
         self.diagnostics_toggle = QToolButton()
         self.diagnostics_toggle.setObjectName("diagnosticsToggle")
         self.diagnostics_toggle.setCheckable(True)
@@ -111,6 +118,7 @@ class TicketPage(QWidget):
         self.diagnostics_view.setVisible(False)
         layout.addWidget(self.diagnostics_view)
 
+    def _build_status(self, layout: QVBoxLayout) -> None:
         self.fresh_label = StatusLabel()
         self.fresh_label.setObjectName("freshCheck")
         self.fresh_label.setStyleSheet("font-style: italic;")
@@ -123,6 +131,7 @@ class TicketPage(QWidget):
         readable(self.status_label)
         layout.addWidget(self.status_label)
 
+    def _build_bottom_row(self, provider: ProviderConfig) -> QHBoxLayout:
         bottom = QHBoxLayout()
         hint = StatusLabel(
             f"The text goes to every route ({html.escape(provider.name)}'s dashboard with "
@@ -144,7 +153,7 @@ class TicketPage(QWidget):
         self.send_button.clicked.connect(lambda: self.sendRequested.emit())
         bottom.addWidget(self.cancel_button)
         bottom.addWidget(self.send_button)
-        layout.addLayout(bottom)
+        return bottom
 
     def _rich_label(self, name: str) -> QLabel:
         label = StatusLabel()
