@@ -838,7 +838,7 @@ def _row(event: Event) -> _Row | None:
             _ts(event.at),
             "maintenance",
             event.site,
-            None,
+            None if event.active else MAINTENANCE,
             MAINTENANCE if event.active else MAINTENANCE_ENDED,
             "none",
             False,
