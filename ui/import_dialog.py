@@ -157,21 +157,7 @@ class ImportDialog(QDialog):
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(self.status)
 
-        self.table = QTableWidget(0, 4, self)
-        self.table.setObjectName("import_table")
-        self.table.setAccessibleName("Sites that will be added")
-        self.table.setHorizontalHeaderLabels(["Site", "Group", "URL", "Editors log in at"])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        self.table.itemChanged.connect(lambda _item: self._update_button())
-        self.table.hide()
-        layout.addWidget(self.table)
+        layout.addWidget(self._build_table())
 
         self.notes = QPlainTextEdit(self)
         self.notes.setObjectName("import_notes")
@@ -181,6 +167,34 @@ class ImportDialog(QDialog):
         self.notes.hide()
         layout.addWidget(self.notes)
 
+        layout.addWidget(self._build_buttons())
+        self.resize(680, 420)
+
+        self._job = FetchJob(config, store, typed_token, source_factory)
+        self.finished.connect(lambda _code: self._job.cancel())
+        self._workers.submit(self._job.run, self._listing_arrived, self._listing_failed,
+                             owner=self)
+
+    # ----------------------------------------------------------------------- layout
+
+    def _build_table(self) -> QTableWidget:
+        self.table = table = QTableWidget(0, 4, self)
+        table.setObjectName("import_table")
+        table.setAccessibleName("Sites that will be added")
+        table.setHorizontalHeaderLabels(["Site", "Group", "URL", "Editors log in at"])
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.verticalHeader().hide()
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        table.itemChanged.connect(lambda _item: self._update_button())
+        table.hide()
+        return table
+
+    def _build_buttons(self) -> QDialogButtonBox:
         self.buttons = QDialogButtonBox(self)
         self.add_button = self.buttons.addButton(
             "&Add sites", QDialogButtonBox.ButtonRole.AcceptRole
@@ -191,13 +205,7 @@ class ImportDialog(QDialog):
         self.close_button.setAccessibleDescription("Close without importing")
         self.buttons.accepted.connect(self.add_checked)
         self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
-        self.resize(680, 420)
-
-        self._job = FetchJob(config, store, typed_token, source_factory)
-        self.finished.connect(lambda _code: self._job.cancel())
-        self._workers.submit(self._job.run, self._listing_arrived, self._listing_failed,
-                             owner=self)
+        return self.buttons
 
     # ----------------------------------------------------------------------- results
 
