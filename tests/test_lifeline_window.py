@@ -3,6 +3,7 @@ Lifeline was not watching, tooltips naming states, keyboard, detail pane, range 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -256,3 +257,51 @@ def test_grouped_without_groups_keeps_config_order() -> None:
     model = SiteRows()
     model.set_rows([Row("", sites[0])])
     assert model.rowCount() == 1
+
+
+@pytest.fixture
+def lone_window(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
+    """A window over a bridge that was never started: the history is all it reads."""
+    made: list[tuple[LifelineWindow, Any]] = []
+
+    def make(path: Path, workers: Workers) -> LifelineWindow:
+        bridge = Bridge(FakeMonitor(CONFIG), CONFIG, workers=workers)
+        win = LifelineWindow(bridge, IconSet(), workers, history_path=path,
+                             open_url=lambda u: None, clock=lambda: NOW)
+        qtbot.addWidget(win)
+        made.append((win, workers))
+        return win
+
+    yield make
+    for win, workers in made:
+        win.close_history()
+        workers.shutdown()
+
+
+def test_the_history_is_read_off_the_gui_thread(
+    qtbot: Any, tmp_path: Path, lone_window: Any
+) -> None:
+    from tests.recording_workers import RecordingWorkers
+
+    path = tmp_path / "history.sqlite3"
+    write_history(path)
+    workers = RecordingWorkers()
+    win = lone_window(path, workers)
+    with qtbot.waitSignal(win.historyLoaded, timeout=10_000):
+        win.show()
+    assert workers.threads and threading.get_ident() not in workers.threads
+    # No snapshot yet (no check ran): the config's sites are read all the same.
+    assert set(win._loaded) == {"shop", "blog", "wiki"}
+
+
+def test_a_history_file_that_is_not_sqlite_is_one_clear_line(
+    qtbot: Any, tmp_path: Path, lone_window: Any
+) -> None:
+    path = tmp_path / "history.sqlite3"
+    path.write_bytes(b"this is not a database\n" * 100)
+    win = lone_window(path, Workers())
+    with qtbot.waitSignal(win.historyLoaded, timeout=10_000):
+        win.show()
+    text = win.overall.text()
+    assert text.startswith("The history cannot be read:") and str(path) in text
+    assert "\n" not in text and "Traceback" not in text
