@@ -4,9 +4,11 @@ Driven by the bridge's signals. The icon is swapped only when (overall state, pe
 changes. The menu follows every snapshot, opened or not: a StatusNotifierItem host
 (KDE, GNOME's AppIndicator, XFCE) reads it over D-Bus (dbusmenu GetLayout) whenever it
 likes, may never call AboutToShow, and draws the menu itself, so `menu.isVisible()` is
-always False there. It is updated in place (same QActions, so the same dbusmenu ids)
-while its shape and order hold, and rebuilt when they change; an open menu (ours or the
-host's) keeps its order, so entries do not move under the pointer.
+always False there. It is updated in place on each snapshot (same QActions, so the same
+dbusmenu ids; each entry keeps its site, so nothing moves under the pointer of an open
+menu) and rebuilt only when its shape changes (an entry more or less); it is sorted
+again (worst first) when it is about to show. Re-sorting on every snapshot would rebuild
+it whenever a site changed state: 2-6 ms of GUI thread per check with 200 sites.
 Everything it acts on comes in through the constructor.
 """
 
@@ -100,7 +102,6 @@ class TrayIcon(QObject):
         self.menu.setToolTipsVisible(True)
         self.tray.setContextMenu(self.menu)
         self.menu.aboutToShow.connect(self._on_about_to_show)
-        self.menu.aboutToHide.connect(self._on_about_to_hide)
         self.tray.activated.connect(self._on_activated)
         self.tray.messageClicked.connect(self._on_message_clicked)
 
@@ -115,7 +116,6 @@ class TrayIcon(QObject):
         self._tooltip = ""
         self._layout: MenuLayout | None = None
         self._layout_key: tuple[object, ...] | None = None  # what the menu's shape follows
-        self._menu_open = False  # from aboutToShow/aboutToHide: a host-drawn menu too
         self._autostart_cached: bool | None = None
         self._about_box: QMessageBox | None = None  # kept: a parentless box dies at once
         self._details: SiteDetails | None = None  # kept, like the About box
@@ -174,7 +174,7 @@ class TrayIcon(QObject):
             self.tray.setToolTip(tip)
         # An open menu must not go on saying "confirming down" once the icon is red,
         # and a host that never calls AboutToShow must still read today's menu.
-        self._sync_menu(keep_order=self._menu_open or self.menu.isVisible())
+        self._sync_menu(keep_order=True)
 
     def tooltip(self, snapshot: MonitorSnapshot) -> str:
         """Plain text (an SNI tooltip's title is plain; `plain()` has already turned
@@ -200,13 +200,8 @@ class TrayIcon(QObject):
 
     @Slot()
     def _on_about_to_show(self) -> None:
-        self._menu_open = True
         self._autostart_cached = self._autostart_state()  # the file may have changed
         self._sync_menu(keep_order=False)
-
-    @Slot()
-    def _on_about_to_hide(self) -> None:
-        self._menu_open = False
 
     @Slot()
     def rebuild_menu(self) -> None:
