@@ -87,6 +87,7 @@ class LifelineWindow(QWidget):
         self._loading = False
         self._again = False  # asked again while a read ran
         self._loaded_at = float("-inf")
+        self._read_before_a_check = False
         self.setWindowTitle(APP_DISPLAY_NAME)
         self.setAccessibleName(f"{APP_DISPLAY_NAME}: every site's recent past")
         self.resize(1100, 640)
@@ -211,6 +212,7 @@ class LifelineWindow(QWidget):
             return
         self._loading = True
         snapshot = self._bridge.snapshot
+        self._read_before_a_check = snapshot.last_check is None
         names = [site.name for _, site in grouped(snapshot.sites) if site is not None] or [
             s.name for s in self._bridge.config.sites
         ]
@@ -255,7 +257,9 @@ class LifelineWindow(QWidget):
     def _on_snapshot(self, snapshot: MonitorSnapshot) -> None:
         self._fill(snapshot)
         stale = time.monotonic() - self._loaded_at > REFRESH_EVERY
-        if self.isVisible() and stale:
+        # Opened at start-up, before the first check: read again once one has ended.
+        first = self._read_before_a_check and snapshot.last_check is not None
+        if self.isVisible() and (stale or first):
             self.reload()
 
     def _on_config(self, config: Config) -> None:
