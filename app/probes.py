@@ -1,38 +1,48 @@
 """HTTP probes: what a visitor sees, and what an editor sees (the origin, cache bypassed).
 
 Every request here is bounded three ways, because a monitor is only as good as its worst
-target: a hard deadline for the whole exchange (httpx2's read timeout is per chunk, so a
-server dripping one byte a second would otherwise hold a probe forever), a cap on the body
-bytes read and decoded (a 64 MiB page or a gzip bomb costs one small buffer), and at most
-MAX_REDIRECTS hops. Keep-alive is off and every request says `Connection: close`, so
-every probe (and every retry) opens its own connection, none survives from one check to
-the next, and a server that refuses new connections is never hidden behind a pooled one
-(the blackbox_exporter way). A check shares its clients among its probes (ProbeClients):
-building a client costs more CPU than a loopback request, and re-reads the proxy
-environment each time. The shared clients keep no cookies; the cookies a site sets during
-one probe's redirects live in that probe's own jar.
+target: a hard deadline for the whole exchange (a per-read timeout would let a server
+dripping one byte a second hold a probe forever), a cap on the body bytes read and decoded
+(a 64 MiB page or a gzip bomb costs one small buffer), and at most MAX_REDIRECTS hops.
+Keep-alive is off and every request says `Connection: close`, so every probe (and every
+retry) opens its own connection, none survives from one check to the next, and a server
+that refuses new connections is never hidden behind a pooled one (the blackbox_exporter
+way). A check shares its sessions among its probes (ProbeClients): building one costs more
+CPU than a loopback request. The shared sessions keep no cookies; the cookies a site sets
+during one probe's redirects live in that probe's own jar.
+
+The transport is aiohttp (issue 17: about a third of httpx2's CPU per request, profiled in
+docs/performance.md); the app's other HTTP users (tickets, integrations) still use httpx2.
+aiohttp's own conveniences that would break the rules above are off: its decompression
+(we inflate with a cap), its cookie jar, its redirects (followed by hand, userinfo
+stripped), and its `trust_env` (which would also send ~/.netrc credentials): the proxy
+variables are read here instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import codecs
-import functools
+import contextvars
 import html
-import http.cookiejar
+import http
 import re
 import socket
 import ssl
 import time
+import urllib.request
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import Any
 
-import httpx2
+import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
-from app import __version__
+from app import __version__, trust_store
 from app.config import SiteConfig
 from app.content_check import ContentRules, content_problem
 from app.models import CacheVerdict, ErrorKind, ProbeKind, ProbeResult
@@ -44,6 +54,11 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CACHE_HEADERS = ("Age", "X-Cache", "X-Cache-Hits", "X-Served-By")
 # Pantheon's documented way to reach the origin past the CDN cache.
 BYPASS_COOKIE = ("NO_CACHE", "1")
+# Header lines a real site may send (long CSP and Set-Cookie lines); aiohttp's default is 8 KiB.
+MAX_HEADER_LINE = 64 * 1024
+
+# An answer's headers, looked up case-insensitively.
+Headers = Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -67,7 +82,7 @@ class FetchError(Exception):
         *,
         final_url: str = "",
         status: int | None = None,
-        headers: httpx2.Headers | None = None,
+        headers: Headers | None = None,
     ) -> None:
         super().__init__(detail)
         self.kind = kind
@@ -84,7 +99,7 @@ class Fetched:
     url: str
     status: int
     reason: str
-    headers: httpx2.Headers
+    headers: Headers
     body: bytes
     complete: bool  # the whole body was read (and fit in the limit)
     redirects: int
@@ -101,55 +116,113 @@ class ServedCert:
 # --------------------------------------------------------------------------- fetching
 
 
-@functools.cache
-def _default_ssl_context() -> ssl.SSLContext:
-    # Built once: loading the trust store costs tens of milliseconds of CPU.
-    return httpx2.create_ssl_context()
+# The certificates of the TLS handshakes made by the current fetch(), newest last.
+# aiohttp lets go of a connection (and its transport) as soon as a short body has
+# arrived, often with the headers, so the certificate is taken at the handshake.
+_PEER_CERTS: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar(
+    "lifeline_probe_peer_certs", default=None
+)
 
 
-def _no_cookies() -> http.cookiejar.CookieJar:
-    # A jar that accepts nothing (with neither protocol on, Set-Cookie is not even
-    # parsed), so on a shared client one site's cookies never reach another probe.
-    return http.cookiejar.CookieJar(
-        http.cookiejar.DefaultCookiePolicy(netscape=False, rfc2965=False)
-    )
+class _CertNotingSSLObject(ssl.SSLObject):
+    """An SSLObject that hands its verified peer's certificate to the fetch making it.
+
+    Installed as the probes' SSLContext.sslobject_class (Python's documented hook);
+    outside a fetch it behaves exactly as SSLObject.
+    """
+
+    def do_handshake(self) -> None:
+        super().do_handshake()  # raises SSLWantRead until the handshake is complete
+        seen = _PEER_CERTS.get()
+        if seen is not None:
+            # Only a verified peer's certificate is decoded (an unverified one gives {}).
+            seen.append(dict(self.getpeercert() or {}))
 
 
-def _client(options: ProbeOptions) -> httpx2.AsyncClient:
-    verify = _default_ssl_context() if options.verify is True else options.verify
-    return httpx2.AsyncClient(
-        verify=verify,
-        trust_env=options.trust_env,
-        follow_redirects=False,  # followed by hand: bounded bodies, no credentials carried
-        timeout=httpx2.Timeout(options.timeout),
-        # No pool limit (the check's semaphore bounds concurrency) and nothing kept alive.
-        limits=httpx2.Limits(max_connections=None, max_keepalive_connections=0),
-        cookies=_no_cookies(),
-        headers={
+def _noting(context: ssl.SSLContext) -> ssl.SSLContext:
+    context.sslobject_class = _CertNotingSSLObject
+    return context
+
+
+def _env_proxies() -> dict[str, str]:
+    # Lower-case scheme -> proxy URL, and "no" -> NO_PROXY, as curl reads them.
+    return urllib.request.getproxies_environment()
+
+
+class ProbeSession:
+    """An aiohttp session set up for probes; made lazily, in the loop that uses it.
+
+    Fresh connection per request (force_close), no pool limit (the check's semaphore
+    bounds concurrency), no cookie jar, no automatic decompression, no deadline of its
+    own (fetch() holds one for the whole exchange), TLS verified against trust_store.
+    """
+
+    def __init__(self, options: ProbeOptions) -> None:
+        # Read once per session, not per request: the environment does not change mid-check.
+        self._proxies = _env_proxies() if options.trust_env else {}
+        verify = options.verify
+        self._ssl: ssl.SSLContext | bool = (
+            _noting(trust_store.default_context() if verify is True else verify)
+            if verify is not False
+            else False
+        )
+        self._headers = {
             "User-Agent": options.user_agent,
             "Accept": "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8",
             # Only encodings we can decode with a bounded output (see _Decoder).
             "Accept-Encoding": "gzip, deflate",
             # The server closes too, so the connection cannot be reused by anyone.
             "Connection": "close",
-        },
-    )
+        }
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+
+    @property
+    def is_closed(self) -> bool:
+        return self._closed
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError("this probe session is closed")
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(force_close=True, limit=0, ssl=self._ssl),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                timeout=aiohttp.ClientTimeout(total=None),
+                auto_decompress=False,
+                trust_env=False,
+                headers=self._headers,
+                max_line_size=MAX_HEADER_LINE,
+                max_field_size=MAX_HEADER_LINE,
+            )
+        return self._session
+
+    def proxy_for(self, url: URL) -> str | None:
+        if not self._proxies or url.host is None:
+            return None
+        # NO_PROXY as urllib reads it (public, though missing from typeshed).
+        if urllib.request.proxy_bypass_environment(url.host, self._proxies):  # type: ignore[attr-defined]
+            return None
+        return self._proxies.get(url.scheme)
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._session is not None:
+            await self._session.close()
 
 
 class ProbeClients:
-    """One check's HTTP clients: one for the anonymous probes, one for the backend probes.
+    """One check's HTTP sessions: one for the anonymous probes, one for the backend probes.
 
     Use as `async with ProbeClients(options) as clients:` around the check, with the same
-    options as its probes; both clients are closed when it ends. Two pools of half the
-    in-flight connections each, rather than one, because a pool scans its connections on
-    every request.
+    options as its probes; both are closed when it ends.
     """
 
     def __init__(self, options: ProbeOptions) -> None:
-        self.anonymous = _client(options)
-        self.backend = _client(options)
+        self.anonymous = ProbeSession(options)
+        self.backend = ProbeSession(options)
 
-    def for_kind(self, kind: ProbeKind) -> httpx2.AsyncClient:
+    def for_kind(self, kind: ProbeKind) -> ProbeSession:
         return self.anonymous if kind is ProbeKind.ANONYMOUS else self.backend
 
     async def aclose(self) -> None:
@@ -178,20 +251,21 @@ async def fetch(
     headers: Mapping[str, str] | None = None,
     max_body: int | None = None,
     timeout: float | None = None,
-    client: httpx2.AsyncClient | None = None,
+    client: ProbeSession | None = None,
 ) -> Fetched:
     """GET `url`, following redirects, within one hard deadline. Raises FetchError.
 
     `client` (made with the same options, e.g. from ProbeClients) is shared and left
-    open; without it the request gets a client of its own, closed when it is done.
+    open; without it the request gets a session of its own, closed when it is done.
     """
     limit = options.max_body if max_body is None else max_body
     deadline = options.timeout if timeout is None else timeout
     own = client is None
     # Made before the clock starts: it may load the trust store.
-    session = _client(options) if client is None else client
+    session = ProbeSession(options) if client is None else client
     start = time.monotonic()
     state = _Progress(url)
+    certs = _PEER_CERTS.set([])
     try:
         async with asyncio.timeout(deadline):
             return await _follow(session, url, headers or {}, cookies or {}, limit, state, start)
@@ -205,12 +279,14 @@ async def fetch(
         ) from None
     except FetchError:
         raise
-    except (httpx2.HTTPError, httpx2.InvalidURL, httpx2.StreamError, OSError) as exc:
+    # ValueError: a URL yarl or aiohttp cannot use (aiohttp.InvalidURL is one too).
+    except (aiohttp.ClientError, ValueError, OSError) as exc:
         kind, detail = classify_error(exc)
         raise FetchError(
             kind, detail, final_url=state.url, status=state.status, headers=state.headers
         ) from None
     finally:
+        _PEER_CERTS.reset(certs)
         if own:
             await session.aclose()
 
@@ -221,18 +297,17 @@ class _Progress:
 
     url: str
     status: int | None = None
-    headers: httpx2.Headers | None = None
+    headers: Headers | None = None
     redirects: int = 0
     cert: ServedCert | None = None
 
-    def note_cert(self, host: str, response: httpx2.Response) -> None:
+    def note_cert(self, host: str) -> None:
         """Keep the served certificate's end of validity when it is the soonest yet."""
-        stream = response.extensions.get("network_stream")
-        ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
-        if ssl_object is None:
+        seen = _PEER_CERTS.get()
+        if not seen:
             return
-        # Only a verified peer's certificate is decoded (an unverified one gives {}).
-        not_after = (ssl_object.getpeercert() or {}).get("notAfter")
+        not_after = seen[-1].get("notAfter")
+        seen.clear()  # each hop's own handshake, once
         if not isinstance(not_after, str):
             return
         try:
@@ -248,8 +323,15 @@ class _Progress:
         return f"answered {self.status} but the page did not arrive within {deadline:g} s"
 
 
+def _cookie_header(own: str, jar: aiohttp.CookieJar | None, url: URL) -> str:
+    if jar is None:
+        return own
+    picked = [f"{m.key}={m.coded_value}" for m in jar.filter_cookies(url).values()]
+    return "; ".join(([own] if own else []) + picked)
+
+
 async def _follow(
-    client: httpx2.AsyncClient,
+    session: ProbeSession,
     url: str,
     headers: Mapping[str, str],
     cookies: Mapping[str, str],
@@ -257,47 +339,49 @@ async def _follow(
     state: _Progress,
     start: float,
 ) -> Fetched:
-    current = httpx2.URL(url)
+    current = URL(url)
     # Our cookies go on every hop. Cookies the site sets on the way go into this request's
     # own jar (made only then) and live as long as it: like a private browser window.
-    cookie_header = "; ".join(f"{name}={value}" for name, value in cookies.items())
-    jar: httpx2.Cookies | None = None
+    own_cookies = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    jar: aiohttp.CookieJar | None = None
+    http_session = session.session()
     while True:
         state.url = str(current)
         state.status = None
         state.headers = None
-        request = client.build_request("GET", current, headers=headers)
-        if jar is not None:
-            jar.set_cookie_header(request)
-        elif cookie_header:
-            request.headers["Cookie"] = cookie_header
-        response = await client.send(request, stream=True)
+        sent = dict(headers)
+        if cookie := _cookie_header(own_cookies, jar, current):
+            sent["Cookie"] = cookie
+        response = await http_session.get(
+            current, headers=sent, allow_redirects=False, proxy=session.proxy_for(current)
+        )
         try:
-            state.note_cert(current.host, response)
-            state.status = response.status_code
-            state.headers = response.headers
-            location = response.headers.get("Location")
-            if response.status_code in REDIRECT_STATUSES and location:
+            state.note_cert(current.host or "")
+            state.status = response.status
+            state.headers = answered = _decoded(response.headers)
+            location = answered.get("Location")
+            if response.status in REDIRECT_STATUSES and location:
                 state.redirects += 1
                 if state.redirects > MAX_REDIRECTS:
                     raise FetchError(
                         ErrorKind.REDIRECTS,
                         f"more than {MAX_REDIRECTS} redirects (last to {location})",
                         final_url=str(current),
-                        status=response.status_code,
-                        headers=response.headers,
+                        status=response.status,
+                        headers=answered,
                     )
                 if "Set-Cookie" in response.headers:
-                    jar = jar if jar is not None else httpx2.Cookies(dict(cookies))
-                    jar.extract_cookies(response)
+                    # unsafe: a site addressed by IP may set cookies for itself too.
+                    jar = jar if jar is not None else aiohttp.CookieJar(unsafe=True)
+                    jar.update_cookies(response.cookies, current)
                 current = _next_url(current, location, response)
                 continue
             body, complete = await read_prefix(response, limit)
             return Fetched(
                 url=str(current),
-                status=response.status_code,
-                reason=response.reason_phrase,
-                headers=response.headers,
+                status=response.status,
+                reason=_reason(response),
+                headers=answered,
                 body=body,
                 complete=complete,
                 redirects=state.redirects,
@@ -305,31 +389,57 @@ async def _follow(
                 cert=state.cert,
             )
         finally:
-            # Closing an unread stream drops the connection instead of draining it.
-            await response.aclose()
+            # Closing an unread answer drops the connection instead of draining it.
+            response.close()
 
 
-def _next_url(current: httpx2.URL, location: str, response: httpx2.Response) -> httpx2.URL:
+def _text(value: str) -> str:
+    # aiohttp keeps bytes that are not UTF-8 as surrogate escapes; HTTP's legacy charset
+    # for them is Latin-1 (so a C1 control is seen as one, and printable() removes it).
+    raw = value.encode("utf-8", "surrogateescape")
     try:
-        target = current.join(location)
-    except httpx2.InvalidURL as exc:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _decoded(headers: CIMultiDictProxy[str]) -> Headers:
+    """The answer's headers, with values that were not UTF-8 read as Latin-1."""
+    if all(value.isascii() for value in headers.values()):
+        return headers
+    return CIMultiDictProxy(CIMultiDict((name, _text(value)) for name, value in headers.items()))
+
+
+def _reason(response: aiohttp.ClientResponse) -> str:
+    if response.reason:
+        return response.reason
+    try:
+        return http.HTTPStatus(response.status).phrase
+    except ValueError:
+        return ""
+
+
+def _next_url(current: URL, location: str, response: aiohttp.ClientResponse) -> URL:
+    try:
+        target = current.join(URL(location))
+    except (ValueError, TypeError) as exc:
         raise FetchError(
             ErrorKind.PROTOCOL,
             f"redirect to an invalid URL ({exc})",
             final_url=str(current),
-            status=response.status_code,
-            headers=response.headers,
+            status=response.status,
+            headers=_decoded(response.headers),
         ) from None
     if target.scheme not in ("http", "https") or not target.host:
         raise FetchError(
             ErrorKind.PROTOCOL,
             f"redirect to a non-web URL: {location}",
             final_url=str(current),
-            status=response.status_code,
-            headers=response.headers,
+            status=response.status,
+            headers=_decoded(response.headers),
         )
     # A Location with user:password@ would make the client send credentials: never.
-    return target.copy_with(userinfo=b"", fragment=None)
+    return target.with_user(None).with_fragment(None)
 
 
 class _Decoder:
@@ -379,7 +489,7 @@ class _Decoder:
             self.broken = True
 
 
-async def read_prefix(response: httpx2.Response, limit: int) -> tuple[bytes, bool]:
+async def read_prefix(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
     """At most `limit` decoded bytes of the body; True when the whole body was read.
 
     Raw (still compressed) bytes are read, also at most `limit` of them, and inflated
@@ -390,7 +500,7 @@ async def read_prefix(response: httpx2.Response, limit: int) -> tuple[bytes, boo
         return b"", False
     decoder = _Decoder(response.headers.get("Content-Encoding", ""), limit)
     raw = 0
-    async for chunk in response.aiter_raw():
+    while chunk := await response.content.readany():
         raw += len(chunk)
         decoder.feed(chunk)
         if decoder.full or raw >= limit:
@@ -401,9 +511,22 @@ async def read_prefix(response: httpx2.Response, limit: int) -> tuple[bytes, boo
 # --------------------------------------------------------------------------- errors
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception chain, each aiohttp connection error preceded by the error it wraps
+    (aiohttp's wrappers also subclass ssl's errors, without their fields)."""
+    found: list[BaseException] = []
+    for item in exception_chain(exc):
+        if isinstance(item, aiohttp.ClientConnectorCertificateError):
+            found.append(item.certificate_error)
+        elif isinstance(item, aiohttp.ClientConnectorError):
+            found.append(item.os_error)
+        found.append(item)
+    return found
+
+
 def classify_error(exc: BaseException) -> tuple[ErrorKind, str]:
     """Map a transport exception to an error kind and a one-line detail."""
-    chain = exception_chain(exc)
+    chain = _causes(exc)
     for item in chain:
         if isinstance(item, ssl.SSLCertVerificationError):
             return ErrorKind.TLS, f"certificate not trusted: {item.verify_message or item.reason}"
@@ -414,22 +537,24 @@ def classify_error(exc: BaseException) -> tuple[ErrorKind, str]:
             return ErrorKind.DNS, f"host name not found ({item.strerror or item})"
         if isinstance(item, ConnectionRefusedError):
             return ErrorKind.REFUSED, "connection refused"
-    if isinstance(exc, httpx2.TimeoutException | TimeoutError):
+    if isinstance(exc, TimeoutError):
         return ErrorKind.TIMEOUT, f"timed out ({type(exc).__name__})"
-    if isinstance(exc, httpx2.TooManyRedirects):
-        return ErrorKind.REDIRECTS, str(exc)
-    if isinstance(exc, httpx2.ConnectError):
-        text = str(exc)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        text = str(exc.os_error) or str(exc)
         if "name or service" in text.lower() or "nodename" in text.lower():
             return ErrorKind.DNS, f"host name not found ({text})"
         # Unreachable network or host: the connection itself failed.
         return ErrorKind.REFUSED, f"cannot connect ({text or 'connection failed'})"
-    if isinstance(exc, httpx2.RemoteProtocolError):
-        return ErrorKind.PROTOCOL, f"broken answer: {exc or 'server closed the connection'}"
-    if isinstance(exc, httpx2.ReadError | httpx2.WriteError | httpx2.CloseError):
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return ErrorKind.PROTOCOL, "broken answer: server closed the connection"
+    if isinstance(exc, aiohttp.ClientResponseError):  # a status line or header unreadable
+        return ErrorKind.PROTOCOL, f"broken answer: {exc.message or type(exc).__name__}"
+    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ClientOSError):
         return ErrorKind.PROTOCOL, f"connection dropped mid-answer ({exc or type(exc).__name__})"
     if isinstance(exc, ConnectionError):
         return ErrorKind.REFUSED, f"cannot connect ({exc.strerror or exc})"
+    if isinstance(exc, aiohttp.InvalidURL | ValueError):
+        return ErrorKind.PROTOCOL, f"invalid URL ({exc})"
     return ErrorKind.PROTOCOL, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
@@ -479,21 +604,24 @@ def status_detail(status: int, reason: str, title: str) -> str:
     return one_line(f"{status} {reason}".strip())
 
 
-def _as_headers(headers: httpx2.Headers | Mapping[str, str]) -> httpx2.Headers:
-    if isinstance(headers, httpx2.Headers):
+def _as_headers(headers: Headers) -> CIMultiDict[str] | CIMultiDictProxy[str]:
+    if isinstance(headers, CIMultiDict | CIMultiDictProxy):
         return headers
-    # httpx2 encodes str values as ASCII and raises on anything else (found by fuzzing).
-    return httpx2.Headers(
-        {k.encode("utf-8", "replace"): v.encode("utf-8", "replace") for k, v in headers.items()}
-    )
+    return CIMultiDict(headers)
 
 
-def cache_evidence(headers: httpx2.Headers | Mapping[str, str]) -> dict[str, str]:
+def _header(found: CIMultiDict[str] | CIMultiDictProxy[str], name: str) -> str | None:
+    """All of a header's values as one, as HTTP folds repeated fields ('MISS, HIT')."""
+    values = found.getall(name, [])
+    return ", ".join(values) if values else None
+
+
+def cache_evidence(headers: Headers) -> dict[str, str]:
     found = _as_headers(headers)
-    return {name: found[name] for name in CACHE_HEADERS if name in found}
+    return {name: value for name in CACHE_HEADERS if (value := _header(found, name)) is not None}
 
 
-def cache_verdict(headers: httpx2.Headers | Mapping[str, str]) -> CacheVerdict:
+def cache_verdict(headers: Headers) -> CacheVerdict:
     """Was the answer served from a cache? From Age / X-Cache / X-Cache-Hits.
 
     Fastly (Pantheon's CDN) lists one value per cache layer ("MISS, HIT"): any hit on
@@ -501,20 +629,20 @@ def cache_verdict(headers: httpx2.Headers | Mapping[str, str]) -> CacheVerdict:
     """
     found = _as_headers(headers)
     evidence = False
-    x_cache = found.get("X-Cache")
+    x_cache = _header(found, "X-Cache")
     if x_cache:
         evidence = True
         values = [v.strip().upper() for v in x_cache.split(",")]
         if any(v.startswith("HIT") for v in values):
             return CacheVerdict.HIT
-    hits = found.get("X-Cache-Hits")
+    hits = _header(found, "X-Cache-Hits")
     if hits:
         evidence = True
         counts = [v.strip() for v in hits.split(",")]
         # isdigit() alone is true for "²" (a Latin-1 header byte), which int() refuses.
         if any(c.isascii() and c.isdigit() and int(c) > 0 for c in counts):
             return CacheVerdict.HIT
-    age = found.get("Age")
+    age = _header(found, "Age")
     if age is not None:
         evidence = True
         if age.strip().isascii() and age.strip().isdigit() and int(age.strip()) > 0:
@@ -522,17 +650,18 @@ def cache_verdict(headers: httpx2.Headers | Mapping[str, str]) -> CacheVerdict:
     return CacheVerdict.MISS if evidence else CacheVerdict.UNKNOWN
 
 
-def with_evidence(result: ProbeResult, headers: httpx2.Headers | None) -> ProbeResult:
+def with_evidence(result: ProbeResult, headers: Headers | None) -> ProbeResult:
     """Add cache verdict, cache headers and request ids from the answer's headers."""
     if headers is None:
         return result
-    request_id = headers.get("X-Styx-Req-Id") or headers.get("Pantheon-Trace-Id")
-    styx_hostname = headers.get("X-Pantheon-Styx-Hostname")
-    # Header values arrive as Latin-1: C1 controls (a terminal's CSI) can be in them.
+    found = _as_headers(headers)
+    request_id = found.get("X-Styx-Req-Id") or found.get("Pantheon-Trace-Id")
+    styx_hostname = found.get("X-Pantheon-Styx-Hostname")
+    # Header values are whatever the server sent: C1 controls (a terminal's CSI) can be in them.
     return replace(
         result,
-        cache=cache_verdict(headers),
-        cache_headers={k: printable(v) for k, v in cache_evidence(headers).items()},
+        cache=cache_verdict(found),
+        cache_headers={k: printable(v) for k, v in cache_evidence(found).items()},
         request_id=printable(request_id) if request_id else None,
         styx_hostname=printable(styx_hostname) if styx_hostname else None,
     )
@@ -551,7 +680,7 @@ async def _probe_once(
     kind: ProbeKind,
     options: ProbeOptions,
     bypass_cache: bool,
-    client: httpx2.AsyncClient | None,
+    client: ProbeSession | None,
     content: ContentRules | None = None,
 ) -> ProbeResult:
     cookies = dict([BYPASS_COOKIE]) if bypass_cache else None
