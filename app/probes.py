@@ -145,8 +145,10 @@ def _noting(context: ssl.SSLContext) -> ssl.SSLContext:
 
 
 def _env_proxies() -> dict[str, str]:
-    # Lower-case scheme -> proxy URL, and "no" -> NO_PROXY, as curl reads them.
-    return urllib.request.getproxies_environment()
+    # As httpx2 reads them for the app's other HTTP: scheme (http, https, all) -> proxy,
+    # and "no" -> NO_PROXY; from the environment, or the system's settings on macOS and
+    # Windows.
+    return urllib.request.getproxies()
 
 
 class ProbeSession:
@@ -203,7 +205,10 @@ class ProbeSession:
         # NO_PROXY as urllib reads it (public, though missing from typeshed).
         if urllib.request.proxy_bypass_environment(url.host, self._proxies):  # type: ignore[attr-defined]
             return None
-        return self._proxies.get(url.scheme)
+        proxy = self._proxies.get(url.scheme) or self._proxies.get("all")
+        if not proxy:
+            return None
+        return proxy if "://" in proxy else f"http://{proxy}"
 
     async def aclose(self) -> None:
         self._closed = True
