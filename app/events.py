@@ -128,6 +128,17 @@ class MaintenanceChanged:
 
 
 @dataclass(frozen=True)
+class SnoozeChanged:
+    """A site was snoozed (`active`, until `until`) or its snooze ended: the history
+    records the span, so the Lifeline window can draw it (uptime is not affected)."""
+
+    at: datetime
+    site: str
+    active: bool
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
 class NetworkChanged:
     at: datetime
     available: bool
@@ -157,6 +168,7 @@ Event = (
     | OverallStateChanged
     | Reminder
     | MaintenanceChanged
+    | SnoozeChanged
     | NetworkChanged
     | CheckCompleted
     | MonitorError

@@ -53,6 +53,7 @@ from app.events import (
     NetworkChanged,
     SiteStateChanged,
     SiteStatus,
+    SnoozeChanged,
 )
 from app.history import History
 from app.models import CheckReport, OverallState, PlatformStatus, ProbeResult
@@ -496,6 +497,13 @@ class Monitor:
             if was != is_in:
                 self._emit(MaintenanceChanged(
                     at=wall, site=name, active=is_in, until=now.until if now and is_in else None
+                ))
+            snoozed = now is not None and now.kind == "snooze"
+            if (before is not None and before.kind == "snooze") != snoozed or (
+                snoozed and before is not None and now is not None and before.until != now.until
+            ):  # a new snooze, its end, or a new end: the window draws the span
+                self._emit(SnoozeChanged(
+                    at=wall, site=name, active=snoozed, until=now.until if now and snoozed else None
                 ))
         self._silences = silences
 

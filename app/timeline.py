@@ -46,18 +46,21 @@ class Segment:
     end: datetime
     kind: str  # a SiteState value, UNWATCHED or MAINTENANCE
     reason: str = ""
+    snoozed: bool = False  # the site was snoozed: drawn over the state, still counted
 
     @property
     def label(self) -> str:
         """The word a tooltip names it by: never colour alone."""
         if self.kind == UNWATCHED:
-            return "Not watching"
-        if self.kind == MAINTENANCE:
-            return "Maintenance window"
-        try:
-            return SiteState(self.kind).label
-        except ValueError:
-            return self.kind
+            word = "Not watching"
+        elif self.kind == MAINTENANCE:
+            word = "Maintenance window"
+        else:
+            try:
+                word = SiteState(self.kind).label
+            except ValueError:
+                word = self.kind
+        return f"{word} (snoozed)" if self.snoozed else word
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ def build_timeline(
     maintenance: Iterable[Span] = (),
     buckets: Iterable[Bucket] = (),
     slots: int = 288,
+    snoozed: Iterable[Span] = (),
 ) -> Timeline:
     """The segments of [start, end) and the sparkline's points (see the module doc).
 
@@ -114,7 +118,7 @@ def build_timeline(
     return Timeline(
         start,
         end,
-        tuple(segments(start, end, changes, watched, maintenance)),
+        tuple(segments(start, end, changes, watched, maintenance, snoozed)),
         tuple(points(buckets, start, end, slots)),
     )
 
@@ -125,18 +129,20 @@ def segments(
     changes: Sequence[Change],
     watched: Iterable[Span],
     maintenance: Iterable[Span] = (),
+    snoozed: Iterable[Span] = (),
 ) -> list[Segment]:
     """The segments of [start, end): one sweep over every boundary (a change, a watched
     span's start or end, a maintenance window's), so a month of a busy site stays cheap."""
     watched_spans = _union(watched, start, end)
     maintenance_spans = _union(maintenance, start, end)
+    snooze_spans = _union(snoozed, start, end)
     bounds = {start, end}
     bounds.update(c.at for c in changes if start < c.at < end)
-    for a, b in (*watched_spans, *maintenance_spans):
+    for a, b in (*watched_spans, *maintenance_spans, *snooze_spans):
         bounds.update((a, b))
     cuts = sorted(bounds)
     out: list[Segment] = []
-    state_i = w_i = m_i = 0
+    state_i = w_i = m_i = s_i = 0
     current: Change | None = None
     for a, b in zip(cuts, cuts[1:], strict=False):
         while state_i < len(changes) and changes[state_i].at <= a:
@@ -146,19 +152,22 @@ def segments(
             w_i += 1
         while m_i < len(maintenance_spans) and maintenance_spans[m_i][1] <= a:
             m_i += 1
+        while s_i < len(snooze_spans) and snooze_spans[s_i][1] <= a:
+            s_i += 1
+        snooze = s_i < len(snooze_spans) and snooze_spans[s_i][0] <= a
         if m_i < len(maintenance_spans) and maintenance_spans[m_i][0] <= a:
-            out.append(Segment(a, b, MAINTENANCE, "In a maintenance window"))
+            out.append(Segment(a, b, MAINTENANCE, "In a maintenance window", snooze))
         elif current is not None and w_i < len(watched_spans) and watched_spans[w_i][0] <= a:
-            out.append(Segment(a, b, current.state, current.reason))
+            out.append(Segment(a, b, current.state, current.reason, snooze))
         else:
-            out.append(Segment(a, b, UNWATCHED))
+            out.append(Segment(a, b, UNWATCHED, "", snooze))
     return _merge(out)
 
 
 def clip(timeline: Timeline, start: datetime, end: datetime) -> list[Segment]:
     """The timeline's segments cut to [start, end)."""
     return [
-        Segment(max(s.start, start), min(s.end, end), s.kind, s.reason)
+        Segment(max(s.start, start), min(s.end, end), s.kind, s.reason, s.snoozed)
         for s in timeline.segments
         if s.end > start and s.start < end
     ]
@@ -233,8 +242,12 @@ def _merge(segments: list[Segment]) -> list[Segment]:
         if seg.end <= seg.start:
             continue
         last = out[-1] if out else None
-        if last and last.kind == seg.kind and last.reason == seg.reason and last.end == seg.start:
-            out[-1] = Segment(last.start, seg.end, seg.kind, seg.reason)
+        if (
+            last
+            and (last.kind, last.reason, last.snoozed) == (seg.kind, seg.reason, seg.snoozed)
+            and last.end == seg.start
+        ):
+            out[-1] = Segment(last.start, seg.end, seg.kind, seg.reason, seg.snoozed)
         else:
             out.append(seg)
     return out

@@ -39,6 +39,7 @@ from app.events import (
     NetworkChanged,
     PlatformStateChanged,
     SiteStateChanged,
+    SnoozeChanged,
 )
 from app.history import History, HistoryError
 from app.models import ProbeResult
@@ -52,7 +53,9 @@ UPTIME_REFRESH = 60.0  # seconds between uptime figures read from the history
 HEARTBEAT_EVERY = 30.0  # seconds between coverage updates (coverage is this precise)
 PRUNE_EVERY = 86400.0
 # Overall changes are not stored: they follow from the site and platform ones.
-RECORDED = (SiteStateChanged, PlatformStateChanged, NetworkChanged, MaintenanceChanged)
+RECORDED = (
+    SiteStateChanged, PlatformStateChanged, NetworkChanged, MaintenanceChanged, SnoozeChanged
+)
 
 T = TypeVar("T")
 

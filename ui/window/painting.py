@@ -55,6 +55,13 @@ def paint_strip(p: QPainter, rect: QRectF, timeline: Timeline, scheme: Scheme) -
         p.fillRect(piece, colour)
         if seg.kind == MAINTENANCE:
             p.fillRect(piece, QBrush(QColor("#FFFFFF"), Qt.BrushStyle.BDiagPattern))
+    for seg in timeline.segments:
+        if seg.snoozed:  # over whatever was drawn: the lower third dotted
+            left = x_of(rect, timeline, seg.start)
+            width = max(1.0, x_of(rect, timeline, seg.end) - left)
+            low = QRectF(left, rect.bottom() - rect.height() / 3, width, rect.height() / 3)
+            p.fillRect(low, QColor(CHART[scheme]["frame"]))
+            p.fillRect(low, QBrush(QColor("#FFFFFF"), Qt.BrushStyle.Dense4Pattern))
     p.setBrush(Qt.BrushStyle.NoBrush)
     p.setPen(QPen(QColor(CHART[scheme]["frame"]), 1))
     p.drawRect(rect.adjusted(-0.5, -0.5, 0.5, 0.5))
