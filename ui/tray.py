@@ -172,6 +172,10 @@ class TrayIcon(QObject):
             # property (the icon's pixmaps with it) on every NewToolTip.
             self._tooltip = tip
             self.tray.setToolTip(tip)
+        if self._details is not None:  # an open details window follows the checks too
+            shown = snapshot.site(self._details.site_name)
+            if shown is not None:
+                self._details.show_site(shown, self._clock())
         # An open menu must not go on saying "confirming down" once the icon is red,
         # and a host that never calls AboutToShow must still read today's menu.
         self._sync_menu(keep_order=True)
