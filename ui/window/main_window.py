@@ -120,8 +120,8 @@ class LifelineWindow(QWidget):
         switch.addStretch(1)
         legend = QLabel(
             "Strip: the state over time (blank: Lifeline was not watching; hatched: "
-            "maintenance). Line: visitor response time, dashed: the slow threshold. "
-            "Figures: uptime over 24 h, 7 d, 30 d."
+            "maintenance; dotted base: snoozed). Line: visitor response time, dashed: the "
+            "slow threshold. Figures: uptime over 24 h, 7 d, 30 d."
         )
         legend.setWordWrap(True)
 
