@@ -95,6 +95,16 @@ NO_CONFIG_YET = (
 
 # --------------------------------------------------------------------------- the schema
 
+# What each Pantheon plan gets when a site is down (Pantheon's "What to do if your site
+# goes down"); "unknown" first: the default, and the answer of most people on a first run.
+SUPPORT_TIERS = rules.choice(
+    rules.Option("unknown", "I don't know"),
+    rules.Option("diamond", "Diamond", "an emergency on-call ticket"),
+    rules.Option("platinum", "Platinum", "an emergency on-call ticket"),
+    rules.Option("gold", "Gold", "a general support ticket"),
+    rules.Option("silver", "Silver", "a live chat"),
+)
+
 
 @dataclass(frozen=True)
 class ProviderConfig:
@@ -124,12 +134,9 @@ class ProviderConfig:
         "Status-page components that affect your sites (glob patterns); others are shown "
         "but do not count", in_form=False)
     support_tier: str = setting(
-        "unknown", rules.one_of("diamond", "platinum", "gold", "silver", "unknown"),
-        "Support t&ier",
-        "Your support plan, for what to do on the dashboard in an emergency: Diamond and "
-        "Platinum open an emergency on-call ticket, Gold a support ticket, Silver a chat; "
-        '"unknown" (I don\'t know) shows all three',
-        accessible="Support tier", suggestions=("unknown", "diamond", "platinum", "gold", "silver"))
+        "unknown", SUPPORT_TIERS, "Support t&ier",
+        "Your support plan, for what to do on the dashboard in an emergency",
+        accessible="Support tier")
     support_url: str = setting(
         DEFAULT_SUPPORT_URL, rules.url, "Support page",
         "Where emergency tickets are opened on the dashboard (the dashboard route)",
@@ -179,9 +186,10 @@ class MonitorConfig:
     history_days: int = setting(90, rules.integer(minimum=1, maximum=3650), "History (days)",
                                 "Days of state history kept", in_form=False)
     cert_warn_days: int = setting(14, rules.integer(minimum=0, maximum=3650),
-                                  "Certificate warning (days)",
+                                  "Certificate warnin&g (days)",
                                   "A certificate expiring within this many days makes the "
-                                  "site degraded", in_form=False)
+                                  "site degraded; 0 turns the warning off",
+                                  accessible="Certificate warning in days before expiry")
 
 
 @dataclass(frozen=True)
@@ -210,6 +218,9 @@ class NewRelicConfig:
         if self.region == "eu":
             return "https://api.eu.newrelic.com/graphql"
         return "https://api.newrelic.com/graphql"
+
+
+CONTENT_CHECKS = "Content checks"  # the site editor's box of what a page must (not) say
 
 
 @dataclass(frozen=True)
@@ -241,15 +252,20 @@ class SiteConfig:
     pantheon_site_id: str = setting("", rules.optional_uuid, "Pantheon site id",
                                     "The site's UUID on Pantheon (set by import): links its "
                                     "dashboard page", in_form=False)
-    expect: str = setting("", rules.optional_line, "Expect",
+    expect: str = setting("", rules.optional_line, "E&xpect",
                           "Text that must appear in the first 64 KiB of the visitor page",
-                          in_form=False)
-    forbid: tuple[str, ...] = setting((), rules.texts, "Forbid",
+                          accessible="Expected text (optional)", placeholder="optional, "
+                          "e.g. Add to cart", group=CONTENT_CHECKS)
+    forbid: tuple[str, ...] = setting((), rules.texts, "&Forbid",
                                       "Texts that must not appear in the first 64 KiB of "
-                                      "the visitor page", in_form=False)
-    builtin_checks: bool = setting(True, rules.boolean, "Built-in checks",
+                                      "the visitor page, one per line",
+                                      accessible="Forbidden texts, one per line",
+                                      kind="lines", group=CONTENT_CHECKS)
+    builtin_checks: bool = setting(True, rules.boolean, "Built-in chec&ks",
                                    "Look for PHP fatal errors, CMS database errors and "
-                                   "white screens behind a 200", in_form=False)
+                                   "white screens behind a 200",
+                                   accessible="Built-in checks for broken pages",
+                                   group=CONTENT_CHECKS)
 
     def dashboard_link(self, dashboard: str) -> str:
         """This site's page on the host's dashboard: `dashboard_url`, else Pantheon's
@@ -437,7 +453,8 @@ class Section:
 
     def settings(self) -> tuple[Key, ...]:
         return tuple(
-            Key(self.key, f.name, _spec(f), _spec(f).kind or rules.kind_of(f.type), f.default)
+            Key(self.key, f.name, _spec(f), _spec(f).kind or rules.kind_of(f.type, _spec(f).rule),
+                f.default)
             for f in fields(self.cls)
         )
 

@@ -22,8 +22,10 @@ from dateutil.rrule import rrulestr
 from app.durations import parse_duration
 
 Rule = Callable[[Any], Any]
-# How a form turns typed text into a value before the rule runs.
-Kind = Literal["text", "int", "float", "list", "bool"]
+# How a form shows a value and turns what was entered into one before the rule runs:
+# "lines" is a list entered one item per line (items may hold spaces), "choice" one of
+# a Choice rule's options.
+Kind = Literal["text", "int", "float", "list", "lines", "bool", "choice"]
 
 SPEC = "lifeline.spec"  # the dataclass field metadata key
 REQUIRED: Any = MISSING  # as a setting's default: the key has none and must be given
@@ -42,6 +44,7 @@ class Spec:
     in_form: bool = True  # False: kept as written, not shown in Settings
     empty_means_default: bool = False  # an empty form field stands for the default
     suggestions: tuple[str, ...] = ()  # completions offered in the form
+    group: str = ""  # a titled box the form puts it in with the keys of the same group
 
     @property
     def plain_label(self) -> str:
@@ -296,6 +299,50 @@ def one_of(*choices: str) -> Rule:
     return check
 
 
+@dataclass(frozen=True)
+class Option:
+    """One value a Choice allows, with what a person sees for it."""
+
+    value: str
+    label: str  # shown in the form instead of the value
+    gets: str = ""  # one line on what choosing it means ("" = nothing to add)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A rule allowing one of a fixed set of values; the form offers them by label."""
+
+    options: tuple[Option, ...]
+
+    def __call__(self, value: Any) -> str:
+        result: str = one_of(*self.values)(value)
+        return result
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(o.value for o in self.options)
+
+    def label_of(self, value: str) -> str:
+        return next((o.label for o in self.options if o.value == value), value)
+
+    def summary(self) -> tuple[str, ...]:
+        """One line per distinct meaning, its options' labels joined: "Diamond/Platinum:
+        an emergency on-call ticket"."""
+        lines: list[tuple[list[str], str]] = []
+        for option in self.options:
+            if not option.gets:
+                continue
+            if lines and lines[-1][1] == option.gets:
+                lines[-1][0].append(option.label)
+            else:
+                lines.append(([option.label], option.gets))
+        return tuple(f"{'/'.join(labels)}: {gets}" for labels, gets in lines)
+
+
+def choice(*options: Option) -> Choice:
+    return Choice(options)
+
+
 class KeyProblem(ValueError):
     """A rule across keys failed (e.g. start after end): names the key to point at."""
 
@@ -314,8 +361,11 @@ _KINDS: dict[str, Kind] = {
 }
 
 
-def kind_of(annotation: object) -> Kind:
-    """The form kind for a field's type (a string under `from __future__ import annotations`)."""
+def kind_of(annotation: object, rule: Rule | None = None) -> Kind:
+    """The form kind for a field's rule and type (a string under `from __future__ import
+    annotations`)."""
+    if isinstance(rule, Choice):
+        return "choice"
     spelled = str(annotation).replace(" ", "")
     if spelled.startswith("tuple["):
         return "list"

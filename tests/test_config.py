@@ -217,7 +217,7 @@ def test_every_key_has_a_rule_a_label_and_a_form_kind() -> None:
             where = f"{section.key}.{key.name}"
             assert callable(key.spec.rule), where
             assert key.spec.label.strip() and key.spec.help.strip(), where
-            assert key.kind in ("text", "int", "float", "list", "bool"), where
+            assert key.kind in ("text", "int", "float", "list", "lines", "bool", "choice"), where
             if key.default not in (REQUIRED, None):
                 # every default passes its own rule (None means "unset": never checked)
                 as_toml = list(key.default) if isinstance(key.default, tuple) else key.default

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.config import SECTIONS, Config, SiteConfig
+from app.config import SECTIONS, SUPPORT_TIERS, Config, SiteConfig
 from app.credentials import PANTHEON_TOKEN, CredentialStore
 from app.paths import Paths
 from app.secret_hosts import foreign_secret_hosts
@@ -45,7 +45,7 @@ from app.settings_save import (
 )
 from ui.accessible import StatusLabel, name_button, readable
 from ui.palette import apply_style, error_style
-from ui.settings.fields import ValidatedField
+from ui.settings.fields import SchemaField
 from ui.settings.form_tab import FormTab
 from ui.settings.secrets_tab import SecretsTab
 from ui.settings.sites_tab import SitesTab
@@ -60,9 +60,10 @@ WELCOME = (
     "Welcome to Lifeline. Add the sites you want watched (an example is filled in: "
     "edit it), check your host's details, then press Save. Nothing is checked or saved "
     "until you do (only the log file named in About is written). "
-    "On the Provider tab, the support tier says what to do on the dashboard in an "
-    "emergency (Diamond or Platinum: an emergency ticket; Gold: a support ticket; Silver: "
-    "a chat); leave \u201cunknown\u201d if you don't know, and all three are shown. "
+    "On the Provider tab, choose your support tier: it says what to do on the dashboard "
+    f"in an emergency ({'; '.join(SUPPORT_TIERS.summary())}). Leave "
+    f"\u201c{SUPPORT_TIERS.label_of('unknown')}\u201d if you are not sure, and all three "
+    "are shown. "
     "To hear of platform incidents and planned maintenance from your host itself, use "
     "\u201cSubscribe to status updates\u2026\u201d in the tray menu's platform entry."
 )
@@ -174,7 +175,7 @@ class SettingsDialog(QDialog):
         self.sites.show_sites(config.sites)
         self.secrets.show_destinations(foreign_secret_hosts(config))
 
-    def all_fields(self) -> list[ValidatedField]:
+    def all_fields(self) -> list[SchemaField]:
         return [f for form in self.forms for f in form.fields]
 
     def form(self, section: str) -> FormTab:
@@ -237,7 +238,7 @@ class SettingsDialog(QDialog):
     def collect(self) -> Config | None:
         """The config the fields describe, or None after marking every wrong field."""
         values: dict[str, Any] = {"sites": self.sites.sites, "source": str(self.config_path)}
-        first_bad: tuple[int, ValidatedField] | None = None
+        first_bad: tuple[int, SchemaField] | None = None
         for form in self.forms:
             value, bad = form.merged_into(getattr(self._config, form.section.attr))
             values[form.section.attr] = value
@@ -246,8 +247,7 @@ class SettingsDialog(QDialog):
         if first_bad is not None:
             tab, field = first_bad
             self.tabs.setCurrentIndex(tab)
-            field.edit.setFocus()
-            field.edit.selectAll()
+            field.focus()
             return None
         return replace(self._config, **values)
 

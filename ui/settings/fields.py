@@ -1,7 +1,9 @@
-"""A labelled line edit checked by the config loader's own rule, its message right under it.
+"""A labelled form control checked by the config loader's own rule, its message right under it.
 
 `field_for(key)` builds one from the schema (app.config SECTIONS): label, help,
-placeholder and rule all come from there, so a new key needs no code here.
+placeholder, rule and the control itself (by the key's kind: a line edit, a combo box
+for a Choice, a check box for true/false, a text box for a list entered one per line)
+all come from there, so a new key needs no code here.
 """
 
 from __future__ import annotations
@@ -10,10 +12,20 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCompleter, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.config import Key, validate_field
-from app.config_rules import Kind
+from app.config_rules import Choice, Kind
 from ui.accessible import StatusLabel
 from ui.palette import apply_style, error_style
 
@@ -38,6 +50,8 @@ def parse_text(kind: Kind, text: str) -> Any:
         return text
     if kind == "list":
         return [part for part in stripped.replace(",", " ").split() if part]
+    if kind == "lines":
+        return [line.strip() for line in text.splitlines() if line.strip()]
     if kind == "bool":
         if stripped.lower() in _TRUE + _FALSE:
             return stripped.lower() in _TRUE
@@ -55,77 +69,78 @@ def parse_text(kind: Kind, text: str) -> Any:
         raise ValueError(f"must be a number, not {stripped!r}") from None
 
 
-class ValidatedField:
-    """A labelled line edit whose value is checked by app.config.validate_field."""
+class SchemaField:
+    """What every form control shares: its label, its rule, its message under it.
+
+    A subclass gives the control (`edit`), how a value is shown in it (`set_value`) and
+    what was entered (`entered`, before the rule runs)."""
+
+    edit: QWidget
 
     def __init__(
         self,
+        control: QWidget,
         section: str,
         key: str,
         label: str,
         *,
         accessible_name: str,
         kind: Kind = "text",
-        placeholder: str = "",
         help_text: str = "",
         description: str = "",
-        empty_means: str | None = None,
         also: Callable[[Any], None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        """`description`: what a screen reader says after the name (else the help text;
-        never the placeholder, which is an example value, not a description)."""
+        """`description`: what a screen reader says after the name (else the help text)."""
         self.section = section
         self.key = key
         self.kind: Kind = kind
-        self.empty_means = empty_means
         self.also = also  # a further rule (e.g. unique names), raising ValueError
         self.accessible_name = accessible_name
         self.container = QWidget(parent)
-        self.edit = QLineEdit(self.container)
-        self.edit.setObjectName(f"{section}.{key}")
-        self.edit.setAccessibleName(accessible_name)
-        if placeholder:
-            self.edit.setPlaceholderText(placeholder)
+        self.edit = control
+        control.setParent(self.container)
+        control.setObjectName(f"{section}.{key}")
+        control.setAccessibleName(accessible_name)
         if help_text:
-            self.edit.setToolTip(help_text)
-        self.description = description or help_text or (
-            f"For example: {placeholder}" if placeholder and placeholder != "optional" else ""
-        )
-        self.edit.setAccessibleDescription(self.description)
+            control.setToolTip(help_text)
+        self.description = description or help_text
+        control.setAccessibleDescription(self.description)
         self.error = StatusLabel(self.container, urgent=True)
         self.error.setObjectName(f"{section}.{key}.error")
         apply_style(self.error, error_style)
         self.error.setWordWrap(True)
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.hide()
-        box = QVBoxLayout(self.container)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(2)
-        box.addWidget(self.edit)
-        box.addWidget(self.error)
+        self.box = QVBoxLayout(self.container)
+        self.box.setContentsMargins(0, 0, 0, 0)
+        self.box.setSpacing(2)
+        self.box.addWidget(control)
+        self.box.addWidget(self.error)
         self.label = QLabel(label, parent)
-        self.label.setBuddy(self.edit)
-        # Once a message is showing, re-check as the user types so it goes away when fixed.
-        self.edit.textEdited.connect(self._recheck_if_wrong)
-        self.edit.editingFinished.connect(self.validate)
+        self.label.setBuddy(control)
 
     def add_to(self, form: QFormLayout) -> None:
         form.addRow(self.label, self.container)
 
     def set_value(self, value: Any) -> None:
-        self.edit.setText(format_value(value))
-        self.clear_error()
+        raise NotImplementedError
 
-    def text(self) -> str:
-        return self.edit.text()
+    def entered(self) -> Any:
+        """What the control holds, as the rule takes it. Raises ValueError."""
+        raise NotImplementedError
+
+    def on_edited(self, slot: Callable[[], None]) -> None:
+        """Call `slot` when the user changes the value (not when `set_value` does)."""
+        raise NotImplementedError
+
+    def focus(self) -> None:
+        """Bring the control forward to be corrected."""
+        self.edit.setFocus()
 
     def value(self) -> Any:
         """The validated value. Raises ValueError with the loader's message."""
-        text = self.edit.text()
-        if self.empty_means is not None and not text.strip():
-            text = self.empty_means
-        value = validate_field(self.section, self.key, parse_text(self.kind, text))
+        value = validate_field(self.section, self.key, self.entered())
         if self.also is not None:
             self.also(value)
         return value
@@ -154,14 +169,187 @@ class ValidatedField:
     def has_error(self) -> bool:
         return not self.error.isHidden()
 
-    def _recheck_if_wrong(self, _text: str) -> None:
+    def _recheck_if_wrong(self) -> None:
+        # Once a message is showing, re-check as the user types so it goes away when fixed.
         if self.has_error:
             self.validate()
 
 
+class ValidatedField(SchemaField):
+    """A line edit: text, numbers, a list separated by spaces."""
+
+    edit: QLineEdit
+
+    def __init__(
+        self,
+        section: str,
+        key: str,
+        label: str,
+        *,
+        accessible_name: str,
+        kind: Kind = "text",
+        placeholder: str = "",
+        help_text: str = "",
+        description: str = "",
+        empty_means: str | None = None,
+        also: Callable[[Any], None] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        """`description`: never the placeholder, which is an example value."""
+        edit = QLineEdit(parent)
+        super().__init__(
+            edit, section, key, label, accessible_name=accessible_name, kind=kind,
+            help_text=help_text,
+            description=description or help_text or (
+                f"For example: {placeholder}" if placeholder and placeholder != "optional"
+                else ""),
+            also=also, parent=parent,
+        )
+        self.empty_means = empty_means
+        if placeholder:
+            edit.setPlaceholderText(placeholder)
+        edit.textEdited.connect(lambda _text: self._recheck_if_wrong())
+        edit.editingFinished.connect(self.validate)
+
+    def set_value(self, value: Any) -> None:
+        self.edit.setText(format_value(value))
+        self.clear_error()
+
+    def text(self) -> str:
+        return self.edit.text()
+
+    def entered(self) -> Any:
+        text = self.edit.text()
+        if self.empty_means is not None and not text.strip():
+            text = self.empty_means
+        return parse_text(self.kind, text)
+
+    def on_edited(self, slot: Callable[[], None]) -> None:
+        self.edit.textEdited.connect(lambda _text: slot())
+
+    def focus(self) -> None:
+        self.edit.setFocus()
+        self.edit.selectAll()
+
+
+class ChoiceField(SchemaField):
+    """A combo box of a Choice's options by their labels, and a line on what each gets."""
+
+    edit: QComboBox
+
+    def __init__(self, choice: Choice, section: str, key: str, label: str, *,
+                 accessible_name: str, help_text: str = "", description: str = "",
+                 parent: QWidget | None = None) -> None:
+        combo = QComboBox(parent)
+        for option in choice.options:
+            combo.addItem(option.label, option.value)
+            if option.gets:
+                combo.setItemData(combo.count() - 1, option.gets, Qt.ItemDataRole.ToolTipRole)
+        summary = choice.summary()
+        spoken = "; ".join(summary)
+        super().__init__(
+            combo, section, key, label, accessible_name=accessible_name, kind="choice",
+            help_text=help_text,
+            description=" ".join(
+                part for part in (description or help_text, f"{spoken}." if spoken else "")
+                if part),
+            parent=parent,
+        )
+        self.summary = QLabel("\n".join(summary), self.container)
+        self.summary.setObjectName(f"{section}.{key}.summary")
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.summary.setWordWrap(True)
+        self.summary.setVisible(bool(summary))
+        self.box.insertWidget(1, self.summary)
+
+    def set_value(self, value: Any) -> None:
+        index = self.edit.findData(value)
+        if index < 0:  # the rule allows no other value; shown as it is rather than lost
+            self.edit.addItem(str(value), value)
+            index = self.edit.count() - 1
+        self.edit.blockSignals(True)
+        self.edit.setCurrentIndex(index)
+        self.edit.blockSignals(False)
+        self.clear_error()
+
+    def entered(self) -> Any:
+        return self.edit.currentData()
+
+    def on_edited(self, slot: Callable[[], None]) -> None:
+        self.edit.activated.connect(lambda _index: slot())
+
+
+class FlagField(SchemaField):
+    """A check box for a true/false key."""
+
+    edit: QCheckBox
+
+    def __init__(self, section: str, key: str, label: str, *, accessible_name: str,
+                 help_text: str = "", description: str = "",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(QCheckBox(parent), section, key, label,
+                         accessible_name=accessible_name, kind="bool", help_text=help_text,
+                         description=description, parent=parent)
+
+    def set_value(self, value: Any) -> None:
+        self.edit.setChecked(bool(value))
+        self.clear_error()
+
+    def entered(self) -> Any:
+        return self.edit.isChecked()
+
+    def on_edited(self, slot: Callable[[], None]) -> None:
+        self.edit.clicked.connect(lambda _checked: slot())
+
+
+class LinesField(SchemaField):
+    """A small text box for a list entered one item per line (items may hold spaces)."""
+
+    edit: QPlainTextEdit
+
+    def __init__(self, section: str, key: str, label: str, *, accessible_name: str,
+                 placeholder: str = "", help_text: str = "", description: str = "",
+                 parent: QWidget | None = None) -> None:
+        edit = QPlainTextEdit(parent)
+        super().__init__(edit, section, key, label, accessible_name=accessible_name,
+                         kind="lines", help_text=help_text, description=description,
+                         parent=parent)
+        edit.setTabChangesFocus(True)  # Tab moves on, as in every other field
+        edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        lines = 4
+        edit.setFixedHeight(edit.fontMetrics().lineSpacing() * lines
+                            + 2 * int(edit.document().documentMargin()) + 2 * edit.frameWidth())
+        if placeholder:
+            edit.setPlaceholderText(placeholder)
+        self._set = False  # set_value is filling it: not an edit
+        self._slots: list[Callable[[], None]] = []
+        edit.textChanged.connect(self._changed)
+
+    def _changed(self) -> None:
+        if self._set:
+            return
+        self._recheck_if_wrong()
+        for slot in self._slots:
+            slot()
+
+    def set_value(self, value: Any) -> None:
+        self._set = True
+        try:
+            self.edit.setPlainText("\n".join(str(v) for v in value or ()))
+        finally:
+            self._set = False
+        self.clear_error()
+
+    def entered(self) -> Any:
+        return parse_text("lines", self.edit.toPlainText())
+
+    def on_edited(self, slot: Callable[[], None]) -> None:
+        self._slots.append(slot)
+
+
 def field_for(
     key: Key, *, parent: QWidget, also: Callable[[Any], None] | None = None
-) -> ValidatedField:
+) -> SchemaField:
     """The form field the schema describes for `key`."""
     spec = key.spec
     # Speech-input users say what they see: the name holds the visible label; a longer
@@ -169,28 +357,42 @@ def field_for(
     label = spec.plain_label
     longer = spec.accessible or label
     name = longer if label.lower() in longer.lower() else label
-    made = ValidatedField(
-        key.section,
-        key.name,
-        spec.label,
-        accessible_name=name,
-        description="" if name == longer else longer,
-        kind=key.kind,
-        placeholder=spec.placeholder,
-        help_text=spec.help,
-        empty_means=format_value(key.default) if spec.empty_means_default else None,
-        also=also,
-        parent=parent,
-    )
-    if spec.suggestions:
-        made.edit.setCompleter(QCompleter(list(spec.suggestions), made.edit))
+    description = "" if name == longer else longer
+    made: SchemaField
+    if isinstance(spec.rule, Choice):
+        made = ChoiceField(spec.rule, key.section, key.name, spec.label, accessible_name=name,
+                           help_text=spec.help, description=description, parent=parent)
+    elif key.kind == "bool":
+        made = FlagField(key.section, key.name, spec.label, accessible_name=name,
+                         help_text=spec.help, description=description, parent=parent)
+    elif key.kind == "lines":
+        made = LinesField(key.section, key.name, spec.label, accessible_name=name,
+                          placeholder=spec.placeholder, help_text=spec.help,
+                          description=description, parent=parent)
+    else:
+        line = ValidatedField(
+            key.section,
+            key.name,
+            spec.label,
+            accessible_name=name,
+            description=description,
+            kind=key.kind,
+            placeholder=spec.placeholder,
+            help_text=spec.help,
+            empty_means=format_value(key.default) if spec.empty_means_default else None,
+            parent=parent,
+        )
+        if spec.suggestions:
+            line.edit.setCompleter(QCompleter(list(spec.suggestions), line.edit))
+        made = line
+    made.also = also
     return made
 
 
-def collect_values(fields: list[ValidatedField]) -> tuple[dict[str, Any], ValidatedField | None]:
+def collect_values(fields: list[SchemaField]) -> tuple[dict[str, Any], SchemaField | None]:
     """Every field's value by key, marking each wrong one; and the first wrong field."""
     values: dict[str, Any] = {}
-    first_bad: ValidatedField | None = None
+    first_bad: SchemaField | None = None
     for f in fields:
         try:
             values[f.key] = f.value()

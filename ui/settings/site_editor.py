@@ -1,4 +1,8 @@
-"""Add or edit one site: the [[site]] keys of the schema, checked as the loader checks them."""
+"""Add or edit one site: the [[site]] keys of the schema, checked as the loader checks them.
+
+Keys the schema puts in a `group` (the content checks) get a titled box of their own
+under the main form; the Group field offers the groups the other sites already have.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,22 @@ from collections.abc import Collection
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCompleter,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.config import SECTION, SiteConfig
 from app.config_rules import REQUIRED
 from ui.accessible import StatusLabel
-from ui.settings.fields import ValidatedField, collect_values, field_for
+from ui.settings.fields import SchemaField, collect_values, field_for
 
 
 class SiteEditor(QDialog):
@@ -22,8 +36,11 @@ class SiteEditor(QDialog):
         site: SiteConfig | None,
         *,
         taken_names: Collection[str],
+        groups: Collection[str] = (),
         parent: QWidget | None = None,
     ) -> None:
+        """`groups`: the groups of the configured sites, offered as the Group field's
+        completions."""
         super().__init__(parent)
         self.setObjectName("site_editor")
         self.original_name = site.name if site else None
@@ -39,9 +56,10 @@ class SiteEditor(QDialog):
         )
         intro.setWordWrap(True)
 
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.fields: dict[str, ValidatedField] = {}
+        form = _form()
+        self.boxes: dict[str, QGroupBox] = {}
+        box_forms: dict[str, QFormLayout] = {}
+        self.fields: dict[str, SchemaField] = {}
         for key in SECTION["site"].settings():
             if not key.spec.in_form:
                 continue
@@ -49,8 +67,17 @@ class SiteEditor(QDialog):
             made = field_for(key, parent=self, also=also)
             blank = "" if key.default is REQUIRED else key.default
             made.set_value(getattr(site, key.name) if site else blank)
-            made.add_to(form)
+            if key.spec.group:
+                if key.spec.group not in self.boxes:
+                    box = QGroupBox(key.spec.group, self)
+                    box.setAccessibleName(key.spec.group)
+                    box_forms[key.spec.group] = _form(box)
+                    self.boxes[key.spec.group] = box
+                made.add_to(box_forms[key.spec.group])
+            else:
+                made.add_to(form)
             self.fields[key.name] = made
+        self._offer_groups(groups)
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
@@ -67,9 +94,21 @@ class SiteEditor(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
+        for box in self.boxes.values():
+            layout.addWidget(box)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(560)
         self.fields["name"].edit.setFocus()
+
+    def _offer_groups(self, groups: Collection[str]) -> None:
+        edit = self.fields["group"].edit if "group" in self.fields else None
+        names = sorted({g for g in groups if g}, key=str.casefold)
+        if not isinstance(edit, QLineEdit) or not names:
+            return
+        completer = QCompleter(names, edit)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)  # "acme" finds "Client Acme"
+        edit.setCompleter(completer)
 
     def _check_unique(self, name: Any) -> None:
         if isinstance(name, str) and name.casefold() in self._taken:
@@ -82,11 +121,16 @@ class SiteEditor(QDialog):
     def accept(self) -> None:
         values, first_bad = collect_values(list(self.fields.values()))
         if first_bad is not None:
-            first_bad.edit.setFocus()
-            first_bad.edit.selectAll()
+            first_bad.focus()
             return
         if self._site is not None:  # keys not in the form keep their values
             self._result = replace(self._site, **values)
         else:
             self._result = SiteConfig(**values)
         super().accept()
+
+
+def _form(parent: QWidget | None = None) -> QFormLayout:
+    form = QFormLayout(parent)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    return form

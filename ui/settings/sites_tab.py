@@ -222,7 +222,8 @@ class SitesTab(QWidget):
 
     def _open_editor(self, site: SiteConfig | None) -> None:
         taken = [s.name for s in self.sites if site is None or s.name != site.name]
-        editor = SiteEditor(site, taken_names=taken, parent=self)
+        groups = {s.group for s in self.sites if s.group}
+        editor = SiteEditor(site, taken_names=taken, groups=groups, parent=self)
         editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         editor.accepted.connect(lambda: self._edited(editor))
         self.editor = editor
