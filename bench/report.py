@@ -51,6 +51,9 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
             ratios.get("check_vs_httpx2_cpu_process"), 1.25)
         add(f"engine wall / blackbox_exporter ({label}) < 1 (ahead)",
             ratios.get("engine_vs_blackbox_wall"), 1.0)
+        # Issue 17: the probes at the cost of Python's fastest stack.
+        add(f"engine CPU / aiohttp floor ({label}) <= 1.5",
+            ratios.get("engine_vs_aiohttp_cpu"), 1.5)
     gui = results.get("responsiveness", {})
     add("GUI: longest heartbeat gap < 30 ms", gui.get("worst_gap_ms"), 30)
     add("GUI: p99 heartbeat gap < 10 ms", gui.get("p99_gap_ms"), 10)
@@ -144,12 +147,14 @@ def render(results: dict[str, Any], *, markdown: bool = False) -> str:
                     _f(r.get("engine_vs_blackbox_wall")), _f(r.get("engine_vs_blackbox_cpu")),
                     _f(r.get("engine_vs_aiohttp_cpu")),
                     _f(r.get("httpx2_vs_blackbox_wall")),
+                    _f(r.get("aiohttp_vs_blackbox_wall")),
                 ])
         table(
             "   Ratios (median of per-repetition ratios; < 1 is faster)",
             ["server", "engine/httpx2 wall", "engine/httpx2 CPU", "check/httpx2 wall (proc)",
              "check/httpx2 CPU (proc)", "engine/blackbox wall", "engine/blackbox CPU",
-             "engine/aiohttp CPU", "httpx2 floor/blackbox wall"],
+             "engine/aiohttp CPU", "httpx2 floor/blackbox wall",
+             "aiohttp floor/blackbox wall"],
             ratio_rows,
         )
     gui = results.get("responsiveness")

@@ -116,6 +116,7 @@ def _ratios(rep: dict[str, dict[str, float]]) -> dict[str, float]:
     ratio("check_vs_httpx2_wall_process", "lifeline check", "httpx2", "wall_process")
     ratio("check_vs_httpx2_cpu_process", "lifeline check", "httpx2", "cpu_process")
     ratio("engine_vs_aiohttp_cpu", "lifeline", "aiohttp", "cpu")
+    ratio("engine_vs_aiohttp_wall", "lifeline", "aiohttp", "wall")
     ratio("engine_vs_blackbox_wall", "lifeline", "blackbox_exporter", "wall")
     ratio("engine_vs_blackbox_cpu", "lifeline", "blackbox_exporter", "cpu")
     # The floor itself against the peer: how much of the gap is httpx2's, not Lifeline's.
