@@ -691,3 +691,24 @@ def test_filed_by_phone_while_a_late_attempt_runs_stays_settled(
     assert Outbox(paths.outbox_db).get(1).state is DraftState.FILED  # filed, as it was
     form.send()
     assert len(tickets.requests) == 1
+
+
+def test_the_form_names_what_a_screen_reader_needs(
+    qtbot: Any, make_bridge: Any, paths: Paths, tickets: LoopbackServer
+) -> None:
+    """Issue 20: contact fields named by their visible labels (not placeholders), the
+    diagnostics view named and its toggle saying expanded or collapsed, the picker's
+    list named by its question."""
+    form = make_form(qtbot, make_bridge(), paths, config_for(tickets.url))
+    assert [e.accessibleName() for e in (
+        form.contact_name, form.contact_email, form.contact_phone)] == ["Name", "Email", "Phone"]
+    assert not any(e.placeholderText() for e in (
+        form.contact_name, form.contact_email, form.contact_phone))
+    assert form.diagnostics_view.accessibleName()
+    assert form.diagnostics_toggle.accessibleDescription() == "collapsed"
+    form.diagnostics_toggle.click()
+    assert form.diagnostics_toggle.accessibleDescription() == "expanded"
+    assert form.banner.accessibleName().startswith(SITE.name)  # the banner reads as text
+    picker = SitePicker(MonitorSnapshot(), Config(sites=(SITE,)))
+    qtbot.addWidget(picker)
+    assert picker.list.accessibleName() == "Which site is the emergency ticket for?"
