@@ -121,6 +121,11 @@ def test_rejected_token_is_one_line(
     assert dialog.status.text().startswith("Pantheon rejected the machine token (HTTP 401)")
     assert wrong not in dialog.status.text()
     assert not dialog.add_button.isEnabled() and dialog.table.isHidden()
+    # Issue 20: the error is the status's accessible name (it hid behind "Import status"),
+    # and the focused button is read by its visible label.
+    assert dialog.status.accessibleName() == dialog.status.text()
+    assert dialog.close_button.text().replace("&", "") in dialog.close_button.accessibleName() \
+        or not dialog.close_button.accessibleName()
 
 
 def test_typed_token_is_used_before_the_keyring(
