@@ -13,11 +13,15 @@ import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 from app import __version__
 from app.commands import COMMANDS, config_path
 from app.models import EXIT_USAGE
 from app.paths import Paths, default_paths
+
+if TYPE_CHECKING:
+    _Commands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
 __all__ = ["COMMANDS", "build_parser", "config_path", "main", "parse", "run_command"]
 
@@ -43,7 +47,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="open the Lifeline window (in the running tray app, or starting it)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_check(sub)
+    _add_watch(sub)
+    _add_history(sub)
+    _add_ticket(sub)
+    _add_outbox(sub)
+    _add_snooze(sub)
+    _add_import(sub)
+    return parser
 
+
+# One function per subcommand: its options, next to its help text.
+
+
+def _add_check(sub: _Commands) -> None:
     check = sub.add_parser("check", help="check every site once and exit (Nagios exit codes)")
     _config_opt(check)
     check.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -62,11 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
         "timed out (keep it under the monitoring engine's own check timeout)",
     )
 
+
+def _add_watch(sub: _Commands) -> None:
     watch = sub.add_parser("watch", help="monitor continuously, one line per event")
     _config_opt(watch)
     watch.add_argument("--json-lines", action="store_true", help="one JSON object per event")
     watch.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
 
+
+def _add_history(sub: _Commands) -> None:
     history = sub.add_parser("history", help="past state changes and uptime")
     _config_opt(history)
     history.add_argument("--site", metavar="NAME")
@@ -74,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--since", default="24h", help="e.g. 30m, 24h, 7d (default 24h)")
     history.add_argument("--json", action="store_true")
 
+
+def _add_ticket(sub: _Commands) -> None:
     ticket = sub.add_parser("ticket", help="check a site and file an emergency ticket")
     _config_opt(ticket)
     ticket.add_argument("--site", required=True, metavar="NAME")
@@ -84,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--open", action="store_true", help="open the dashboard's support page in a browser"
     )
 
+
+def _add_outbox(sub: _Commands) -> None:
     outbox = sub.add_parser(
         "outbox", help="saved ticket drafts: list, send, drop, filed, handled"
     )
@@ -94,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     outbox.add_argument("id", nargs="?", help="draft id (send: all pending when omitted)")
     outbox.add_argument("--json", action="store_true")
 
+
+def _add_snooze(sub: _Commands) -> None:
     snooze = sub.add_parser(
         "snooze", help="silence one site for a while (checked and recorded, not notified)"
     )
@@ -104,12 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
     snooze.add_argument("--list", action="store_true", help="the snoozes running now")
     snooze.add_argument("--json", action="store_true")
 
+
+def _add_import(sub: _Commands) -> None:
     imp = sub.add_parser("import", help="import sites from a hosting account")
     _config_opt(imp)
     imp.add_argument("source", choices=["pantheon"])
     imp.add_argument("--dry-run", action="store_true", help="show what would be added")
     imp.add_argument("--json", action="store_true")
-    return parser
 
 
 def _seconds(text: str) -> float:
