@@ -32,6 +32,7 @@ from app.history_rows import (
     MAINTENANCE,
     MAINTENANCE_ENDED,
     REASON_MAX,
+    SNOOZED,
     Row,
     Transition,
     insert_values,
@@ -277,17 +278,20 @@ class History:
             )
         return [(dt(a), dt(b)) for a, b in rows]
 
-    def maintenance_spans(self, site: str, *, until: datetime) -> list[tuple[datetime, datetime]]:
-        """The site's recorded maintenance windows up to `until` (one left open ends at
-        its planned end, at most `until`)."""
+    def maintenance_spans(
+        self, site: str, *, until: datetime, kind: str = "maintenance"
+    ) -> list[tuple[datetime, datetime]]:
+        """The site's recorded maintenance windows (kind "snooze": its snoozes) up to
+        `until`; one left open ends at its planned end, at most `until`."""
         end = ts(until)
         with self._lock:
             rows = self._query(
-                "SELECT at, state, evidence FROM transitions WHERE kind = 'maintenance' "
+                "SELECT at, state, evidence FROM transitions WHERE kind = ? "
                 "AND site = ? AND at <= ? ORDER BY at, id",
-                [site, end],
+                [kind, site, end],
             )
-        return [(dt(a), dt(b)) for a, b in maintenance_spans_of(rows, end)]
+        opening = SNOOZED if kind == "snooze" else MAINTENANCE
+        return [(dt(a), dt(b)) for a, b in maintenance_spans_of(rows, end, opening)]
 
     def sites(self) -> list[str]:
         with self._lock:

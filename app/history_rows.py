@@ -17,6 +17,7 @@ from app.events import (
     NetworkChanged,
     PlatformStateChanged,
     SiteStateChanged,
+    SnoozeChanged,
 )
 from app.history_file import ts
 from app.models import PlatformStatus, ProbeResult
@@ -26,6 +27,8 @@ REASON_MAX = 300
 INCIDENTS_MAX = 3
 # A site's maintenance spans (kind "maintenance"): neither uptime nor downtime.
 MAINTENANCE, MAINTENANCE_ENDED = "maintenance", "ended"
+# A site's snooze spans (kind "snooze"): drawn by the Lifeline window, still uptime.
+SNOOZED = "snoozed"
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,19 @@ def row_of(event: Event) -> Row | None:
             False,
             f"In a maintenance window{until}" if event.active else "The maintenance window ended",
             # Its end, so a span left open (Lifeline stopped inside it) closes there.
+            {"until": iso(event.until)} if event.active and event.until else {},
+        )
+    if isinstance(event, SnoozeChanged):
+        until = f" until {iso(event.until)}" if event.until else ""
+        return (
+            ts(event.at),
+            "snooze",
+            event.site,
+            None if event.active else SNOOZED,
+            SNOOZED if event.active else MAINTENANCE_ENDED,
+            "none",
+            False,
+            f"Snoozed{until}" if event.active else "The snooze ended",
             {"until": iso(event.until)} if event.active and event.until else {},
         )
     if isinstance(event, NetworkChanged):

@@ -59,15 +59,18 @@ def _segments(
         yield cursor, end, state
 
 
-def maintenance_spans(rows: list[tuple[Any, ...]], end: float) -> list[tuple[float, float]]:
-    """The maintenance spans from a site's sorted (at, state, evidence) maintenance rows.
-    A span not closed by an "ended" row (Lifeline stopped inside it) lasts until the end
-    its window had, at most `end`."""
+def maintenance_spans(
+    rows: list[tuple[Any, ...]], end: float, opening: str = MAINTENANCE
+) -> list[tuple[float, float]]:
+    """The maintenance spans from a site's sorted (at, state, evidence) maintenance rows
+    (or snooze spans from its snooze rows, with `opening` "snoozed"). A span not closed
+    by an "ended" row (Lifeline stopped inside it) lasts until the end its window had,
+    at most `end`."""
     spans: list[tuple[float, float]] = []
     opened: float | None = None
     planned_end = end
     for at, state, evidence in rows:
-        if state == MAINTENANCE:
+        if state == opening:
             if opened is not None and float(at) > planned_end:
                 spans.append((opened, planned_end))  # the earlier one ran out unrecorded
                 opened = None

@@ -55,7 +55,12 @@ def read_history(
             for at, state, reason in history.state_changes(name, since=since, until=now)
         ]
         maintenance = [Span(a, b) for a, b in history.maintenance_spans(name, until=now)]
-        month = Timeline(since, now, tuple(segments(since, now, changes, watched, maintenance)), ())
+        snoozed = [
+            Span(a, b) for a, b in history.maintenance_spans(name, until=now, kind="snooze")
+        ]
+        month = Timeline(
+            since, now, tuple(segments(since, now, changes, watched, maintenance, snoozed)), ()
+        )
         uptime = {key: uptime_share(clip(month, now - RANGES[key], now)) for key in UPTIME_WINDOWS}
         buckets = history.timing_rows(
             name, since=now - span, until=now, probe="anonymous", hourly=span > FINE
