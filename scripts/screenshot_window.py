@@ -4,7 +4,7 @@ The real window in the real app (TrayApp, its Bridge and Monitor) watching the d
 simulator (app.demo) held in its "down" phase: shop down, blog with editors blocked,
 docs fine. A day is not waited for: the 24 hours before now are written into the
 demo's history first, following the demo's own phases (a slow spell, an origin outage,
-a night with the laptop asleep, a maintenance window, the current outage), with response
+a night with the laptop asleep, a maintenance window, a snooze, the current outage), with response
 times per 5-minute bucket. Then the window is captured in the light and the dark scheme,
 and with the detail pane open:
 
@@ -47,7 +47,7 @@ GROUPS = {"shop": "Client A", "blog": "Client A", "docs": ""}
 def seed_history(path: Path, now: datetime) -> None:
     """The demo's last 24 hours as Lifeline would have recorded them."""
     from app.demo import BEHAVIOUR, SITES, SLOW_DELAY
-    from app.events import MaintenanceChanged, SiteStateChanged
+    from app.events import MaintenanceChanged, SiteStateChanged, SnoozeChanged
     from app.history import History, TimingBucket
     from app.models import PointOfFailure, SiteState
 
@@ -89,6 +89,9 @@ def seed_history(path: Path, now: datetime) -> None:
                                           active=True, until=now - timedelta(hours=until)))
         history.record(MaintenanceChanged(at=now - timedelta(hours=until), site=site,
                                           active=False))
+        history.record(SnoozeChanged(at=now - timedelta(hours=3), site="blog", active=True,
+                                     until=now - timedelta(hours=2)))
+        history.record(SnoozeChanged(at=now - timedelta(hours=2), site="blog", active=False))
         history.add_timings(buckets)
 
 

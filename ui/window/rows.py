@@ -163,7 +163,7 @@ class RowDelegate(QStyledItemDelegate):
     def _chart(
         self, history: SiteHistory, geo: RowGeometry, scheme: Scheme, device: object
     ) -> QPixmap:
-        area = geo.strip.united(geo.spark)
+        area = geo.strip.united(geo.spark).adjusted(-1, -1, 1, 1)  # room for the frame
         ratio = device.devicePixelRatioF() if isinstance(device, QPaintDevice) else 1.0
         key = (id(history), int(area.width()), int(area.height()), scheme.value, self.slow, ratio)
         chart = self._charts.get(key)
@@ -236,7 +236,7 @@ class RowDelegate(QStyledItemDelegate):
         )
         scheme = current_scheme()
         if row.history is not None:
-            area = geo.strip.united(geo.spark)
+            area = geo.strip.united(geo.spark).adjusted(-1, -1, 1, 1)  # room for the frame
             p.drawPixmap(area.topLeft(), self._chart(row.history, geo, scheme, p.device()))
             for key, box in zip(UPTIME_WINDOWS, geo.uptime, strict=True):
                 p.setPen(text_colour)
