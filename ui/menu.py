@@ -257,6 +257,31 @@ def populate(
     _clear(menu)
     build = _Build(config, handlers, icons, state)
 
+    head = _add_heading(menu, handlers)
+    platform_menu, incidents, more_incidents, next_planned = _add_platform_lines(
+        menu, snapshot, handlers, state
+    )
+    menu.addSeparator()
+    group_menus, top, more = _add_site_entries(menu, snapshot, config, build)
+    layout = MenuLayout(
+        head,
+        platform_menu.menuAction(),
+        incidents,
+        top,
+        more,
+        platform_menu,
+        next_planned,
+        more_incidents,
+        group_menus,
+    )
+    _show_summary(layout, snapshot, build)
+
+    menu.addSeparator()
+    _add_commands(menu, handlers, state, has_sites=bool(snapshot.sites))
+    return layout
+
+
+def _add_heading(menu: QMenu, handlers: MenuHandlers) -> QAction:
     head = menu.addAction("")
     # Enabled (a disabled entry greys its icon, and the colour is the message), bold
     # to read as the heading; choosing it does nothing but close the menu.
@@ -267,13 +292,19 @@ def populate(
         # The first entry under the heading: every site's recent past, in pictures.
         window = menu.addAction("&Open Lifeline\u2026")
         window.triggered.connect(lambda _=False, show=handlers.open_window: show())
+    return head
 
+
+def _add_platform_lines(
+    menu: QMenu, snapshot: MonitorSnapshot, handlers: MenuHandlers, state: MenuState
+) -> tuple[LazyMenu, list[QAction], QAction | None, QAction | None]:
+    """The platform's entry (its submenu filled when it opens), the open incidents, "N
+    more", and the next planned maintenance."""
     # The platform line opens a submenu: why Lifeline says what it says, the planned
     # maintenances, the status page and its subscribe button (issue 19).
     platform_menu = LazyMenu("", menu, lambda _menu: None)
     menu.addMenu(platform_menu)
-    line = platform_menu.menuAction()
-    incidents = []
+    incidents: list[QAction] = []
     shown, total = capped_incidents(snapshot.platform)
     for _ in shown:
         incident = menu.addAction("")
@@ -282,17 +313,19 @@ def populate(
     more_incidents = None
     if total > len(shown):
         more_incidents = menu.addAction("")
-        more_incidents.triggered.connect(
-            lambda _=False, a=more_incidents: _open_link(a, handlers)
-        )
+        more_incidents.triggered.connect(lambda _=False, a=more_incidents: _open_link(a, handlers))
     next_planned = None
     if planned_lines(snapshot.platform, state.now):
         next_planned = menu.addAction("")
         next_planned.triggered.connect(lambda _=False, a=next_planned: _open_link(a, handlers))
+    return platform_menu, incidents, more_incidents, next_planned
 
-    menu.addSeparator()
-    sites = snapshot.sites
-    if not sites:
+
+def _add_site_entries(
+    menu: QMenu, snapshot: MonitorSnapshot, config: Config, build: _Build
+) -> tuple[list[GroupMenu], list[SiteMenu], _MoreSites | None]:
+    """One submenu per group, then the loose sites (the first few at the top level)."""
+    if not snapshot.sites:
         empty = menu.addAction("No sites configured: add them in Settings")
         empty.setEnabled(False)
     groups, loose = menu_groups(snapshot, config, site_sort_key)
@@ -306,14 +339,13 @@ def populate(
     if len(loose) > TOP_LEVEL_SITES:
         more = _MoreSites(menu, loose[TOP_LEVEL_SITES:], build)
         menu.addMenu(more)
-    layout = MenuLayout(
-        head, line, incidents, top, more, platform_menu, next_planned, more_incidents,
-        group_menus,
-    )
-    _show_summary(layout, snapshot, build)
+    return group_menus, top, more
 
-    menu.addSeparator()
-    if handlers.open_ticket_form is not None and sites:
+
+def _add_commands(
+    menu: QMenu, handlers: MenuHandlers, state: MenuState, *, has_sites: bool
+) -> None:
+    if handlers.open_ticket_form is not None and has_sites:
         # Issue 5: the ticket form asks which site when several are impacted.
         open_form = handlers.open_ticket_form
         any_ticket = menu.addAction("File an &emergency ticket\u2026")
@@ -321,17 +353,7 @@ def populate(
     check_all = menu.addAction("&Check all now")
     check_all.triggered.connect(lambda _=False: handlers.check_now(None))
 
-    pause = menu.addMenu("&Pause notifications")
-    if state.paused_until is not None:
-        info = pause.addAction(f"Paused until {local_time(state.paused_until, state.now)}")
-        info.setEnabled(False)
-        resume = pause.addAction("&Resume notifications")
-        resume.triggered.connect(lambda _=False: handlers.pause("resume"))
-        pause.addSeparator()
-    hour = pause.addAction("For 1 &hour")
-    hour.triggered.connect(lambda _=False: handlers.pause("hour"))
-    tomorrow = pause.addAction(f"&Until tomorrow {state.resume_hour:02d}:00")
-    tomorrow.triggered.connect(lambda _=False: handlers.pause("tomorrow"))
+    _add_pause_menu(menu, handlers, state)
 
     settings = menu.addAction("&Settings\u2026")
     settings.triggered.connect(lambda _=False: handlers.open_settings())
@@ -346,7 +368,20 @@ def populate(
     menu.addSeparator()
     quit_action = menu.addAction("&Quit")
     quit_action.triggered.connect(lambda _=False: handlers.quit())
-    return layout
+
+
+def _add_pause_menu(menu: QMenu, handlers: MenuHandlers, state: MenuState) -> None:
+    pause = menu.addMenu("&Pause notifications")
+    if state.paused_until is not None:
+        info = pause.addAction(f"Paused until {local_time(state.paused_until, state.now)}")
+        info.setEnabled(False)
+        resume = pause.addAction("&Resume notifications")
+        resume.triggered.connect(lambda _=False: handlers.pause("resume"))
+        pause.addSeparator()
+    hour = pause.addAction("For 1 &hour")
+    hour.triggered.connect(lambda _=False: handlers.pause("hour"))
+    tomorrow = pause.addAction(f"&Until tomorrow {state.resume_hour:02d}:00")
+    tomorrow.triggered.connect(lambda _=False: handlers.pause("tomorrow"))
 
 
 def refresh(
