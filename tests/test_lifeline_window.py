@@ -221,6 +221,11 @@ def test_detail_pane_buttons_and_transitions(window: Any, qtbot: Any) -> None:
     names = {b.accessibleName() for b in (win.detail.ticket, win.detail.check,
                                           win.detail.open_site, win.detail.dashboard)}
     assert names == {"File emergency ticket", "Check now", "Open site", "Open in dashboard"}
+    assert [b.accessibleName() for b in win.ranges.buttons()] == [
+        "Show the last 24 h", "Show the last 7 d", "Show the last 30 d"
+    ]
+    assert win.list.accessibleName() == "Sites"
+    assert win.detail.transitions.accessibleName() == "Recent state changes"
     win.detail.ticket.click()
     win.detail.open_site.click()
     win.detail.dashboard.click()
