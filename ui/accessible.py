@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent
 from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
 
@@ -42,13 +42,14 @@ class StatusLabel(QLabel):
     """A message (a status, an error, a notice): its accessible name is its text, and
     each new text is announced while its window is open. `urgent` for errors."""
 
+    announced = Signal(str)  # the text just announced to assistive technology
+
     def __init__(self, text: str | QWidget = "", parent: QWidget | None = None, *,
                  urgent: bool = False) -> None:
         if isinstance(text, QWidget):  # StatusLabel(parent), as QLabel(parent)
             parent, text = text, ""
         super().__init__(parent)
         self.urgent = urgent
-        self.announced: list[str] = []  # what was announced, newest last (kept short)
         self.setText(str(text))
 
     def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
@@ -64,8 +65,8 @@ class StatusLabel(QLabel):
             self.setAccessibleName(spoken)  # Qt sends NameChanged with it
             window = self.window()
             if spoken and window is not None and window.isVisible():
-                self.announced = [*self.announced[-9:], spoken]
                 announce(self, spoken, urgent=self.urgent)
+                self.announced.emit(spoken)
 
     def clear(self) -> None:
         self.setText("")
