@@ -97,22 +97,23 @@ class SchemaField:
         self.kind: Kind = kind
         self.also = also  # a further rule (e.g. unique names), raising ValueError
         self.accessible_name = accessible_name
-        self.container = QWidget(parent)
         self.edit = control
-        control.setParent(self.container)
         control.setObjectName(f"{section}.{key}")
         control.setAccessibleName(accessible_name)
         if help_text:
             control.setToolTip(help_text)
         self.description = description or help_text
         control.setAccessibleDescription(self.description)
-        self.error = StatusLabel(self.container, urgent=True)
+        self.error = StatusLabel("", parent, urgent=True)
         self.error.setObjectName(f"{section}.{key}.error")
         apply_style(self.error, error_style)
         self.error.setWordWrap(True)
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.hide()
-        self.box = QVBoxLayout(self.container)
+        # A layout, not a widget around them: the label stays the control's sibling,
+        # which is how Qt tells AT-SPI what labels it (a combo box's name on Linux is
+        # its value; Orca reads the label from that relation).
+        self.box = QVBoxLayout()
         self.box.setContentsMargins(0, 0, 0, 0)
         self.box.setSpacing(2)
         self.box.addWidget(control)
@@ -121,7 +122,7 @@ class SchemaField:
         self.label.setBuddy(control)
 
     def add_to(self, form: QFormLayout) -> None:
-        form.addRow(self.label, self.container)
+        form.addRow(self.label, self.box)
 
     def set_value(self, value: Any) -> None:
         raise NotImplementedError
@@ -255,7 +256,7 @@ class ChoiceField(SchemaField):
                 if part),
             parent=parent,
         )
-        self.summary = QLabel("\n".join(summary), self.container)
+        self.summary = StatusLabel("\n".join(summary), parent)
         self.summary.setObjectName(f"{section}.{key}.summary")
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.summary.setWordWrap(True)
@@ -280,16 +281,20 @@ class ChoiceField(SchemaField):
 
 
 class FlagField(SchemaField):
-    """A check box for a true/false key."""
+    """A check box for a true/false key; its text is the help, so what it turns on is
+    read without hovering (and a click on it toggles)."""
 
     edit: QCheckBox
 
     def __init__(self, section: str, key: str, label: str, *, accessible_name: str,
                  help_text: str = "", description: str = "",
                  parent: QWidget | None = None) -> None:
-        super().__init__(QCheckBox(parent), section, key, label,
-                         accessible_name=accessible_name, kind="bool", help_text=help_text,
-                         description=description, parent=parent)
+        box = QCheckBox(help_text.replace("&", "&&"), parent)
+        # The name holds both visible texts: the form's label and the box's own.
+        super().__init__(box, section, key, label,
+                         accessible_name=f"{accessible_name}: {help_text}" if help_text
+                         else accessible_name,
+                         kind="bool", description=description, parent=parent)
 
     def set_value(self, value: Any) -> None:
         self.edit.setChecked(bool(value))

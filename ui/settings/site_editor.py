@@ -22,10 +22,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.config import SECTION, SiteConfig
+from app.config import CONTENT_CHECKS, SECTION, SiteConfig
 from app.config_rules import REQUIRED
 from ui.accessible import StatusLabel
 from ui.settings.fields import SchemaField, collect_values, field_for
+
+# One line on top of a box, on what its keys are for.
+BOX_INTROS = {
+    CONTENT_CHECKS: "A page can answer 200 and still be broken. A check that fails makes "
+                    "the site down (the backend page: editors blocked).",
+}
 
 
 class SiteEditor(QDialog):
@@ -72,6 +78,11 @@ class SiteEditor(QDialog):
                     box = QGroupBox(key.spec.group, self)
                     box.setAccessibleName(key.spec.group)
                     box_forms[key.spec.group] = _form(box)
+                    if key.spec.group in BOX_INTROS:
+                        intro_line = StatusLabel(BOX_INTROS[key.spec.group], box)
+                        intro_line.setTextFormat(Qt.TextFormat.PlainText)
+                        intro_line.setWordWrap(True)
+                        box_forms[key.spec.group].addRow(intro_line)
                     self.boxes[key.spec.group] = box
                 made.add_to(box_forms[key.spec.group])
             else:
