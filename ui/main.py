@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # types only: each of these loads when first used, not at sta
     from ui.desktop_notifications import DesktopNotifications
     from ui.outbox_offer import OutboxOffer
     from ui.status_window import StatusWindow
+    from ui.tray import TrayIcon
     from ui.window.main_window import LifelineWindow
     from ui.workers import Workers
 
@@ -80,31 +81,8 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         )
         return EXIT_NO_DISPLAY
 
-    # Qt is imported only now: `lifeline check` and the no-display path never load it.
-    from PySide6.QtWidgets import QApplication
-
-    from ui.interpreter import tune_for_gui
+    qt_app = _make_qt_app()
     from ui.single_instance import SingleInstance
-
-    # The GUI thread shares this process (and its GIL) with the monitor: with Python's
-    # 5 ms switch interval a slot waited 40-70 ms at the end of a round; at 0.2 ms the
-    # longest gap measured by bench.gui_heartbeat is 13-16 ms, at no measurable CPU cost.
-    # The engine's imports are also frozen out of the GC (TrayApp, freeze_imports): a
-    # full collection over them held the GIL for 30-35 ms. Both in ui/interpreter.py.
-    tune_for_gui()
-    from ui.qt_locale import prefer_utf8_locale
-
-    prefer_utf8_locale()  # Qt's own switch, minus its three lines of warning
-    qt_app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "lifeline"])
-    assert isinstance(qt_app, QApplication)
-    # Qt's StatusNotifierItem reports this as its Id and Title, and its notifications as
-    # the app's name: what the panel's settings and the notification daemon show.
-    qt_app.setApplicationName(APP_DISPLAY_NAME)
-    qt_app.setApplicationDisplayName(APP_DISPLAY_NAME)
-    qt_app.setApplicationVersion(__version__)
-    qt_app.setDesktopFileName(APP_ID)
-    qt_app.setQuitOnLastWindowClosed(False)  # closing Settings must not end monitoring
-    _route_qt_messages()
 
     demo_mode = bool(getattr(args, "demo", False))
     # The demo is its own instance: it must neither hide behind nor block the real app.
@@ -157,6 +135,35 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
             # prompt, a DNS lookup): the history is committed, so leave now.
             logging.shutdown()
             os._exit(code)
+
+
+def _make_qt_app() -> QApplication:
+    """The QApplication, with the interpreter tuned for a GUI thread that never waits."""
+    # Qt is imported only now: `lifeline check` and the no-display path never load it.
+    from PySide6.QtWidgets import QApplication
+
+    from ui.interpreter import tune_for_gui
+
+    # The GUI thread shares this process (and its GIL) with the monitor: with Python's
+    # 5 ms switch interval a slot waited 40-70 ms at the end of a round; at 0.2 ms the
+    # longest gap measured by bench.gui_heartbeat is 13-16 ms, at no measurable CPU cost.
+    # The engine's imports are also frozen out of the GC (TrayApp, freeze_imports): a
+    # full collection over them held the GIL for 30-35 ms. Both in ui/interpreter.py.
+    tune_for_gui()
+    from ui.qt_locale import prefer_utf8_locale
+
+    prefer_utf8_locale()  # Qt's own switch, minus its three lines of warning
+    qt_app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "lifeline"])
+    assert isinstance(qt_app, QApplication)
+    # Qt's StatusNotifierItem reports this as its Id and Title, and its notifications as
+    # the app's name: what the panel's settings and the notification daemon show.
+    qt_app.setApplicationName(APP_DISPLAY_NAME)
+    qt_app.setApplicationDisplayName(APP_DISPLAY_NAME)
+    qt_app.setApplicationVersion(__version__)
+    qt_app.setDesktopFileName(APP_ID)
+    qt_app.setQuitOnLastWindowClosed(False)  # closing Settings must not end monitoring
+    _route_qt_messages()
+    return qt_app
 
 
 def _route_qt_messages() -> None:
@@ -241,12 +248,9 @@ class TrayApp:
         from PySide6.QtCore import QTimer
 
         from app.credentials import CredentialStore
-        from app.snooze import SnoozeStore
         from ui.bridge import Bridge
         from ui.errors import ErrorReporter
         from ui.icons import IconSet
-        from ui.snooze_actions import SnoozeActions
-        from ui.tray import TrayIcon
         from ui.workers import Workers
 
         self._qt_app = qt_app
@@ -278,23 +282,7 @@ class TrayApp:
         self.icons = IconSet()
         autostart = _optional_module("app.autostart")
         self.desktop_notifications = _desktop_notifications(self.workers)
-        self.tray = TrayIcon(
-            self.bridge,
-            self.icons,
-            open_settings=self.open_settings,
-            open_ticket_form=self._ticket_opener(),
-            autostart=autostart,
-            on_quit=self.quit,
-            show_error=self.errors.report,
-            log_file=str(paths.log_file),
-            planned_notices=self._planned_notices(paths),
-            desktop_notifications=self.desktop_notifications,
-        )
-        self.tray.open_newrelic = self.open_newrelic
-        self.tray.open_window = self.open_window
-        self.tray.snooze_site = SnoozeActions(
-            SnoozeStore(paths.snoozes), self.workers, self.bridge.check_now
-        )
+        self.tray = self._make_tray(paths, autostart)
         # Saved tickets that could not be sent are offered (never sent silently) once the
         # checks show the network working again (issue 5). Set up from start(): its module
         # brings the ticket machinery (New Relic, the ticket form), a tenth of a second
@@ -307,6 +295,31 @@ class TrayApp:
         self._tray_timer.setInterval(tray_retry_ms)
         self._tray_timer.timeout.connect(self._retry_tray)
         self._signals = _SignalWakeup(lambda: self.quit(force=True))
+
+    def _make_tray(self, paths: Paths, autostart: ModuleType | None) -> TrayIcon:
+        """The tray icon with its menu's windows and actions plugged in."""
+        from app.snooze import SnoozeStore
+        from ui.snooze_actions import SnoozeActions
+        from ui.tray import TrayIcon
+
+        tray = TrayIcon(
+            self.bridge,
+            self.icons,
+            open_settings=self.open_settings,
+            open_ticket_form=self._ticket_opener(),
+            autostart=autostart,
+            on_quit=self.quit,
+            show_error=self.errors.report,
+            log_file=str(paths.log_file),
+            planned_notices=self._planned_notices(paths),
+            desktop_notifications=self.desktop_notifications,
+        )
+        tray.open_newrelic = self.open_newrelic
+        tray.open_window = self.open_window
+        tray.snooze_site = SnoozeActions(
+            SnoozeStore(paths.snoozes), self.workers, self.bridge.check_now
+        )
+        return tray
 
     def _planned_notices(self, paths: Paths) -> PlannedNotices:
         """Which planned-maintenance notices were shown; written off the GUI thread."""
