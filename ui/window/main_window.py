@@ -92,6 +92,32 @@ class LifelineWindow(QWidget):
         self.setAccessibleName(f"{APP_DISPLAY_NAME}: every site's recent past")
         self.resize(1100, 640)
 
+        self._build_header()
+        switch = self._build_range_switch()
+        legend = QLabel(
+            "Strip: the state over time (blank: Lifeline was not watching; hatched: "
+            "maintenance; dotted base: snoozed). Line: visitor response time, dashed: the "
+            "slow threshold. Figures: uptime over 24 h, 7 d, 30 d."
+        )
+        legend.setWordWrap(True)
+
+        self._build_site_list(icons, bridge, open_url, open_ticket_form)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.overall)
+        layout.addWidget(self.platform)
+        layout.addLayout(switch)
+        layout.addWidget(legend)
+        layout.addWidget(self.splitter, 1)
+
+        self._add_close_shortcuts()
+
+        bridge.snapshotChanged.connect(self._on_snapshot)
+        bridge.configChanged.connect(self._on_config)
+        self._on_snapshot(bridge.snapshot)
+
+    def _build_header(self) -> None:
+        """The overall state line and the platform's line (with its links)."""
         self.overall = QLabel()
         self.overall.setTextFormat(Qt.TextFormat.PlainText)
         font = self.overall.font()
@@ -104,6 +130,7 @@ class LifelineWindow(QWidget):
         self.platform.linkActivated.connect(self._on_link)
         self.platform.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
 
+    def _build_range_switch(self) -> QHBoxLayout:
         self.ranges = QButtonGroup(self)
         switch = QHBoxLayout()
         switch.addWidget(QLabel("Show the last"))
@@ -118,13 +145,16 @@ class LifelineWindow(QWidget):
             self.ranges.addButton(button)
             switch.addWidget(button)
         switch.addStretch(1)
-        legend = QLabel(
-            "Strip: the state over time (blank: Lifeline was not watching; hatched: "
-            "maintenance; dotted base: snoozed). Line: visitor response time, dashed: the "
-            "slow threshold. Figures: uptime over 24 h, 7 d, 30 d."
-        )
-        legend.setWordWrap(True)
+        return switch
 
+    def _build_site_list(
+        self,
+        icons: IconSet,
+        bridge: Bridge,
+        open_url: Callable[[str], None],
+        open_ticket_form: Callable[[str | None], None] | None,
+    ) -> None:
+        """One painted row per site, and the detail pane beside them."""
         self.model = SiteRows()
         self.delegate = RowDelegate(icons, bridge.config.monitor.slow, self)
         self.list = QListView()
@@ -151,13 +181,7 @@ class LifelineWindow(QWidget):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
 
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.overall)
-        layout.addWidget(self.platform)
-        layout.addLayout(switch)
-        layout.addWidget(legend)
-        layout.addWidget(self.splitter, 1)
-
+    def _add_close_shortcuts(self) -> None:
         for keys in (
             QKeySequence(Qt.Key.Key_Escape),
             QKeySequence(QKeySequence.StandardKey.Close),
@@ -165,10 +189,6 @@ class LifelineWindow(QWidget):
         ):
             shortcut = QShortcut(keys, self)
             shortcut.activated.connect(self.hide)
-
-        bridge.snapshotChanged.connect(self._on_snapshot)
-        bridge.configChanged.connect(self._on_config)
-        self._on_snapshot(bridge.snapshot)
 
     # -- showing -----------------------------------------------------------------------
 
