@@ -75,8 +75,9 @@ def shoot_tray_menu(out_dir: Path) -> Path:
                 raise SystemExit("the demo's icon never showed down")
             xdotool(desk, "mousemove", *icon, "click", "3")
             time.sleep(0.6)
-            # Heading, platform line, then the worst site first: open its submenu.
-            for key in ("Down", "Down", "Down", "Right"):
+            # Heading, Open Lifeline…, platform line, then the worst site first: open its
+            # submenu.
+            for key in ("Down", "Down", "Down", "Down", "Right"):
                 xdotool(desk, "key", key)
                 time.sleep(0.15)
             time.sleep(0.5)
