@@ -48,12 +48,10 @@ from app.config import Config, SiteConfig
 from app.events import (
     CheckCompleted,
     Event,
-    MaintenanceChanged,
     MonitorSnapshot,
     NetworkChanged,
     SiteStateChanged,
     SiteStatus,
-    SnoozeChanged,
 )
 from app.history import History
 from app.models import CheckReport, OverallState, PlatformStatus, ProbeResult
@@ -68,10 +66,11 @@ from app.monitoring.platform_tracker import (
     PlatformTracker,
 )
 from app.monitoring.round_probe import ProbeCanary, ProbeSite, Round, RoundProbe, RoundSources
+from app.monitoring.silences import SiteSilences
 from app.monitoring.site_tracker import SiteTracker
 from app.monitoring.sleep import SLEEP_GAP, SleepDetector, slept_between
 from app.probes import ProbeClients, ProbeOptions
-from app.silence import Silence, Silencer
+from app.silence import Silencer
 
 __all__ = [
     "NETWORK_REASON",
@@ -141,9 +140,7 @@ class Monitor:
         )
         self._overall = OverallTracker(overall_state or impact.overall_state)
         # Maintenance windows from the config; snoozes too when given their store.
-        self._silencer = silencer or Silencer(config)
-        self._silences: dict[str, Silence] = {}
-        self._unsilenced: set[str] = set()  # silence ended since the last reminders
+        self._silences = SiteSilences(silencer or Silencer(config))
         self._sleep = SleepDetector()
         self._tracks: dict[str, SiteTracker] = {}
         self._network_ok = True
@@ -206,7 +203,7 @@ class Monitor:
         if config.provider.status_page != old.provider.status_page:
             self._platform.reset()
         self._sync_tracks(config)
-        self._silencer.update_config(config)
+        self._silences.update_config(config)
         self._refresh_silences(self._clock.now())
         if config.monitor.interval < old.monitor.interval:
             soon = self._clock.monotonic() + config.monitor.interval
@@ -446,7 +443,7 @@ class Monitor:
     def _remind(self, mono: float, wall: datetime) -> None:
         """Seam: the one place reminders are emitted (a silenced site's are held here)."""
         every = self._config.monitor.remind_every
-        woken, self._unsilenced = self._unsilenced, set()
+        woken = self._silences.take_ended()
         for track in self._tracks.values():
             if track.name in self._silences:
                 continue  # a snoozed site, or one in maintenance, is not chased
@@ -485,27 +482,10 @@ class Monitor:
         )
 
     def _refresh_silences(self, wall: datetime) -> None:
-        """Seam: who is silenced now (snoozes re-read when their file changed). A site
-        entering or leaving a maintenance window is an event, so the history records
-        the span and uptime leaves it out."""
-        silences = self._silencer.at(wall)
-        self._unsilenced |= set(self._silences) - set(silences)
-        for name in self._tracks:
-            before, now = self._silences.get(name), silences.get(name)
-            was = before is not None and before.kind == "maintenance"
-            is_in = now is not None and now.kind == "maintenance"
-            if was != is_in:
-                self._emit(MaintenanceChanged(
-                    at=wall, site=name, active=is_in, until=now.until if now and is_in else None
-                ))
-            snoozed = now is not None and now.kind == "snooze"
-            if (before is not None and before.kind == "snooze") != snoozed or (
-                snoozed and before is not None and now is not None and before.until != now.until
-            ):  # a new snooze, its end, or a new end: the window draws the span
-                self._emit(SnoozeChanged(
-                    at=wall, site=name, active=snoozed, until=now.until if now and snoozed else None
-                ))
-        self._silences = silences
+        """Seam: who is silenced now (snoozes re-read when their file changed); a site
+        entering or leaving a maintenance window or a snooze is an event, for the history."""
+        for event in self._silences.refresh(wall, self._tracks):
+            self._emit(event)
 
     # ------------------------------------------------------------------ scheduling, sleep
 

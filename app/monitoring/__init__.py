@@ -11,6 +11,8 @@
 - `history_writer`: the history thread: a round's changes in one transaction, coverage
   heartbeats, the uptime cache, daily pruning.
 - `sleep`: a suspended machine noticed from the gap between the wall and monotonic clocks.
+- `silences`: who is snoozed or in a maintenance window, round to round, and the events
+  that say one began, ended or moved.
 
 Where planned features plug in, without touching the scheduler in `Monitor.tick`:
 
@@ -18,7 +20,8 @@ Where planned features plug in, without touching the scheduler in `Monitor.tick`
   and `SiteTracker.reminder` return their events instead of emitting them, and
   `Monitor._observe_sites` / `Monitor._remind` are the one place they are emitted: a
   silenced site's state changes are marked `silenced` there and its reminders held back;
-  `Monitor._refresh_silences` (each round) emits `MaintenanceChanged` for the history and
+  `Monitor._refresh_silences` (each round) emits the `MaintenanceChanged` and
+  `SnoozeChanged` events `SiteSilences.refresh` returns, for the history, and
   `_update_overall` leaves silenced sites out of the icon's state. The site is still
   probed, confirmed and recorded (`HistoryWriter.record` sees every event first).
 - A per-round correlation step (several sites failing alike is platform evidence):
