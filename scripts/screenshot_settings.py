@@ -1,8 +1,9 @@
 """Screenshots of the Settings dialog for the docs: `python scripts/screenshot_settings.py [DIR]`.
 
 Renders the real dialog (sample sites, an in-memory keyring holding one token) into PNGs:
-settings.png (the Sites tab), settings-secrets.png, settings-site-editor.png (a typo
-being explained). Isolated from the user's machine: HOME, the XDG dirs and the keyring
+settings.png (the Sites tab), settings-provider.png (the support tier),
+settings-secrets.png, settings-site-editor.png (a typo being explained, the content
+checks under it). Isolated from the user's machine: HOME, the XDG dirs and the keyring
 point at a throwaway folder / memory. `shoot_settings(out_dir)` can be called from a
 combined screenshots script.
 """
@@ -25,11 +26,11 @@ def shoot_settings_isolated(out_dir: Path) -> list[Path]:
 
 
 def shoot_settings(out_dir: Path) -> list[Path]:
-    """Write the three PNGs into out_dir and return their paths."""
+    """Write the four PNGs into out_dir and return their paths."""
     import keyring
     from PySide6.QtWidgets import QApplication
 
-    from app.config import Config, ContactConfig, SiteConfig
+    from app.config import Config, ContactConfig, ProviderConfig, SiteConfig
     from app.credentials import TICKET_TOKEN, CredentialStore
     from app.paths import default_paths
     from tests.memory_keyring import MemoryKeyring
@@ -45,11 +46,15 @@ def shoot_settings(out_dir: Path) -> list[Path]:
         contact=ContactConfig(
             name="Ada Lovelace", email="ada@example.org", phone="+44 20 7946 0000"
         ),
+        provider=ProviderConfig(support_tier="platinum"),
         sites=(
             SiteConfig("shop", "https://live-shop.pantheonsite.io/",
-                       backend_url="https://live-shop.pantheonsite.io/user/login"),
-            SiteConfig("blog", "https://www.example-blog.org/"),
-            SiteConfig("docs", "https://test-docs.pantheonsite.io/", environment="test"),
+                       backend_url="https://live-shop.pantheonsite.io/user/login",
+                       expect="Add to cart", forbid=("Maintenance mode",),
+                       group="Acme Corp"),
+            SiteConfig("blog", "https://www.example-blog.org/", group="Personal"),
+            SiteConfig("docs", "https://test-docs.pantheonsite.io/", environment="test",
+                       group="Acme Corp"),
         ),
     )
     dialog = SettingsDialog(
@@ -78,6 +83,12 @@ def shoot_settings(out_dir: Path) -> list[Path]:
 
     settle()
     target = out_dir / "settings.png"
+    dialog.grab().save(str(target))
+    written.append(target)
+
+    dialog.tabs.setCurrentWidget(dialog.form("provider"))
+    settle()
+    target = out_dir / "settings-provider.png"
     dialog.grab().save(str(target))
     written.append(target)
 

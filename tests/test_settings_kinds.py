@@ -175,10 +175,10 @@ def test_content_checks_in_their_own_box_of_the_site_editor(
     builtin = editor.fields["builtin_checks"].edit
     assert isinstance(forbid, QPlainTextEdit) and isinstance(builtin, QCheckBox)
     assert builtin.isChecked()  # on by default
-    # The check box says what it turns on; its name holds both visible texts.
-    assert "PHP fatal errors" in builtin.text()
-    name = builtin.accessibleName()
-    assert "Built-in checks" in name and builtin.text() in name
+    # The check box is labelled by its own text, and says under it what it turns on.
+    assert builtin.text() == "Built-in chec&ks" and "Built-in checks" in builtin.accessibleName()
+    assert "PHP fatal errors" in editor.fields["builtin_checks"].help.text()
+    assert editor.fields["builtin_checks"].help.isVisible()
 
     type_into(qtbot, editor.fields["name"].edit, "docs")
     type_into(qtbot, editor.fields["url"].edit, "https://docs.example.org/")

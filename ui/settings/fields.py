@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -281,20 +282,30 @@ class ChoiceField(SchemaField):
 
 
 class FlagField(SchemaField):
-    """A check box for a true/false key; its text is the help, so what it turns on is
-    read without hovering (and a click on it toggles)."""
+    """A check box for a true/false key, labelled by its own text (Alt+letter toggles it),
+    with the help as a line under it, so what it turns on is read without hovering."""
 
     edit: QCheckBox
 
     def __init__(self, section: str, key: str, label: str, *, accessible_name: str,
                  help_text: str = "", description: str = "",
                  parent: QWidget | None = None) -> None:
-        box = QCheckBox(help_text.replace("&", "&&"), parent)
-        # The name holds both visible texts: the form's label and the box's own.
-        super().__init__(box, section, key, label,
-                         accessible_name=f"{accessible_name}: {help_text}" if help_text
-                         else accessible_name,
-                         kind="bool", description=description, parent=parent)
+        super().__init__(QCheckBox(label, parent), section, key, label,
+                         accessible_name=accessible_name, kind="bool", help_text=help_text,
+                         description=description, parent=parent)
+        self.label.hide()  # the box's own text is its label
+        self.help = StatusLabel(help_text, parent)
+        self.help.setTextFormat(Qt.TextFormat.PlainText)
+        self.help.setWordWrap(True)
+        style = self.edit.style()
+        self.help.setIndent(  # under the box's text, not its square
+            style.pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth)
+            + style.pixelMetric(QStyle.PixelMetric.PM_CheckBoxLabelSpacing))
+        self.help.setVisible(bool(help_text))
+        self.box.insertWidget(1, self.help)
+
+    def add_to(self, form: QFormLayout) -> None:
+        form.addRow(self.box)
 
     def set_value(self, value: Any) -> None:
         self.edit.setChecked(bool(value))
