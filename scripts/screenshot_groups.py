@@ -101,8 +101,9 @@ def shoot(out_dir: Path) -> Path:
             time.sleep(1.0)
             xdotool(desk, "mousemove", *icon, "click", "3")
             time.sleep(0.6)
-            # Heading, platform line, then the worst group first: open its submenu.
-            for key in ("Down", "Down", "Down", "Right"):
+            # Heading, Open Lifeline…, platform line, then the worst group first: open its
+            # submenu.
+            for key in ("Down", "Down", "Down", "Down", "Right"):
                 xdotool(desk, "key", key)
                 time.sleep(0.15)
             time.sleep(0.5)
