@@ -15,7 +15,10 @@ To add a key: add one field to its dataclass,
                                   "Warn this many days before a certificate expires")
 
 then document it in docs/config.md (a test checks both). `in_form=False` keeps it out of
-Settings (it is still loaded and written back).
+Settings (it is still loaded and written back). A key with a fixed set of values takes
+`rules.choice(rules.Option(value, label, gets), ...)` (SUPPORT_TIERS): Settings lists
+the options by label, with what each gets; `kind="lines"` enters a list one per line;
+`group="..."` puts a [[site]] key in a titled box of the site editor.
 
 To add a table: write its dataclass (every field a `setting`), add the attribute to
 Config, and one Section to SECTIONS:
@@ -188,7 +191,7 @@ class MonitorConfig:
     cert_warn_days: int = setting(14, rules.integer(minimum=0, maximum=3650),
                                   "Certificate warnin&g (days)",
                                   "A certificate expiring within this many days makes the "
-                                  "site degraded; 0 turns the warning off",
+                                  "site degraded",
                                   accessible="Certificate warning in days before expiry")
 
 
