@@ -69,6 +69,7 @@ from app.monitoring.round_probe import ProbeCanary, ProbeSite, Round, RoundProbe
 from app.monitoring.silences import SiteSilences
 from app.monitoring.site_tracker import SiteTracker
 from app.monitoring.sleep import SLEEP_GAP, SleepDetector, slept_between
+from app.monitoring.wakeup import Wakeup
 from app.probes import ProbeClients, ProbeOptions
 from app.silence import Silencer
 
@@ -151,7 +152,7 @@ class Monitor:
         self._stopping = False
         self._force_all = False
         self._force: set[str] = set()
-        self._wake: asyncio.Event | None = None
+        self._wake = Wakeup(self._clock)
         self._round_task: asyncio.Future[float] | None = None
         self._sync_tracks(config)
 
@@ -162,7 +163,7 @@ class Monitor:
 
     async def run(self) -> None:
         """Check until stop(); the first round starts at once. History is flushed on exit."""
-        self._wake = asyncio.Event()
+        self._wake.start()
         try:
             while not self._stopping:
                 self._wake.clear()
@@ -183,7 +184,7 @@ class Monitor:
                     self._checking = False
                 if self._stopping:
                     break
-                await self._wait(delay)
+                await self._wake.wait(delay)
         finally:
             if self._network_ok:
                 self._history.last_heartbeat(self._clock.monotonic(), self._clock.now())
@@ -193,8 +194,7 @@ class Monitor:
         self._stopping = True
         if self._round_task is not None:
             self._round_task.cancel()
-        if self._wake is not None:
-            self._wake.set()
+        self._wake.poke()
 
     def update_config(self, config: Config) -> None:
         old = self._config
@@ -211,7 +211,7 @@ class Monitor:
                 track.next_due = min(track.next_due, soon)
         if not self._tracks:
             self._network_ok = True  # nothing left to judge the network by
-        self._poke()
+        self._wake.poke()
         now = self._clock.now()
         self._update_overall(now)
         self._emit(CheckCompleted(at=now, snapshot=self.snapshot()))
@@ -221,7 +221,7 @@ class Monitor:
             self._force_all = True
         elif site in self._tracks:
             self._force.add(site)
-        self._poke()
+        self._wake.poke()
 
     def snapshot(self) -> MonitorSnapshot:
         overall = self._overall.state or OverallState.UNKNOWN
@@ -509,22 +509,6 @@ class Monitor:
         self._force_all = True
         for track in self._tracks.values():
             track.forget_pending()
-
-    async def _wait(self, delay: float) -> None:
-        assert self._wake is not None
-        if delay <= 0 or self._wake.is_set():
-            return
-        sleeper = asyncio.ensure_future(self._clock.sleep(delay))
-        waker = asyncio.ensure_future(self._wake.wait())
-        try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-            waker.cancel()
-
-    def _poke(self) -> None:
-        if self._wake is not None:
-            self._wake.set()
 
     # ------------------------------------------------------------------ configuration
 
