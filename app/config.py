@@ -18,7 +18,7 @@ then document it in docs/config.md (a test checks both). `in_form=False` keeps i
 Settings (it is still loaded and written back). A key with a fixed set of values takes
 `rules.choice(rules.Option(value, label, gets), ...)` (SUPPORT_TIERS): Settings lists
 the options by label, with what each gets; `kind="lines"` enters a list one per line;
-`group="..."` puts a [[site]] key in a titled box of the site editor.
+`group="..."` puts a [[site]] key under a heading of the site editor.
 
 To add a table: write its dataclass (every field a `setting`), add the attribute to
 Config, and one Section to SECTIONS:

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QCheckBox,
     QComboBox,
-    QGroupBox,
     QPlainTextEdit,
 )
 
@@ -162,15 +161,16 @@ def test_certificate_warning_days_on_the_monitor_tab(
 # --------------------------------------------------------------------------- content checks
 
 
-def test_content_checks_in_their_own_box_of_the_site_editor(
+def test_content_checks_under_their_heading_in_the_site_editor(
     qtbot: Any, make_dialog: Callable[..., SettingsDialog]
 ) -> None:
     dialog = make_dialog(Config(sites=(SHOP,)))
     editor = open_editor(qtbot, dialog, dialog.sites.add_button)
-    box = editor.boxes[CONTENT_CHECKS]
-    assert isinstance(box, QGroupBox) and box.title() == "Content checks" and box.isVisible()
-    for key in ("expect", "forbid", "builtin_checks"):
-        assert box.isAncestorOf(editor.fields[key].edit), key
+    heading = editor.headings[CONTENT_CHECKS]
+    assert heading.text() == "Content checks" and heading.isVisible()
+    below = [key for key, f in editor.fields.items()
+             if f.edit.geometry().top() > heading.geometry().bottom()]
+    assert below == ["expect", "forbid", "builtin_checks"]  # under its heading, together
     forbid = editor.fields["forbid"].edit
     builtin = editor.fields["builtin_checks"].edit
     assert isinstance(forbid, QPlainTextEdit) and isinstance(builtin, QCheckBox)

@@ -1,7 +1,7 @@
 """Add or edit one site: the [[site]] keys of the schema, checked as the loader checks them.
 
-Keys the schema puts in a `group` (the content checks) get a titled box of their own
-under the main form; the Group field offers the groups the other sites already have.
+Keys the schema puts in a `group` (the content checks) come last, under a heading and
+one line on what they are for; the Group field offers the groups the other sites already have.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QGroupBox,
     QLineEdit,
     QVBoxLayout,
     QWidget,
@@ -27,8 +26,8 @@ from app.config_rules import REQUIRED
 from ui.accessible import StatusLabel
 from ui.settings.fields import SchemaField, collect_values, field_for
 
-# One line on top of a box, on what its keys are for.
-BOX_INTROS = {
+# One line under a group's heading, on what its keys are for.
+GROUP_INTROS = {
     CONTENT_CHECKS: "A page can answer 200 and still be broken. A check that fails makes "
                     "the site down (the backend page: editors blocked).",
 }
@@ -63,8 +62,8 @@ class SiteEditor(QDialog):
         intro.setWordWrap(True)
 
         form = _form()
-        self.boxes: dict[str, QGroupBox] = {}
-        box_forms: dict[str, QFormLayout] = {}
+        self.headings: dict[str, StatusLabel] = {}
+        grouped: dict[str, list[SchemaField]] = {}
         self.fields: dict[str, SchemaField] = {}
         for key in SECTION["site"].settings():
             if not key.spec.in_form:
@@ -74,20 +73,25 @@ class SiteEditor(QDialog):
             blank = "" if key.default is REQUIRED else key.default
             made.set_value(getattr(site, key.name) if site else blank)
             if key.spec.group:
-                if key.spec.group not in self.boxes:
-                    box = QGroupBox(key.spec.group, self)
-                    box.setAccessibleName(key.spec.group)
-                    box_forms[key.spec.group] = _form(box)
-                    if key.spec.group in BOX_INTROS:
-                        intro_line = StatusLabel(BOX_INTROS[key.spec.group], box)
-                        intro_line.setTextFormat(Qt.TextFormat.PlainText)
-                        intro_line.setWordWrap(True)
-                        box_forms[key.spec.group].addRow(intro_line)
-                    self.boxes[key.spec.group] = box
-                made.add_to(box_forms[key.spec.group])
+                grouped.setdefault(key.spec.group, []).append(made)
             else:
                 made.add_to(form)
             self.fields[key.name] = made
+        # Each group under a heading in the same form (not a QGroupBox, which AT-SPI
+        # would give its fields as a second label), so the columns line up too.
+        for group, members in grouped.items():
+            heading = StatusLabel(group, self)
+            heading.setTextFormat(Qt.TextFormat.PlainText)
+            heading.setStyleSheet("font-weight: 600; padding-top: 8px;")
+            form.addRow(heading)
+            self.headings[group] = heading
+            if group in GROUP_INTROS:
+                intro_line = StatusLabel(GROUP_INTROS[group], self)
+                intro_line.setTextFormat(Qt.TextFormat.PlainText)
+                intro_line.setWordWrap(True)
+                form.addRow(intro_line)
+            for made in members:
+                made.add_to(form)
         self._offer_groups(groups)
 
         self.buttons = QDialogButtonBox(
@@ -105,8 +109,6 @@ class SiteEditor(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
-        for box in self.boxes.values():
-            layout.addWidget(box)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(560)
         self.fields["name"].edit.setFocus()
