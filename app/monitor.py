@@ -44,7 +44,7 @@ from datetime import datetime
 from typing import Protocol
 
 from app.clock import Clock, SystemClock
-from app.config import Config, SiteConfig
+from app.config import Config
 from app.events import (
     CheckCompleted,
     Event,
@@ -67,7 +67,7 @@ from app.monitoring.platform_tracker import (
 )
 from app.monitoring.round_probe import ProbeCanary, ProbeSite, Round, RoundProbe, RoundSources
 from app.monitoring.silences import SiteSilences
-from app.monitoring.site_tracker import SiteTracker
+from app.monitoring.site_tracker import SiteTracker, tracks_for
 from app.monitoring.sleep import SLEEP_GAP, SleepDetector, slept_between
 from app.monitoring.wakeup import Wakeup
 from app.probes import ProbeClients, ProbeOptions
@@ -520,15 +520,7 @@ class Monitor:
         return probe_options(config)
 
     def _sync_tracks(self, config: Config) -> None:
-        tracks: dict[str, SiteTracker] = {}
-        for site in config.sites:
-            track = self._tracks.get(site.name)
-            if track is None or _probe_target(track.site) != _probe_target(site):
-                track = SiteTracker(site)
-            else:
-                track.site = site
-            track.configure(config.monitor)
-            tracks[site.name] = track
+        tracks = tracks_for(config, self._tracks)
         self._history.watch(tracks)
         self._tracks = tracks
 
@@ -540,6 +532,3 @@ class Monitor:
     def _error(self, message: str) -> None:
         self._events.error(message)
 
-
-def _probe_target(site: SiteConfig) -> tuple[str, str, str]:
-    return (site.url, site.probe_backend_url, site.environment)

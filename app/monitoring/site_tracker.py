@@ -13,10 +13,11 @@ The scheduling (`next_due`) is the monitor's: it is kept here only because it is
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from app.config import MonitorConfig, SiteConfig
+from app.config import Config, MonitorConfig, SiteConfig
 from app.confirm import Confirmation, FlapDetector
 from app.events import Event, Reminder, SitePending, SiteStateChanged, SiteStatus
 from app.models import PlatformStatus, PointOfFailure, SiteResult, SiteState
@@ -210,3 +211,22 @@ class SiteTracker:
             uptime_7d=uptime[1],
             result=self.result,
         )
+
+
+def tracks_for(config: Config, old: Mapping[str, SiteTracker]) -> dict[str, SiteTracker]:
+    """One tracker per configured site, in config order. A site whose probe target (URL,
+    backend URL, environment) is unchanged keeps its tracker, and with it what it knew."""
+    tracks: dict[str, SiteTracker] = {}
+    for site in config.sites:
+        track = old.get(site.name)
+        if track is None or _probe_target(track.site) != _probe_target(site):
+            track = SiteTracker(site)
+        else:
+            track.site = site
+        track.configure(config.monitor)
+        tracks[site.name] = track
+    return tracks
+
+
+def _probe_target(site: SiteConfig) -> tuple[str, str, str]:
+    return (site.url, site.probe_backend_url, site.environment)
