@@ -61,37 +61,7 @@ class SiteEditor(QDialog):
         )
         intro.setWordWrap(True)
 
-        form = _form()
-        self.headings: dict[str, StatusLabel] = {}
-        grouped: dict[str, list[SchemaField]] = {}
-        self.fields: dict[str, SchemaField] = {}
-        for key in SECTION["site"].settings():
-            if not key.spec.in_form:
-                continue
-            also = self._check_unique if key.name == "name" else None
-            made = field_for(key, parent=self, also=also)
-            blank = "" if key.default is REQUIRED else key.default
-            made.set_value(getattr(site, key.name) if site else blank)
-            if key.spec.group:
-                grouped.setdefault(key.spec.group, []).append(made)
-            else:
-                made.add_to(form)
-            self.fields[key.name] = made
-        # Each group under a heading in the same form (not a QGroupBox, which AT-SPI
-        # would give its fields as a second label), so the columns line up too.
-        for group, members in grouped.items():
-            heading = StatusLabel(group, self)
-            heading.setTextFormat(Qt.TextFormat.PlainText)
-            heading.setStyleSheet("font-weight: 600; padding-top: 8px;")
-            form.addRow(heading)
-            self.headings[group] = heading
-            if group in GROUP_INTROS:
-                intro_line = StatusLabel(GROUP_INTROS[group], self)
-                intro_line.setTextFormat(Qt.TextFormat.PlainText)
-                intro_line.setWordWrap(True)
-                form.addRow(intro_line)
-            for made in members:
-                made.add_to(form)
+        form = self._build_form(site)
         self._offer_groups(groups)
 
         self.buttons = QDialogButtonBox(
@@ -112,6 +82,41 @@ class SiteEditor(QDialog):
         layout.addWidget(self.buttons)
         self.setMinimumWidth(560)
         self.fields["name"].edit.setFocus()
+
+    def _build_form(self, site: SiteConfig | None) -> QFormLayout:
+        """One field per in_form [[site]] key, filled from `site`; grouped keys last,
+        each group under a heading in the same form (not a QGroupBox, which AT-SPI
+        would give its fields as a second label), so the columns line up too."""
+        form = _form()
+        self.headings: dict[str, StatusLabel] = {}
+        grouped: dict[str, list[SchemaField]] = {}
+        self.fields: dict[str, SchemaField] = {}
+        for key in SECTION["site"].settings():
+            if not key.spec.in_form:
+                continue
+            also = self._check_unique if key.name == "name" else None
+            made = field_for(key, parent=self, also=also)
+            blank = "" if key.default is REQUIRED else key.default
+            made.set_value(getattr(site, key.name) if site else blank)
+            if key.spec.group:
+                grouped.setdefault(key.spec.group, []).append(made)
+            else:
+                made.add_to(form)
+            self.fields[key.name] = made
+        for group, members in grouped.items():
+            heading = StatusLabel(group, self)
+            heading.setTextFormat(Qt.TextFormat.PlainText)
+            heading.setStyleSheet("font-weight: 600; padding-top: 8px;")
+            form.addRow(heading)
+            self.headings[group] = heading
+            if group in GROUP_INTROS:
+                intro_line = StatusLabel(GROUP_INTROS[group], self)
+                intro_line.setTextFormat(Qt.TextFormat.PlainText)
+                intro_line.setWordWrap(True)
+                form.addRow(intro_line)
+            for made in members:
+                made.add_to(form)
+        return form
 
     def _offer_groups(self, groups: Collection[str]) -> None:
         edit = self.fields["group"].edit if "group" in self.fields else None
