@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -313,3 +314,29 @@ def test_a_history_file_that_is_not_sqlite_is_one_clear_line(
     text = win.overall.text()
     assert text.startswith("The history cannot be read:") and str(path) in text
     assert "\n" not in text and "Traceback" not in text
+
+
+def test_the_platform_line_is_plain_text_with_https_links_only(window: Any) -> None:
+    from app.models import Incident, PlatformState, PlatformStatus
+    from ui.window.main_window import _platform_html
+
+    win, urls, _ = window
+    platform = PlatformStatus(
+        state=PlatformState.DEGRADED,
+        description="Partial <i>outage</i> & slowness",
+        incidents=(
+            Incident("Elevated 5xx on <b>edge</b>", "major", "investigating",
+                     "https://stspg.io/abc"),
+            Incident("Dashboard slow", "minor", "monitoring", "http://insecure.example/x"),
+            Incident("Old thing", "minor", "resolved", "https://stspg.io/old"),
+        ),
+        page_url="https://status.example.test",
+    )
+    shown = _platform_html(replace(SNAPSHOT, platform=platform), CONFIG)
+    assert "<b>" not in shown and "<i>" not in shown and "\u2039b\u203aedge" in shown
+    assert "&amp; slowness" in shown
+    assert shown.count("<a href=") == 1 and 'href="https://stspg.io/abc"' in shown
+    assert "insecure.example" not in shown and "Old thing" not in shown
+    win._on_link("http://insecure.example/x")
+    win._on_link("https://stspg.io/abc")
+    assert urls == ["https://stspg.io/abc"]
