@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, QThread
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread
 
 from ui.workers import Workers, WorkerStopped
 
@@ -260,3 +260,35 @@ def test_a_dialogs_workers_deleted_mid_job_is_safe_and_ends_its_loop(qtbot: Any)
     qtbot.waitUntil(lambda: done == ["after"], timeout=WAIT)
     probe.shutdown()
     assert delivered == []
+
+
+@pytest.mark.parametrize("held_by", ["callback", "work"])
+def test_the_last_reference_to_a_widget_of_a_job_goes_on_the_gui_thread(
+    qtbot: Any, workers: Workers, held_by: str
+) -> None:
+    """A Python-owned QObject destroyed in a loop thread corrupts Qt's event queues (a
+    segfault in the GUI's next processEvents): the loop must never drop the last
+    reference to anything of the GUI's, a job's callback or its work."""
+    deleted_on: list[str] = []
+    release = threading.Event()
+
+    class Window(QObject):
+        def done(self, _result: object) -> None:
+            pass
+
+        def slow(self) -> bool:
+            return release.wait(WAIT / 1000)
+
+    window = Window()
+    window.destroyed.connect(
+        lambda: deleted_on.append(threading.current_thread().name),
+        Qt.ConnectionType.DirectConnection,
+    )
+    if held_by == "callback":
+        workers.submit(lambda: release.wait(WAIT / 1000), window.done)
+    else:
+        workers.submit(window.slow)
+    del window  # the job holds the last reference now
+    release.set()
+    qtbot.waitUntil(lambda: bool(deleted_on), timeout=WAIT)
+    assert deleted_on == [threading.main_thread().name]

@@ -14,6 +14,14 @@ call is handed to `submit`:
   must not race: a locked keyring would prompt twice). Lanes are kept on the GUI thread,
   so the order holds even when the loop underneath changes.
 
+Loop threads never hold the last reference to anything of the GUI's: a Python-owned
+QObject (a dialog, a widget a callback is bound to) whose last reference goes in another
+thread is destroyed there, and Qt's event queues do not survive that (a segfault in the
+GUI's next processEvents). So the callbacks and the owner stay on the GUI side, in the
+Workers' table of jobs in flight; the loop gets the work alone, drops it before it
+reports, and hands errors over without their traceback frames (formatted first, for the
+log). Outcomes travel through one relay that lives as long as the application.
+
 The loop is the monitor's: the Bridge attaches it when it starts and detaches it when it
 stops. Without one (Settings on first run, a dialog opened after the monitor failed to
 start, tests) Workers starts its own loop in a thread on first use, and `shutdown()`
@@ -24,10 +32,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import inspect
+import itertools
 import logging
 import threading
+import traceback
+import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -52,28 +62,79 @@ class WorkerStopped(RuntimeError):
 
 @dataclass
 class _Job:
-    work: Work
+    """The GUI side of a job: everything that may reference a widget stays here."""
+
+    id: int
+    work: Work | None
     on_done: OnDone | None
     on_error: OnError | None
     lane: str | None
     owner: QObject | None
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What crosses back from a loop thread: plain data, no callback, no frame."""
+
+    home: int  # the Workers' key in _HOMES
+    job: int
     result: Any = None
     error: BaseException | None = None
+    trace: str = ""  # the error's traceback, formatted on the loop thread
+
+
+_ids = itertools.count(1)
+_HOMES: weakref.WeakValueDictionary[int, Workers] = weakref.WeakValueDictionary()
 
 
 class _Relay(QObject):
-    """The signals other threads emit. Not Workers' own: a Workers belonging to a dialog
-    is deleted with it, possibly while a loop thread is emitting; the relay has no
-    parent and each job holds it, so the sender outlives every emit. Qt drops what is
-    queued for a receiver that is gone."""
+    """Carries outcomes and submissions to the GUI thread. One for the application,
+    made on the GUI thread and never deleted: an emitter that another thread could
+    destroy mid-emit would take Qt's queue with it."""
 
-    finished = Signal(object)  # _Job, from a loop thread to the GUI thread
-    submitted = Signal(object)  # _Job, from another thread to the GUI thread
+    finished = Signal(object)  # _Outcome, from a loop thread
+    submitted = Signal(object)  # (home key, _Job), from any other thread
+
+    def __init__(self) -> None:
+        super().__init__()
+        queued = Qt.ConnectionType.QueuedConnection
+        self.finished.connect(self._finished, queued)
+        self.submitted.connect(self._submitted, queued)
+
+    @Slot(object)
+    def _finished(self, outcome: _Outcome) -> None:
+        home = _home(outcome.home)
+        if home is not None:
+            home._finish(outcome)
+
+    @Slot(object)
+    def _submitted(self, item: tuple[int, _Job]) -> None:
+        home = _home(item[0])
+        if home is not None:
+            home._enqueue(item[1])
 
 
-def _finished(relay: _Relay, job: _Job) -> None:
-    with contextlib.suppress(RuntimeError):  # interpreter exit tore Qt down first
-        relay.finished.emit(job)
+_relay: _Relay | None = None
+
+
+def _the_relay() -> _Relay:
+    """Made by the first Workers, on the GUI thread (Workers are made there)."""
+    global _relay
+    if _relay is None:
+        _relay = _Relay()
+    return _relay
+
+
+def _home(key: int) -> Workers | None:
+    home = _HOMES.get(key)
+    return home if home is not None and shiboken6.isValid(home) else None
+
+
+def _report(outcome: _Outcome) -> None:
+    relay = _relay
+    if relay is not None:
+        with contextlib.suppress(RuntimeError):  # interpreter exit tore Qt down first
+            relay.finished.emit(outcome)
 
 
 class _Standalone:
@@ -118,10 +179,10 @@ class Workers(QObject):
         self._attached: asyncio.AbstractEventLoop | None = None
         self._standalone = _Standalone()
         self._lanes: dict[str, deque[_Job]] = {}  # GUI thread: the head is running
-        self._relay = _Relay()
-        queued = Qt.ConnectionType.QueuedConnection
-        self._relay.finished.connect(self._finish, queued)
-        self._relay.submitted.connect(self._enqueue, queued)
+        self._in_flight: dict[int, _Job] = {}  # GUI thread: started, not yet finished
+        self._key = next(_ids)
+        _the_relay()
+        _HOMES[self._key] = self
         # A dialog's Workers goes with the dialog: so does its loop, if it started one.
         self.destroyed.connect(self._standalone.stop)
 
@@ -158,15 +219,13 @@ class Workers(QObject):
         `owner`: a widget the callbacks belong to; once it is deleted the outcome is
         dropped (a bound method of a deleted QObject is recognised without it).
         """
-        job = _Job(work, on_done, on_error, lane, owner)
+        job = _Job(next(_ids), work, on_done, on_error, lane, owner)
         if QThread.currentThread() is self.thread():
             self._enqueue(job)
-        else:
-            relay = self._relay  # held here: this object may go meanwhile, the relay not
+        elif _relay is not None:
             with contextlib.suppress(RuntimeError):
-                relay.submitted.emit(job)
+                _relay.submitted.emit((self._key, job))
 
-    @Slot(object)
     def _enqueue(self, job: _Job) -> None:
         if job.lane is None:
             self._start(job)
@@ -177,21 +236,22 @@ class Workers(QObject):
             self._start(job)
 
     def _start(self, job: _Job) -> None:
-        # The loop thread holds the relay, never this object (see _Relay).
-        report = functools.partial(_finished, self._relay)
+        self._in_flight[job.id] = job
+        holder = [job.work]  # the loop pops it, and lets go of it before it reports
+        start = _Start(self._key, job.id, holder)
         loop = self._attached_loop()
         if loop is not None:
             try:
-                loop.call_soon_threadsafe(_spawn, job, report)
+                loop.call_soon_threadsafe(_spawn, start)
                 return
             except RuntimeError:  # closed since we looked: the standalone loop takes it
                 self.detach(loop)
         loop = self._standalone.loop()
         try:
-            loop.call_soon_threadsafe(_spawn, job, report)
+            loop.call_soon_threadsafe(_spawn, start)
         except RuntimeError:  # shut down meanwhile (another thread called shutdown)
-            job.error = WorkerStopped("the background worker is not running")
-            self._finish(job)
+            self._finish(_Outcome(self._key, job.id, error=WorkerStopped(
+                "the background worker is not running")))
 
     def _attached_loop(self) -> asyncio.AbstractEventLoop | None:
         with self._lock:
@@ -200,10 +260,12 @@ class Workers(QObject):
 
     # -- GUI thread -------------------------------------------------------------------------
 
-    @Slot(object)
-    def _finish(self, job: _Job) -> None:
+    def _finish(self, outcome: _Outcome) -> None:
+        job = self._in_flight.pop(outcome.job, None)
+        if job is None:
+            return
         try:
-            self._deliver(job)
+            self._deliver(job, outcome)
         finally:
             if job.lane is not None:
                 waiting = self._lanes.get(job.lane)
@@ -214,42 +276,80 @@ class Workers(QObject):
                     else:
                         del self._lanes[job.lane]
 
-    def _deliver(self, job: _Job) -> None:
-        if job.error is not None:
+    def _deliver(self, job: _Job, outcome: _Outcome) -> None:
+        if outcome.error is not None:
             if job.on_error is None:
-                log.error("background job failed", exc_info=job.error)
-                self.error.emit(error_line(job.error))
+                log.error("background job failed: %s\n%s", error_line(outcome.error),
+                          outcome.trace.rstrip())
+                self.error.emit(error_line(outcome.error))
             elif _alive(job.on_error, job.owner):
-                job.on_error(job.error)
+                job.on_error(outcome.error)
             return
         if job.on_done is not None and _alive(job.on_done, job.owner):
-            job.on_done(job.result)
+            job.on_done(outcome.result)
 
 
-def _spawn(job: _Job, report: Callable[[_Job], None]) -> None:
+@dataclass(frozen=True)
+class _Start:
+    """What a loop thread is given: the work, in a holder it empties, and where to report."""
+
+    home: int
+    job: int
+    holder: list[Work | None]
+
+
+def _spawn(start: _Start) -> None:
     """On the loop: start the job; its outcome is reported exactly once, even when the
     task is cancelled before it first ran (the loop ending)."""
 
-    def ended(task: asyncio.Task[None]) -> None:
+    def ended(task: asyncio.Task[_Outcome]) -> None:
         if task.cancelled():
-            job.error = WorkerStopped("the background worker stopped before the job ended")
-        report(job)
-
-    asyncio.get_running_loop().create_task(_run(job)).add_done_callback(ended)
-
-
-async def _run(job: _Job) -> None:
-    try:
-        if inspect.iscoroutinefunction(job.work):
-            result = await job.work()
+            start.holder.clear()
+            _report(_Outcome(start.home, start.job, error=WorkerStopped(
+                "the background worker stopped before the job ended")))
         else:
-            loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(None, job.work)
+            _report(task.result())
+
+    asyncio.get_running_loop().create_task(_run(start)).add_done_callback(ended)
+
+
+async def _run(start: _Start) -> _Outcome:
+    try:
+        if inspect.iscoroutinefunction(start.holder[0]):
+            work = start.holder.pop()
+            assert work is not None
+            awaitable: Any = work()
+            del work
+            result = await awaitable
+        else:
+            result = await asyncio.get_running_loop().run_in_executor(None, _call, start.holder)
             if inspect.isawaitable(result):
                 result = await _awaited(result)
-        job.result = result
+        return _Outcome(start.home, start.job, result=result)
     except Exception as exc:  # delivered to on_error or the error signal, not swallowed
-        job.error = exc
+        return _Outcome(start.home, start.job, error=exc, trace=_detach_frames(exc))
+
+
+def _call(holder: list[Work | None]) -> Any:
+    """In the executor: the work, called and let go of here, not later by the pool."""
+    work = holder.pop() if holder else None
+    try:
+        return work() if work is not None else None
+    finally:
+        del work
+
+
+def _detach_frames(exc: BaseException) -> str:
+    """The traceback as text (for the log); then the frames are dropped, so the widget a
+    failing method belonged to is not kept alive by the loop thread."""
+    text = "".join(traceback.format_exception(exc))
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.__traceback__ = None
+        current = current.__cause__ or current.__context__
+    return text
 
 
 async def _awaited(value: Awaitable[T]) -> T:
@@ -283,5 +383,3 @@ def _alive(callback: Callable[..., object], owner: QObject | None) -> bool:
             log.debug("a background result was dropped: its window is gone")
             return False
     return True
-
-
