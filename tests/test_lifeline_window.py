@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
 
 from app.config import Config, SiteConfig
 from app.events import CheckCompleted, MonitorSnapshot, SiteStateChanged, SiteStatus
@@ -126,6 +127,11 @@ def strip_pixel(win: LifelineWindow, name: str, at: datetime) -> QColor:
     x = int(x_of(geo.strip, history.timeline, at))
     y = int(geo.strip.center().y())
     image = win.list.viewport().grab().toImage()
+    for _ in range(50):  # charts not drawn yet come in the next frames
+        if not win.delegate.behind:
+            break
+        QApplication.processEvents()
+        image = win.list.viewport().grab().toImage()
     dpr = image.devicePixelRatio()
     return QColor(image.pixel(int(x * dpr), int(y * dpr)))
 

@@ -160,6 +160,7 @@ class LifelineWindow(QWidget):
         self.list = QListView()
         self.list.setModel(self.model)
         self.list.setItemDelegate(self.delegate)
+        self.delegate.repaint = self.list.viewport().update
         self.list.setUniformItemSizes(False)
         self.list.setMouseTracking(True)
         self.list.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)

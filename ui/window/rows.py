@@ -9,6 +9,7 @@ brings arrow-key navigation and accessible items (each row's text is its accessi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,8 +22,18 @@ from PySide6.QtCore import (
     QRectF,
     QSize,
     Qt,
+    QTimer,
 )
-from PySide6.QtGui import QFont, QFontMetrics, QHelpEvent, QPaintDevice, QPainter, QPalette, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QHelpEvent,
+    QPaintDevice,
+    QPainter,
+    QPalette,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QStyle,
@@ -37,7 +48,7 @@ from app.presentation import plain, site_title, uptime_text
 from app.timeline import Timeline
 from app.timeline_read import UPTIME_WINDOWS, SiteHistory
 from ui.icons import IconSet
-from ui.palette import Scheme, current_scheme
+from ui.palette import CHART, Scheme, current_scheme
 from ui.window.painting import paint_sparkline, paint_strip, point_under, segment_under
 
 ROW_HEIGHT = 56
@@ -46,6 +57,7 @@ ICON = 20
 NAME_WIDTH = 220
 UPTIME_WIDTH = 64  # per figure
 SPARK_MIN = 80
+NEW_PER_FRAME = 4  # charts drawn per paint (about 3 ms each); the rest in later frames
 CHART_CACHE = 1000  # pixmaps kept (a few screens of rows in each range and scheme)
 WINDOW_LABELS = {"24h": "24 h", "7d": "7 d", "30d": "30 d"}
 RowIndex = QModelIndex | QPersistentModelIndex
@@ -159,16 +171,39 @@ class RowDelegate(QStyledItemDelegate):
         # scrolling and hovering then only copy pixmaps (drawing one costs ~3 ms).
         self._charts: dict[tuple[int, int, int, str, float, float], QPixmap] = {}
         self._kept: dict[int, SiteHistory] = {}  # keeps the ids in the keys unique
+        self._drawn_this_frame = 0
+        self._behind = False
+        self.repaint: Callable[[], None] = lambda: None  # the view's update, set by it
+
+    @property
+    def behind(self) -> bool:
+        """Rows are waiting for their charts to be drawn (a later frame draws them)."""
+        return self._behind
+
+    def _next_frame(self) -> None:
+        self._drawn_this_frame = 0
+        if self._behind:
+            self._behind = False
+            self.repaint()
 
     def _chart(
         self, history: SiteHistory, geo: RowGeometry, scheme: Scheme, device: object
-    ) -> QPixmap:
+    ) -> QPixmap | None:
+        """The row's chart; None when this frame has drawn its share of new ones (a
+        read of 25 sites arriving must not make one paint of 75 ms: at most
+        NEW_PER_FRAME charts per frame, the rest in the next ones)."""
         area = geo.strip.united(geo.spark).adjusted(-1, -1, 1, 1)  # room for the frame
         ratio = device.devicePixelRatioF() if isinstance(device, QPaintDevice) else 1.0
         key = (id(history), int(area.width()), int(area.height()), scheme.value, self.slow, ratio)
         chart = self._charts.get(key)
         if chart is not None:
             return chart
+        if self._drawn_this_frame == 0:
+            QTimer.singleShot(0, self._next_frame)  # after this paint: a new frame
+        if self._drawn_this_frame >= NEW_PER_FRAME:
+            self._behind = True
+            return None
+        self._drawn_this_frame += 1
         if len(self._charts) > CHART_CACHE:
             self._charts.clear()
             self._kept.clear()
@@ -237,7 +272,12 @@ class RowDelegate(QStyledItemDelegate):
         scheme = current_scheme()
         if row.history is not None:
             area = geo.strip.united(geo.spark).adjusted(-1, -1, 1, 1)  # room for the frame
-            p.drawPixmap(area.topLeft(), self._chart(row.history, geo, scheme, p.device()))
+            chart = self._chart(row.history, geo, scheme, p.device())
+            if chart is not None:
+                p.drawPixmap(area.topLeft(), chart)
+            else:  # drawn in a later frame; the frame shows where it will be
+                p.setPen(QColor(CHART[scheme]["frame"]))
+                p.drawRect(geo.strip)
             for key, box in zip(UPTIME_WINDOWS, geo.uptime, strict=True):
                 p.setPen(text_colour)
                 p.drawText(box, Qt.AlignmentFlag.AlignCenter, _percent(row.history.uptime[key]))
