@@ -83,77 +83,87 @@ def insert_values(row: Row, text_ids: dict[str, int]) -> tuple[Any, ...]:
 
 
 def row_of(event: Event) -> Row | None:
+    """The row an event is stored as; None for the events the history does not keep."""
     if isinstance(event, SiteStateChanged):
-        evidence: dict[str, Any] = {}
-        # Evidence of what failed; a recovery's "200 OK" is not worth its bytes.
-        if event.result is not None and not event.state.is_good:
-            evidence["anonymous"] = probe_evidence(event.result.anonymous)
-            evidence["backend"] = probe_evidence(event.result.backend)
-        if event.platform is not None and not event.state.is_good:
-            evidence["platform"] = platform_evidence(event.platform)
-        return (
-            ts(event.at),
-            "site",
-            event.site,
-            event.previous.value if event.previous else None,
-            event.state.value,
-            event.point_of_failure.value,
-            event.flapping,
-            event.reason,
-            evidence,
-        )
+        return _site_row(event)
     if isinstance(event, PlatformStateChanged):
-        return (
-            ts(event.at),
-            "platform",
-            None,
-            event.previous.value if event.previous else None,
-            event.state.value,
-            "platform" if event.state.value in ("degraded", "outage") else "none",
-            False,
-            event.platform.error or event.platform.description,
-            {"platform": platform_evidence(event.platform)},
-        )
+        return _platform_row(event)
     if isinstance(event, MaintenanceChanged):
-        until = f" until {iso(event.until)}" if event.until else ""
-        return (
-            ts(event.at),
-            "maintenance",
-            event.site,
-            None if event.active else MAINTENANCE,
-            MAINTENANCE if event.active else MAINTENANCE_ENDED,
-            "none",
-            False,
-            f"In a maintenance window{until}" if event.active else "The maintenance window ended",
-            # Its end, so a span left open (Lifeline stopped inside it) closes there.
-            {"until": iso(event.until)} if event.active and event.until else {},
-        )
+        words = ("In a maintenance window", "The maintenance window ended")
+        return _span_row(event, "maintenance", MAINTENANCE, words)
     if isinstance(event, SnoozeChanged):
-        until = f" until {iso(event.until)}" if event.until else ""
-        return (
-            ts(event.at),
-            "snooze",
-            event.site,
-            None if event.active else SNOOZED,
-            SNOOZED if event.active else MAINTENANCE_ENDED,
-            "none",
-            False,
-            f"Snoozed{until}" if event.active else "The snooze ended",
-            {"until": iso(event.until)} if event.active and event.until else {},
-        )
+        return _span_row(event, "snooze", SNOOZED, ("Snoozed", "The snooze ended"))
     if isinstance(event, NetworkChanged):
-        return (
-            ts(event.at),
-            "network",
-            None,
-            "online" if not event.available else "offline",
-            "online" if event.available else "offline",
-            "none" if event.available else "network",
-            False,
-            event.reason,
-            {},
-        )
+        return _network_row(event)
     return None
+
+
+def _site_row(event: SiteStateChanged) -> Row:
+    evidence: dict[str, Any] = {}
+    # Evidence of what failed; a recovery's "200 OK" is not worth its bytes.
+    if event.result is not None and not event.state.is_good:
+        evidence["anonymous"] = probe_evidence(event.result.anonymous)
+        evidence["backend"] = probe_evidence(event.result.backend)
+    if event.platform is not None and not event.state.is_good:
+        evidence["platform"] = platform_evidence(event.platform)
+    return (
+        ts(event.at),
+        "site",
+        event.site,
+        event.previous.value if event.previous else None,
+        event.state.value,
+        event.point_of_failure.value,
+        event.flapping,
+        event.reason,
+        evidence,
+    )
+
+
+def _platform_row(event: PlatformStateChanged) -> Row:
+    return (
+        ts(event.at),
+        "platform",
+        None,
+        event.previous.value if event.previous else None,
+        event.state.value,
+        "platform" if event.state.value in ("degraded", "outage") else "none",
+        False,
+        event.platform.error or event.platform.description,
+        {"platform": platform_evidence(event.platform)},
+    )
+
+
+def _span_row(
+    event: MaintenanceChanged | SnoozeChanged, kind: str, state: str, words: tuple[str, str]
+) -> Row:
+    """A maintenance window or a snooze beginning (`state`) or ending ("ended")."""
+    until = f" until {iso(event.until)}" if event.until else ""
+    return (
+        ts(event.at),
+        kind,
+        event.site,
+        None if event.active else state,
+        state if event.active else MAINTENANCE_ENDED,
+        "none",
+        False,
+        f"{words[0]}{until}" if event.active else words[1],
+        # Its end, so a span left open (Lifeline stopped inside it) closes there.
+        {"until": iso(event.until)} if event.active and event.until else {},
+    )
+
+
+def _network_row(event: NetworkChanged) -> Row:
+    return (
+        ts(event.at),
+        "network",
+        None,
+        "online" if not event.available else "offline",
+        "online" if event.available else "offline",
+        "none" if event.available else "network",
+        False,
+        event.reason,
+        {},
+    )
 
 
 def probe_evidence(probe: ProbeResult) -> dict[str, Any]:
