@@ -7,6 +7,11 @@ the machine asleep, the user's own network down) is `UNWATCHED`: drawn blank, ne
 over unwatched time too: the window was planned either way). Time before the first known
 state of the site is unwatched as well.
 
+Segments and points are named tuples, not dataclasses: a window holds some 60,000 of
+them for 200 sites, and tuples of datetimes, numbers and strings are dropped from the
+garbage collector's view, so a full collection does not walk them (it held the GIL, and
+the GUI thread, for 30-50 ms in bench/window.py).
+
 A point is the visitor probe's response time over one slot of the strip: `slots` slots
 across [start, end), each merging the 5-minute buckets that fall in it (count, min,
 count-weighted mean, max). Slots with no checks are absent, so the sparkline breaks
@@ -18,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from app.models import SiteState
 
@@ -40,8 +46,7 @@ class Span:
     end: datetime
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
     start: datetime
     end: datetime
     kind: str  # a SiteState value, UNWATCHED or MAINTENANCE
@@ -77,11 +82,10 @@ class Bucket:
 RawBucket = tuple[float, int, float, float, float]  # epoch seconds, count, min, mean, max
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):
     start: datetime
     end: datetime
-    count: int
+    checks: int  # how many checks answered (not `count`: that is the tuple's method)
     min: float
     mean: float
     max: float

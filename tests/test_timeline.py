@@ -116,7 +116,7 @@ def test_points_merge_buckets_weighted_and_skip_empty_slots():
         Bucket(h(30), 1, 9.0, 9.0, 9.0),  # outside
     ]
     pts = points(buckets, h(0), h(24), slots=24)
-    assert [(p.start, p.count) for p in pts] == [(h(0), 8), (h(5), 1)]
+    assert [(p.start, p.checks) for p in pts] == [(h(0), 8), (h(5), 1)]
     first = pts[0]
     assert (first.min, first.max) == (0.05, 1.5)
     assert abs(first.mean - (2 * 0.2 + 6 * 0.4) / 8) < 1e-9
@@ -170,6 +170,6 @@ def test_read_history_matches_the_history_uptime_and_blanks_the_gap(tmp_path):
         (24, 30, "operational"), (30, 32, "down"), (32, 36, "operational"),
         (36, 40, UNWATCHED), (40, 48, "operational"),
     ]
-    assert [(p.count, p.mean) for p in shop.timeline.points] == [(3, pytest.approx(0.2))]
+    assert [(p.checks, p.mean) for p in shop.timeline.points] == [(3, pytest.approx(0.2))]
     assert read.sites["new"].uptime == {"24h": None, "7d": None, "30d": None}
     assert kinds(read.sites["new"].timeline) == [(24, 48, UNWATCHED)]

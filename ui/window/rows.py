@@ -336,7 +336,7 @@ def tooltip_at(row: object, rect: QRect, x: int, y: int, slow: float) -> str:
             return (
                 f"Visitor response time {_when(pt.start)} \u2013 {_when(pt.end)}\n"
                 f"mean {pt.mean:.2f} s, min {pt.min:.2f} s, max {pt.max:.2f} s "
-                f"({pt.count} checks; slow above {slow:g} s)"
+                f"({pt.checks} checks; slow above {slow:g} s)"
             )
         for key, box in zip(UPTIME_WINDOWS, geo.uptime, strict=True):
             if box.contains(x, y):
