@@ -7,10 +7,10 @@ the machine asleep, the user's own network down) is `UNWATCHED`: drawn blank, ne
 over unwatched time too: the window was planned either way). Time before the first known
 state of the site is unwatched as well.
 
-Segments and points are named tuples, not dataclasses: a window holds some 60,000 of
-them for 200 sites, and tuples of datetimes, numbers and strings are dropped from the
-garbage collector's view, so a full collection does not walk them (it held the GIL, and
-the GUI thread, for 30-50 ms in bench/window.py).
+A timeline keeps its points as a Series: six arrays of numbers, not 288 objects. A
+window of 200 sites would otherwise hold some 55,000 objects the garbage collector walks
+on every full collection, while holding the GIL (and so the GUI thread: 20-50 ms in
+bench/window.py). Iterating a Series still gives Points, made as they are read.
 
 A point is the visitor probe's response time over one slot of the strip: `slots` slots
 across [start, end), each merging the 5-minute buckets that fall in it (count, min,
@@ -20,9 +20,10 @@ where nothing was measured instead of drawing a line through the gap.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from app.models import SiteState
@@ -91,12 +92,51 @@ class Point(NamedTuple):
     max: float
 
 
+class Series:
+    """Points as arrays (see the module doc); iterating gives Point objects."""
+
+    __slots__ = ("starts", "ends", "checks", "mins", "means", "maxs")
+
+    def __init__(self, pts: Iterable[Point] = ()) -> None:
+        self.starts, self.ends = array("d"), array("d")
+        self.checks = array("q")
+        self.mins, self.means, self.maxs = array("d"), array("d"), array("d")
+        for pt in pts:
+            self.starts.append(pt.start.timestamp())
+            self.ends.append(pt.end.timestamp())
+            self.checks.append(pt.checks)
+            self.mins.append(pt.min)
+            self.means.append(pt.mean)
+            self.maxs.append(pt.max)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, i: int) -> Point:
+        return Point(
+            datetime.fromtimestamp(self.starts[i], UTC),
+            datetime.fromtimestamp(self.ends[i], UTC),
+            self.checks[i],
+            self.mins[i],
+            self.means[i],
+            self.maxs[i],
+        )
+
+    def __iter__(self) -> Iterator[Point]:
+        return (self[i] for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, Series | tuple | list) else False
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass(frozen=True)
 class Timeline:
     start: datetime
     end: datetime
     segments: tuple[Segment, ...]
-    points: tuple[Point, ...]
+    points: Series
 
     def segment_at(self, when: datetime) -> Segment | None:
         return next((s for s in self.segments if s.start <= when < s.end), None)
@@ -118,12 +158,12 @@ def build_timeline(
     `changes` sorted by time; `watched` and `maintenance` in any order, overlapping or not.
     """
     if end <= start:
-        return Timeline(start, end, (), ())
+        return Timeline(start, end, (), Series())
     return Timeline(
         start,
         end,
         tuple(segments(start, end, changes, watched, maintenance, snoozed)),
-        tuple(points(buckets, start, end, slots)),
+        Series(points(buckets, start, end, slots)),
     )
 
 

@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.history import History
-from app.timeline import Change, Span, Timeline, clip, points, segments, uptime_share
+from app.timeline import (
+    Change,
+    Series,
+    Span,
+    Timeline,
+    clip,
+    points,
+    segments,
+    uptime_share,
+)
 
 RANGES: dict[str, timedelta] = {
     "24h": timedelta(hours=24),
@@ -59,7 +68,10 @@ def read_history(
             Span(a, b) for a, b in history.maintenance_spans(name, until=now, kind="snooze")
         ]
         month = Timeline(
-            since, now, tuple(segments(since, now, changes, watched, maintenance, snoozed)), ()
+            since,
+            now,
+            tuple(segments(since, now, changes, watched, maintenance, snoozed)),
+            Series(),
         )
         uptime = {key: uptime_share(clip(month, now - RANGES[key], now)) for key in UPTIME_WINDOWS}
         buckets = history.timing_rows(
@@ -69,7 +81,7 @@ def read_history(
             now - span,
             now,
             tuple(clip(month, now - span, now)),
-            tuple(points(buckets, now - span, now, SLOTS)),
+            Series(points(buckets, now - span, now, SLOTS)),
         )
         out[name] = SiteHistory(name, timeline, uptime)
     return WindowHistory(now, range_key, out)

@@ -124,7 +124,7 @@ def test_points_merge_buckets_weighted_and_skip_empty_slots():
 
 def test_empty_range():
     tl = build_timeline(start=h(1), end=h(1), changes=[], watched=[])
-    assert tl.segments == () and tl.points == ()
+    assert tl.segments == () and len(tl.points) == 0
 
 
 # ---------------------------------------------------------------------- read from history

@@ -8,13 +8,14 @@ strip's frame, never painted as "up".
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import datetime
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF
 
 from app.models import OverallState, SiteState
-from app.timeline import MAINTENANCE, UNWATCHED, Point, Segment, Timeline
+from app.timeline import MAINTENANCE, UNWATCHED, Point, Segment, Series, Timeline
 from ui.palette import CHART, SITE_COLOURS, STATE_COLOURS, Scheme
 
 
@@ -68,10 +69,10 @@ def paint_strip(p: QPainter, rect: QRectF, timeline: Timeline, scheme: Scheme) -
     p.restore()
 
 
-def spark_scale(points: tuple[Point, ...], slow: float) -> float:
+def spark_scale(points: Series, slow: float) -> float:
     """The top of the sparkline's y axis, in seconds: room for the threshold, and for
     the means (a single huge max would flatten everything else)."""
-    top = max((pt.mean for pt in points), default=0.0)
+    top = max(points.means, default=0.0)
     return max(slow * 1.25, top * 1.1, 0.05)
 
 
@@ -79,9 +80,10 @@ def paint_sparkline(
     p: QPainter, rect: QRectF, timeline: Timeline, slow: float, scheme: Scheme
 ) -> None:
     """The mean as a line (broken where nothing was measured) over the min-max band,
-    and the `slow` threshold dashed. Plain float arithmetic: 288 points a row."""
+    and the `slow` threshold dashed. Plain float arithmetic over the series' arrays."""
     colours = CHART[scheme]
-    top = spark_scale(timeline.points, slow)
+    series = timeline.points
+    top = spark_scale(series, slow)
     t0 = timeline.start.timestamp()
     total = (timeline.end.timestamp() - t0) or 1.0
     left, width, bottom, height = rect.left(), rect.width(), rect.bottom(), rect.height()
@@ -96,13 +98,14 @@ def paint_sparkline(
     band = QColor(colours["band"])
     runs: list[list[QPointF]] = []
     previous_end: float | None = None
-    for pt in timeline.points:
-        start, end = pt.start.timestamp(), pt.end.timestamp()
+    for start, end, lo_s, mean, hi_s in zip(
+        series.starts, series.ends, series.mins, series.means, series.maxs, strict=True
+    ):
         x0 = left + width * (start - t0) / total
         x1 = left + width * (end - t0) / total
-        hi, lo = y_of(pt.max), y_of(pt.min)
+        hi, lo = y_of(hi_s), y_of(lo_s)
         p.fillRect(QRectF(x0, hi, max(1.0, x1 - x0), max(1.0, lo - hi)), band)
-        where = QPointF((x0 + x1) / 2, y_of(pt.mean))
+        where = QPointF((x0 + x1) / 2, y_of(mean))
         if previous_end != start or not runs:  # a gap: nothing measured in between
             runs.append([where])
         else:
@@ -129,5 +132,7 @@ def segment_under(rect: QRectF, timeline: Timeline, x: float) -> Segment | None:
 def point_under(rect: QRectF, timeline: Timeline, x: float) -> Point | None:
     if not rect.left() <= x <= rect.right():
         return None
-    when = time_at(rect, timeline, x)
-    return next((pt for pt in timeline.points if pt.start <= when < pt.end), None)
+    when = time_at(rect, timeline, x).timestamp()
+    series = timeline.points
+    i = bisect_right(series.starts, when) - 1
+    return series[i] if i >= 0 and when < series.ends[i] else None
