@@ -276,7 +276,9 @@ def test_in_a_check_each_probe_and_each_retry_opens_a_fresh_connection(
     server.route("/fail", Reply(500, ""))
     sites = "".join(f'[[site]]\nname = "s{n}"\nurl = "{server.url}/fail?{n}"\n' for n in range(4))
     config = parse_config(f'[provider]\nstatus_page = "{server.url}"\n{sites}')
-    options = ProbeOptions(timeout=1, retries=1)
+    # A roomy timeout: this is about connections, not deadlines (under faketime the
+    # loopback server accepts slowly, and a 1 s budget let probes time out unrecorded).
+    options = ProbeOptions(timeout=10, retries=1)
     for _ in range(2):
         report = asyncio.run(run_check(config, options=options))
         assert all(s.anonymous.attempts == s.backend.attempts == 2 for s in report.sites)
