@@ -11,8 +11,9 @@ from pathlib import Path
 from app.redact import RedactingFilter
 
 # httpx2 (like httpx) logs every request's full URL at INFO, query and userinfo
-# included; that is where tokens leak. Keep it, and its transport, at WARNING.
-_NOISY = ("httpx2", "httpx", "httpcore", "httpcore2", "hpack", "asyncio")
+# included; that is where tokens leak. Keep it, and its transport, at WARNING; aiohttp
+# (the probes' transport) too, so a debug log level never prints its internals.
+_NOISY = ("httpx2", "httpx", "httpcore", "httpcore2", "hpack", "asyncio", "aiohttp")
 
 
 class PrivateLogFile(logging.handlers.RotatingFileHandler):
