@@ -270,7 +270,7 @@ class TrayApp:
         self.errors.install()
         self.store = CredentialStore(plaintext_path=paths.plaintext_secrets)
         self.history: History | None = None
-        # Made on the worker thread: importing the check engine (httpx2 and all) takes
+        # Made on the worker thread: importing the check engine (aiohttp and all) takes
         # a good part of a second, and the icon should not wait for it.
         # Every background job of every window runs through these, on the monitor's loop
         # while it runs (and on a loop of their own before or after).
