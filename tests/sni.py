@@ -22,7 +22,7 @@ from jeepney import DBusAddress, Properties, new_method_call
 from jeepney.bus_messages import message_bus
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
 
-from tests.xvfb import VirtualDesktop, poll
+from tests.xvfb import VirtualDesktop, poll, stop_all
 
 TOOLS = ("Xvfb", "dbus-daemon", "xfce4-panel", "dunst", "dunstctl", "import", "xwininfo",
          "xdotool")
@@ -176,15 +176,7 @@ class SniDesktop:
                               text=True, timeout=10).stdout.strip()
 
     def close(self) -> None:
-        for proc in reversed(self._procs):
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(5)
-        self._procs.clear()
+        stop_all(self._procs)
         self.x.close()
 
 

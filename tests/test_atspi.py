@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from tests.xvfb import VirtualDesktop, poll
+from tests.xvfb import VirtualDesktop, poll, stop_all
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -103,14 +103,7 @@ class AccessibleDesktop:
         self.env = env
 
     def close(self) -> None:
-        for proc in reversed(self.procs):
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(5)
+        stop_all(self.procs)
         self.desk.close()
 
 

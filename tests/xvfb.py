@@ -121,13 +121,19 @@ class VirtualDesktop:
         return path
 
     def close(self) -> None:
-        for proc in reversed(self._procs):
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(5)
-        self._procs.clear()
+        stop_all(self._procs)
         shutil.rmtree(self._logs, ignore_errors=True)
+
+
+def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    """End the programs a desktop started, the last started first (politely, then not),
+    and forget them."""
+    for proc in reversed(procs):
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+    procs.clear()
