@@ -1,6 +1,6 @@
 """Build the frozen app with PyInstaller and pack it for this platform (`make package`).
 
-Linux:   dist/lifeline/ (one folder) and dist/lifeline-<version>-linux-<arch>.tar.gz,
+Linux:   dist/lifeline/ (one folder) and dist/lifeline-<version>-linux-<arch>.tar.xz,
          which holds that folder plus install.sh, the .desktop entry and the icons.
 macOS:   dist/Lifeline.app (tray-only) and dist/lifeline-<version>-macos-<arch>.zip.
 Windows: dist/lifeline/ and dist/lifeline-<version>-windows-<arch>.zip.
@@ -28,6 +28,7 @@ DIST = ROOT / "dist"
 BUILD = ROOT / "build"
 SPEC = ROOT / "packaging" / "lifeline.spec"
 RESOURCES = ROOT / "resources"
+LINUX_SUFFIX = ".tar.xz"
 
 
 def platform_tag() -> str:
@@ -39,7 +40,7 @@ def platform_tag() -> str:
 
 
 def archive_path() -> Path:
-    suffix = ".tar.gz" if sys.platform.startswith("linux") else ".zip"
+    suffix = LINUX_SUFFIX if sys.platform.startswith("linux") else ".zip"
     return DIST / f"{APP_NAME}-{__version__}-{platform_tag()}{suffix}"
 
 
@@ -72,14 +73,15 @@ def run_pyinstaller() -> None:
 
 def pack_linux(bundle: Path, archive: Path) -> None:
     """One top folder: the app itself, and what install.sh needs beside it."""
-    top = archive.name.removesuffix(".tar.gz")
+    top = archive.name.removesuffix(LINUX_SUFFIX)
 
     def add(tar: tarfile.TarFile, path: Path, name: str) -> None:
         tar.add(path, arcname=f"{top}/{name}", filter=_normalise)
 
     tmp = archive.with_suffix(".tmp")
-    # Level 6: 0.5% larger than 9, four times faster on this bundle.
-    with tarfile.open(tmp, "w:gz", compresslevel=6) as tar:
+    # xz: 41 MiB where gzip gave 56 (the ICU data and Qt libraries compress far better);
+    # about a minute on one core, paid once per build. Every tar unpacks it (`tar xf`).
+    with tarfile.open(tmp, "w:xz", preset=6) as tar:
         for item in sorted(bundle.iterdir()):
             add(tar, item, item.name)
         add(tar, ROOT / "packaging" / "install.sh", "install.sh")
