@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from scripts.isolation import isolated_env  # noqa: E402
-from scripts.screenshots import DOWN, icon_is, xdotool  # noqa: E402
+from scripts.screenshots import DOWN, icon_is, shoot_worst_submenu, xdotool  # noqa: E402
 from tests.conftest import summary_payload  # noqa: E402
 from tests.loopback import LoopbackServer, Reply  # noqa: E402
 from tests.xvfb import VirtualDesktop, missing_tools, poll  # noqa: E402
@@ -99,21 +99,7 @@ def shoot(out_dir: Path) -> Path:
             if not poll(lambda: icon_is(desk, DOWN, scratch), timeout=60, step=0.3):
                 raise SystemExit("the icon never turned red")
             time.sleep(1.0)
-            xdotool(desk, "mousemove", *icon, "click", "3")
-            time.sleep(0.6)
-            # Heading, Open Lifeline…, platform line, then the worst group first: open its
-            # submenu.
-            for key in ("Down", "Down", "Down", "Down", "Right"):
-                xdotool(desk, "key", key)
-                time.sleep(0.15)
-            time.sleep(0.5)
-            raw = desk.screenshot(scratch / "screen.png")
-            out_dir.mkdir(parents=True, exist_ok=True)
-            subprocess.run(
-                ["convert", str(raw), "-trim", "+repage", "-bordercolor", "#202020",
-                 "-border", "12", str(out)],
-                check=True,
-            )
+            shoot_worst_submenu(desk, icon, scratch, out)
         finally:
             app.terminate()
             app.wait(15)

@@ -48,6 +48,26 @@ def xdotool(desk: VirtualDesktop, *args: str) -> None:
     subprocess.run(["xdotool", *args], env=desk.env(), check=True)
 
 
+def shoot_worst_submenu(
+    desk: VirtualDesktop, icon: tuple[str, str], scratch: Path, out: Path
+) -> None:
+    """Open the tray menu and, below its heading, Open Lifeline… and the platform line,
+    the first (worst) entry's submenu; write the screen, trimmed and framed, to `out`."""
+    xdotool(desk, "mousemove", *icon, "click", "3")
+    time.sleep(0.6)
+    for key in ("Down", "Down", "Down", "Down", "Right"):
+        xdotool(desk, "key", key)
+        time.sleep(0.15)
+    time.sleep(0.5)
+    raw = desk.screenshot(scratch / "screen.png")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["convert", str(raw), "-trim", "+repage", "-bordercolor", "#202020",
+         "-border", "12", str(out)],
+        check=True,
+    )
+
+
 def shoot_tray_menu(out_dir: Path) -> Path:
     out = out_dir / "tray-menu.png"
     with tempfile.TemporaryDirectory(prefix="lifeline-shots-") as tmp, VirtualDesktop(
@@ -73,21 +93,7 @@ def shoot_tray_menu(out_dir: Path) -> Path:
             xdotool(desk, "key", "h")
             if not poll(lambda: icon_is(desk, DOWN, scratch), timeout=60, step=0.3):
                 raise SystemExit("the demo's icon never showed down")
-            xdotool(desk, "mousemove", *icon, "click", "3")
-            time.sleep(0.6)
-            # Heading, Open Lifeline…, platform line, then the worst site first: open its
-            # submenu.
-            for key in ("Down", "Down", "Down", "Down", "Right"):
-                xdotool(desk, "key", key)
-                time.sleep(0.15)
-            time.sleep(0.5)
-            raw = desk.screenshot(scratch / "screen.png")
-            out_dir.mkdir(parents=True, exist_ok=True)
-            subprocess.run(
-                ["convert", str(raw), "-trim", "+repage", "-bordercolor", "#202020",
-                 "-border", "12", str(out)],
-                check=True,
-            )
+            shoot_worst_submenu(desk, icon, scratch, out)
         finally:
             app.terminate()
             app.wait(15)
