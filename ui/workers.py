@@ -40,7 +40,7 @@ import traceback
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import shiboken6
@@ -81,6 +81,8 @@ class _Outcome:
     result: Any = None
     error: BaseException | None = None
     trace: str = ""  # the error's traceback, formatted on the loop thread
+    # The job's work, handed back so that the GUI thread lets go of it (see _release).
+    holder: list[Work | None] = field(default_factory=list)
 
 
 _ids = itertools.count(1)
@@ -103,9 +105,14 @@ class _Relay(QObject):
 
     @Slot(object)
     def _finished(self, outcome: _Outcome) -> None:
-        home = _home(outcome.home)
-        if home is not None:
-            home._finish(outcome)
+        try:
+            home = _home(outcome.home)
+            if home is not None:
+                home._finish(outcome)
+        finally:
+            # Here, on the GUI thread, whoever holds the holder list afterwards: the work
+            # (a closure over a dialog, a widget's bound method) goes with the GUI.
+            outcome.holder.clear()
 
     @Slot(object)
     def _submitted(self, item: tuple[int, _Job]) -> None:
@@ -304,9 +311,8 @@ def _spawn(start: _Start) -> None:
 
     def ended(task: asyncio.Task[_Outcome]) -> None:
         if task.cancelled():
-            start.holder.clear()
             _report(_Outcome(start.home, start.job, error=WorkerStopped(
-                "the background worker stopped before the job ended")))
+                "the background worker stopped before the job ended"), holder=start.holder))
         else:
             _report(task.result())
 
@@ -315,24 +321,27 @@ def _spawn(start: _Start) -> None:
 
 async def _run(start: _Start) -> _Outcome:
     try:
-        if inspect.iscoroutinefunction(start.holder[0]):
-            work = start.holder.pop()
-            assert work is not None
+        work = start.holder[0]
+        assert work is not None
+        if inspect.iscoroutinefunction(work):
             awaitable: Any = work()
             del work
             result = await awaitable
         else:
+            del work
             result = await asyncio.get_running_loop().run_in_executor(None, _call, start.holder)
             if inspect.isawaitable(result):
                 result = await _awaited(result)
-        return _Outcome(start.home, start.job, result=result)
+        return _Outcome(start.home, start.job, result=result, holder=start.holder)
     except Exception as exc:  # delivered to on_error or the error signal, not swallowed
-        return _Outcome(start.home, start.job, error=exc, trace=_detach_frames(exc))
+        return _Outcome(start.home, start.job, error=exc, trace=_detach_frames(exc),
+                        holder=start.holder)
 
 
 def _call(holder: list[Work | None]) -> Any:
-    """In the executor: the work, called and let go of here, not later by the pool."""
-    work = holder.pop() if holder else None
+    """In the executor: the work, called from its holder (which keeps it: the GUI thread
+    lets go of it, never this one)."""
+    work = holder[0] if holder else None
     try:
         return work() if work is not None else None
     finally:
@@ -367,9 +376,16 @@ def _serve(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def cancel_pending(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel the loop's tasks until none is left: a job submitted while the loop was
-    stopping becomes a task during the first round, and must be reported too."""
-    while tasks := [t for t in asyncio.all_tasks(loop) if not t.done()]:
+    """Cancel the loop's tasks until none is left, and run what was scheduled but not
+    yet run: a job submitted while the loop was stopping is a callback that becomes a
+    task, and must be reported too (closing the loop would drop it, and its work with
+    it, on this thread)."""
+    while True:
+        loop.call_soon(loop.stop)
+        loop.run_forever()  # one pass over what is ready now
+        tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        if not tasks:
+            return
         for task in tasks:
             task.cancel()
         loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
