@@ -35,32 +35,3 @@ if "faketime" in os.environ.get("LD_PRELOAD", ""):
 
     if hasattr(selectors, "EpollSelector"):
         socketserver._ServerSelector = selectors.EpollSelector  # type: ignore[attr-defined]
-
-    # glibc's setenv may free the environment block while another thread reads it, and
-    # under libfaketime every thread reads it (its hooks call getenv): the per-test
-    # monkeypatch.setenv of the isolation fixture (tests/conftest.py) then crashed a worker
-    # thread now and then (twice in ~1,100 tests). Those variables (HOME, XDG_*,
-    # LIFELINE_*) are read through os.environ only (platformdirs, Lifeline), so here they
-    # change Python's mapping and not the C environment; child processes get the mapping
-    # explicitly, so what a test sets still reaches them. Everything else (QT_*,
-    # SSL_CERT_FILE, proxies: read by C code in this process) is set for real.
-    import subprocess
-
-    _PYTHON_ONLY = ("HOME", "XDG_", "LIFELINE_")
-    _putenv, _unsetenv = os.putenv, os.unsetenv
-
-    def _set(key: str, value: str) -> None:
-        if not str(key).startswith(_PYTHON_ONLY):
-            _putenv(key, value)
-
-    def _unset(key: str) -> None:
-        if not str(key).startswith(_PYTHON_ONLY):
-            _unsetenv(key)
-
-    os.putenv, os.unsetenv = _set, _unset  # type: ignore[assignment]
-    _popen_init = subprocess.Popen.__init__
-
-    def _popen_with_environ(self, *args, env=None, **kwargs):  # type: ignore[no-untyped-def]
-        _popen_init(self, *args, env=dict(os.environ) if env is None else env, **kwargs)
-
-    subprocess.Popen.__init__ = _popen_with_environ  # type: ignore[method-assign]
