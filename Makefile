@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run demo test test-fast lint bench package deb package-test screenshots clean
+.PHONY: venv run demo test test-year-ahead test-fast lint bench package deb package-test screenshots clean
 
 venv: $(STAMP)
 
@@ -24,6 +24,19 @@ demo: venv
 
 test: venv
 	$(PY) -m pytest -q
+
+# The suite again with the wall clock a year and half a day ahead in every process, monotonic
+# time real: a test that reads today's date or time of day fails here (docs/reliability.md).
+CLOCK_AHEAD := build/clock_ahead.so
+CLOCK_AHEAD_SECONDS := 31580220
+
+$(CLOCK_AHEAD): scripts/clock_ahead.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O2 -Wall -Wextra -Werror -o $@ $< -ldl
+
+test-year-ahead: venv $(CLOCK_AHEAD)
+	CLOCK_AHEAD_FROM=$$(date +%s) CLOCK_AHEAD_SECONDS=$(CLOCK_AHEAD_SECONDS) \
+	  LD_PRELOAD=$(abspath $(CLOCK_AHEAD)) $(PY) -m pytest -q
 
 test-fast: venv
 	$(PY) -m pytest -q -m "not slow"

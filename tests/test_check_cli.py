@@ -113,7 +113,6 @@ def assert_cases(doc: dict[str, Any]) -> None:
     assert doc["platform"]["state"] == "operational"
 
 
-@pytest.mark.deadline
 def test_every_case_in_process(cases_config: tuple[Path, LoopbackServer], capsys: Any) -> None:
     path, _ = cases_config
     code = main(["check", "--config", str(path), "--json"])
@@ -137,7 +136,6 @@ def test_every_case_in_process(cases_config: tuple[Path, LoopbackServer], capsys
             assert probe["seconds"] < 1.6 + 0.5  # nothing runs past its deadline
 
 
-@pytest.mark.deadline
 def test_every_case_as_a_subprocess(cases_config: tuple[Path, LoopbackServer]) -> None:
     path, _ = cases_config
     done = subprocess.run(
@@ -282,7 +280,6 @@ def twenty_sites(srv: LoopbackServer, timeout: float, retries: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.deadline
 def test_hanging_sites_cost_one_deadline_not_one_each(server: LoopbackServer) -> None:
     config = parse_config(twenty_sites(server, timeout=1.0, retries=1))
     start = time.monotonic()
@@ -298,7 +295,6 @@ def test_hanging_sites_cost_one_deadline_not_one_each(server: LoopbackServer) ->
     assert all(s.anonymous.attempts == 2 for s in report.sites if s.state is SiteState.DOWN)
 
 
-@pytest.mark.deadline
 def test_hanging_sites_through_the_cli(tmp_path: Path, server: LoopbackServer) -> None:
     path = tmp_path / "twenty.toml"
     path.write_text(twenty_sites(server, timeout=0.5, retries=1))
@@ -417,7 +413,6 @@ def test_text_report_survives_a_non_utf8_terminal(
     assert b"unable to? " in done.stdout  # the ellipsis became '?'
 
 
-@pytest.mark.deadline
 def test_check_timeout_prints_a_proper_result_by_the_deadline(
     tmp_path: Path, server: LoopbackServer
 ) -> None:
