@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.rrule import rrulestr
 
 from app.durations import parse_duration
+from app.printable import printable
 
 Rule = Callable[[Any], Any]
 # How a form shows a value and turns what was entered into one before the rule runs:
@@ -75,17 +76,20 @@ def name(value: Any) -> str:
     result = text(value)
     if not result:
         raise ValueError("must not be empty")
-    if any(ch in result for ch in "\n\r\t"):
-        raise ValueError("must be one line")
+    return _one_printable_line(result)
+
+
+def _one_printable_line(result: str) -> str:
+    # An escape pasted with a word (a terminal's colour code) would reach the menu, the
+    # ticket and `check`'s output; emoji joiners and accents are printable and stay.
+    if printable(result) != result:
+        raise ValueError("must be one line of printable text")
     return result
 
 
 def optional_line(value: Any) -> str:
     """A one-line string, possibly empty (e.g. a site's group)."""
-    result = text(value)
-    if any(not ch.isprintable() for ch in result):
-        raise ValueError("must be one line of printable text")
-    return result
+    return _one_printable_line(text(value))
 
 
 def optional_uuid(value: Any) -> str:

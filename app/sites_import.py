@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from app.config import Config, SiteConfig, validate_url
 from app.config_rules import optional_uuid
+from app.printable import printable
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,7 @@ _WHITESPACE = re.compile(r"\s+")
 
 
 def _clean_name(name: str, fallback: str) -> str:
-    cleaned = _WHITESPACE.sub(" ", name).strip()
-    return cleaned or fallback
+    return _one_line(name) or fallback
 
 
 def unique_name(wanted: str, taken: set[str]) -> str:
@@ -142,8 +142,9 @@ def plan_import(config: Config, candidates: Sequence[ImportCandidate]) -> Import
 
 
 def _one_line(text: str) -> str:
-    spaced = _WHITESPACE.sub(" ", text).strip()
-    return "".join(ch for ch in spaced if ch.isprintable())
+    """A label from the account as the config's rules take it: one line, no control
+    character (they would be refused there, and the whole import with them)."""
+    return _WHITESPACE.sub(" ", printable(text)).strip()
 
 
 def _site_id(source_id: str) -> str:

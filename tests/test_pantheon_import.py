@@ -328,6 +328,18 @@ def test_plan_import_keeps_existing_sites_and_matches_by_url() -> None:
     assert [s.name for s in again.sites] == ["Shop", "Shop (2)", "shop (3)"]
 
 
+def test_plan_import_makes_labels_printable_so_the_config_takes_them() -> None:
+    # An account label with a terminal escape or a bidi override would be refused by the
+    # config's rules, and the whole import with it.
+    plan = plan_import(Config(), [
+        ImportCandidate(name="Shop\x1b[31m red", url="https://shop.example.com/",
+                        group="Client\u202e Acme"),
+    ])
+    assert [(s.name, s.group) for s in plan.added] == [("Shop [31m red", "Client Acme")]
+    again = parse_config(config_to_toml(plan.config))
+    assert again.sites[0].name == "Shop [31m red"
+
+
 def test_normalise_url_and_unique_name() -> None:
     assert normalise_url("HTTPS://Example.COM:443/a/") == normalise_url("http://example.com/a")
     assert normalise_url("https://example.com:8443/") != normalise_url("https://example.com/")

@@ -258,3 +258,21 @@ def test_with_no_groups_yet_the_group_field_is_plain_text(
     dialog = make_dialog(Config(sites=(LOOSE,)))
     editor = open_editor(qtbot, dialog, dialog.sites.add_button)
     assert editor.fields["group"].edit.completer() is None
+
+
+@pytest.mark.parametrize("rule", [rules.name, rules.optional_line])
+def test_one_line_rules_refuse_control_characters_and_keep_emoji(rule: Any) -> None:
+    # A colour code pasted with a word would reach the menu, tickets and `check` output.
+    for typed in ("Add to cart\x1b[31m", "shop\x07", "a\u202eb", "two\nlines", "tab\there"):
+        with pytest.raises(ValueError, match="must be one line of printable text"):
+            rule(typed)
+    team = "Client \U0001f469\u200d\U0001f4bb Acme"  # a joined emoji: printable
+    assert rule(f"  {team} ") == team
+
+
+def test_a_forbidden_text_with_an_escape_is_one_config_message(tmp_path: Any) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[[site]]\nname = "shop"\nurl = "https://shop.example.org/"\n'
+                    'forbid = ["Fatal error", "oops\\u001b[0m"]\n', encoding="utf-8")
+    with pytest.raises(Exception, match=r"forbid.*must be one line of printable text"):
+        load_config(path)

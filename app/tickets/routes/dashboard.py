@@ -26,7 +26,6 @@ from app.tickets.routes.base import RouteKind, RouteOutcome, RouteResult
 from app.tickets.transport import default_tls_context
 
 DEFAULT_SUPPORT_URL = "https://dashboard.pantheon.io/#support"
-SUPPORT_TIERS = ("diamond", "platinum", "gold", "silver", "unknown")
 _OUTAGE = ("partial_outage", "major_outage")
 
 # What to do on the dashboard, per support tier (Pantheon's "if your site goes down").
