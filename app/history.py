@@ -36,6 +36,7 @@ from app.history_rows import (
     Row,
     Transition,
     insert_values,
+    repeats_open_span,
     row_of,
 )
 from app.history_schema import MIGRATIONS, SCHEMA_VERSION, Migration
@@ -112,7 +113,9 @@ class History:
         if row is None:
             return
         with self._lock, self._file.writing():
-            self._insert(self._db(), row)
+            db = self._db()
+            if not repeats_open_span(db, row):
+                self._insert(db, row)
 
     def record_many(self, events: Iterable[Event]) -> int:
         """Store a round's state changes in ONE transaction; returns how many were stored.
@@ -123,6 +126,7 @@ class History:
         if not rows:
             return 0
         with self._lock, self._file.writing(), self._file.transaction() as db:
+            rows = [row for row in rows if not repeats_open_span(db, row)]
             # Few distinct reasons in a round; then one executemany: every statement
             # gives up the GIL and waits to get it back from the busy threads.
             ids = {

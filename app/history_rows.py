@@ -6,6 +6,7 @@ incidents), and the Transition read back.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -80,6 +81,22 @@ def insert_values(row: Row, text_ids: dict[str, int]) -> tuple[Any, ...]:
         text_ids[reason[:REASON_MAX]] if reason else None,
         dumps(evidence) if evidence else None,
     )
+
+
+def repeats_open_span(db: sqlite3.Connection, row: Row) -> bool:
+    """A snooze or maintenance opening that the history holds open already, with the same
+    end: a restarted monitor starts without silences and reports each one again, though
+    nothing happened. (Reading spans would tolerate the repeat; `lifeline history` and
+    the window's list would show it once per restart.)"""
+    at, kind, site, _previous, state, _pof, _flapping, _reason, evidence = row
+    if kind not in ("snooze", MAINTENANCE) or state == MAINTENANCE_ENDED:
+        return False
+    last = db.execute(
+        "SELECT state, evidence FROM transitions WHERE site = ? AND kind = ? AND at <= ? "
+        "ORDER BY at DESC, id DESC LIMIT 1",
+        (site, kind, at),
+    ).fetchone()
+    return last is not None and tuple(last) == (state, dumps(evidence) if evidence else None)
 
 
 def row_of(event: Event) -> Row | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.config import Config, SiteConfig
-from app.events import SnoozeChanged
+from app.events import MaintenanceChanged, SnoozeChanged
 from app.history import History
 from app.models import SiteState
 from app.silence import Silencer
@@ -70,3 +70,32 @@ def test_snoozed_spans_split_segments_and_merge_back() -> None:
         ("operational", False), ("operational", True), ("operational", False)
     ]
     assert tl.segments[1].end - tl.segments[1].start == timedelta(hours=2)
+
+
+def test_a_restart_inside_a_snooze_or_window_records_it_once(tmp_path: Path) -> None:
+    # A restarted monitor starts without silences and reports each open one again.
+    path = tmp_path / "history.sqlite3"
+    until = START + timedelta(hours=2)
+    with History(path) as history:
+        history.record(SnoozeChanged(at=START, site="shop", active=True, until=until))
+        history.record(MaintenanceChanged(at=START, site="shop", active=True, until=until))
+    later = START + timedelta(minutes=30)
+    with History(path) as history:  # the restart: the same silences, reported again
+        stored = history.record_many([
+            SnoozeChanged(at=later, site="shop", active=True, until=until),
+            MaintenanceChanged(at=later, site="shop", active=True, until=until),
+            SnoozeChanged(at=later, site="blog", active=True, until=until),  # new: kept
+        ])
+        assert stored == 1
+        # Moved to a later end: a change the window draws, so it is recorded.
+        history.record(SnoozeChanged(at=later, site="shop", active=True,
+                                     until=until + timedelta(hours=1)))
+        history.record(SnoozeChanged(at=later, site="shop", active=False, until=None))
+        history.record(SnoozeChanged(at=later + timedelta(minutes=1), site="shop",
+                                     active=True, until=until))  # snoozed again: kept
+        rows = history.transitions(kinds=("snooze",))
+        assert len(history.transitions(kinds=("maintenance",))) == 1
+    assert [(r.site, r.state, r.at) for r in rows] == [
+        ("shop", "snoozed", START), ("blog", "snoozed", later), ("shop", "snoozed", later),
+        ("shop", "ended", later), ("shop", "snoozed", later + timedelta(minutes=1)),
+    ]
