@@ -407,18 +407,34 @@ def test_an_untrusted_certificate_stays_a_tls_failure(tls_ca: Any) -> None:
     assert site.anonymous.cert_days_left is None
 
 
+def _ca_file(tls_ca: Any, tmp_path: Path) -> Path:
+    ca_file = tmp_path / "ca.pem"
+    tls_ca.cert_pem.write_to_path(str(ca_file))
+    return ca_file
+
+
 def _check_under_faketime(
-    config: Path, ca_file: Path, when: str, variable: str = "SSL_CERT_FILE"
+    srv: LoopbackServer, tmp_path: Path, trust: Path, when: str,
+    variable: str = "SSL_CERT_FILE",
 ) -> dict[str, Any]:
+    """`lifeline check --json` of `srv`'s site, run at `when` with `trust` as the only
+    CA store (given through `variable`); the server is closed afterwards."""
+    config = tmp_path / "config.toml"
+    base = f"https://localhost:{srv.port}"
+    config.write_text(f'[provider]\nstatus_page = "{base}/status"\n'
+                      f'[[site]]\nname = "shop"\nurl = "{base}/"\n')
     env = {**os.environ, "TZ": "UTC"}
     env.pop("SSL_CERT_FILE", None)
     env.pop("SSL_CERT_DIR", None)
-    env[variable] = str(ca_file)
-    done = subprocess.run(
-        ["faketime", "-f", when, sys.executable, "-m", "app", "check",
-         "--config", str(config), "--json"],
-        capture_output=True, text=True, timeout=60, cwd=ROOT, env=env,
-    )
+    env[variable] = str(trust)
+    try:
+        done = subprocess.run(
+            ["faketime", "-f", when, sys.executable, "-m", "app", "check",
+             "--config", str(config), "--json"],
+            capture_output=True, text=True, timeout=60, cwd=ROOT, env=env,
+        )
+    finally:
+        srv.close()
     doc: dict[str, Any] = json.loads(done.stdout)
     return doc
 
@@ -433,17 +449,8 @@ def test_the_real_command_trusts_ssl_cert_file(
 ) -> None:
     # The real command, its clock (and OpenSSL's) set by libfaketime; the test CA given
     # only through SSL_CERT_FILE, as curl and Python's ssl take it.
-    srv = tls_site(tls_ca, not_after)
-    ca_file = tmp_path / "ca.pem"
-    tls_ca.cert_pem.write_to_path(str(ca_file))
-    config = tmp_path / "config.toml"
-    base = f"https://localhost:{srv.port}"
-    config.write_text(f'[provider]\nstatus_page = "{base}/status"\n'
-                      f'[[site]]\nname = "shop"\nurl = "{base}/"\n')
-    try:
-        doc = _check_under_faketime(config, ca_file, "@2030-01-01 12:00:00")
-    finally:
-        srv.close()
+    doc = _check_under_faketime(tls_site(tls_ca, not_after), tmp_path,
+                                _ca_file(tls_ca, tmp_path), "@2030-01-01 12:00:00")
     site = doc["sites"][0]
     assert site["state"] == state, site["reason"]
     assert site["anonymous"]["cert_days_left"] in left
@@ -682,14 +689,7 @@ def test_the_real_command_trusts_ssl_cert_dir(tls_ca: Any, tmp_path: Path) -> No
     digest = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", str(pem)],
                             capture_output=True, text=True, check=True).stdout.strip()
     (certs / f"{digest}.0").write_bytes(pem.read_bytes())
-    config = tmp_path / "config.toml"
-    base = f"https://localhost:{srv.port}"
-    config.write_text(f'[provider]\nstatus_page = "{base}/status"\n'
-                      f'[[site]]\nname = "shop"\nurl = "{base}/"\n')
-    try:
-        doc = _check_under_faketime(config, certs, "@2030-01-01 12:00:00", "SSL_CERT_DIR")
-    finally:
-        srv.close()
+    doc = _check_under_faketime(srv, tmp_path, certs, "@2030-01-01 12:00:00", "SSL_CERT_DIR")
     site = doc["sites"][0]
     assert site["state"] == "degraded", site["reason"]
     assert site["anonymous"]["cert_days_left"] in {4, 5}
@@ -698,16 +698,8 @@ def test_the_real_command_trusts_ssl_cert_dir(tls_ca: Any, tmp_path: Path) -> No
 @pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime is not installed")
 def test_an_expired_certificate_stays_a_tls_failure(tls_ca: Any, tmp_path: Path) -> None:
     srv = tls_site(tls_ca, datetime(2030, 1, 6, 12, 0, tzinfo=UTC))
-    ca_file = tmp_path / "ca.pem"
-    tls_ca.cert_pem.write_to_path(str(ca_file))
-    config = tmp_path / "config.toml"
-    base = f"https://localhost:{srv.port}"
-    config.write_text(f'[provider]\nstatus_page = "{base}/status"\n'
-                      f'[[site]]\nname = "shop"\nurl = "{base}/"\n')
-    try:
-        doc = _check_under_faketime(config, ca_file, "@2030-01-09 12:00:00")
-    finally:
-        srv.close()
+    doc = _check_under_faketime(srv, tmp_path, _ca_file(tls_ca, tmp_path),
+                                "@2030-01-09 12:00:00")
     site = doc["sites"][0]
     assert (site["state"], site["anonymous"]["error"]) == ("down", "tls")
     assert "expired" in site["anonymous"]["detail"]

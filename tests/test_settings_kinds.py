@@ -22,6 +22,7 @@ from app.config import (
     CONTENT_CHECKS,
     SUPPORT_TIERS,
     Config,
+    ConfigError,
     ProviderConfig,
     SiteConfig,
     load_config,
@@ -274,5 +275,5 @@ def test_a_forbidden_text_with_an_escape_is_one_config_message(tmp_path: Any) ->
     path = tmp_path / "config.toml"
     path.write_text('[[site]]\nname = "shop"\nurl = "https://shop.example.org/"\n'
                     'forbid = ["Fatal error", "oops\\u001b[0m"]\n', encoding="utf-8")
-    with pytest.raises(Exception, match=r"forbid.*must be one line of printable text"):
+    with pytest.raises(ConfigError, match=r"forbid.*must be one line of printable text"):
         load_config(path)
